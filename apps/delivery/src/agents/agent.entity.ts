@@ -1,0 +1,23 @@
+import { HoldState } from '@app/contracts';
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+@Entity('agent')
+export class Agent {
+  @PrimaryGeneratedColumn({ unsigned: true })
+  id: number;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  name: string | null;
+
+  @Column({ type: 'enum', enum: HoldState, default: HoldState.FREE })
+  state: HoldState;
+
+  @Column({ name: 'order_id', type: 'char', length: 36, nullable: true })
+  orderId: string | null;
+
+  @Column({ name: 'reserved_until', type: 'datetime', precision: 3, nullable: true })
+  reservedUntil: Date | null;
+
+  @Column({ name: 'updated_at', type: 'datetime', precision: 3, insert: false, update: false })
+  updatedAt: Date;
+}

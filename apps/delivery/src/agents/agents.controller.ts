@@ -1,0 +1,53 @@
+import {
+  AgentAssignment,
+  AgentReservation,
+  AgentsCreated,
+  AgentsView,
+  CreateAgentsDto,
+  DeliveryPattern,
+  OrderRefDto,
+  ReleaseResult,
+} from '@app/contracts';
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { AgentsService } from './agents.service';
+
+@Controller()
+export class AgentsController {
+  constructor(private readonly agents: AgentsService) {}
+
+  @MessagePattern(DeliveryPattern.RESERVE_AGENT)
+  reserve(@Payload() dto: OrderRefDto): Promise<AgentReservation> {
+    return this.agents.reserve(dto.orderId);
+  }
+
+  @MessagePattern(DeliveryPattern.ASSIGN_AGENT)
+  assign(@Payload() dto: OrderRefDto): Promise<AgentAssignment> {
+    return this.agents.assign(dto.orderId);
+  }
+
+  @MessagePattern(DeliveryPattern.RELEASE_AGENT)
+  release(@Payload() dto: OrderRefDto): Promise<ReleaseResult> {
+    return this.agents.release(dto.orderId);
+  }
+
+  @MessagePattern(DeliveryPattern.YIELD_AGENT)
+  yield(@Payload() dto: OrderRefDto): Promise<ReleaseResult> {
+    return this.agents.yield(dto.orderId);
+  }
+
+  @MessagePattern(DeliveryPattern.COMPLETE_DELIVERY)
+  complete(@Payload() dto: OrderRefDto): Promise<ReleaseResult> {
+    return this.agents.complete(dto.orderId);
+  }
+
+  @MessagePattern(DeliveryPattern.CREATE_AGENTS)
+  create(@Payload() dto: CreateAgentsDto): Promise<AgentsCreated> {
+    return this.agents.create(dto.count, dto.names);
+  }
+
+  @MessagePattern(DeliveryPattern.LIST_AGENTS)
+  list(): Promise<AgentsView> {
+    return this.agents.view();
+  }
+}

@@ -1,0 +1,28 @@
+import { EnvModule, dataSourceOptions, runMigrations } from '@app/contracts';
+import { Module, OnModuleInit } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Agent } from './agents/agent.entity';
+import { AgentsModule } from './agents/agents.module';
+import { DeliveryEnv } from './config/delivery.env';
+import { DeliverySchema1763769600000 } from './database/migrations/1763769600000-delivery-schema';
+import { HealthController } from './health/health.controller';
+
+@Module({
+  imports: [
+    EnvModule.forRoot(DeliveryEnv),
+    TypeOrmModule.forRootAsync({
+      inject: [DeliveryEnv],
+      useFactory: (env: DeliveryEnv) => dataSourceOptions(env, env.DELIVERY_DB_NAME, [Agent], [DeliverySchema1763769600000]),
+    }),
+    AgentsModule,
+  ],
+  controllers: [HealthController],
+})
+export class DeliveryModule implements OnModuleInit {
+  constructor(private readonly dataSource: DataSource) {}
+
+  onModuleInit(): Promise<void> {
+    return runMigrations(this.dataSource, 'delivery_migrations');
+  }
+}

@@ -1,0 +1,11 @@
+import { Queue, bootstrapService } from '@app/contracts';
+import { DeliveryEnv } from './config/delivery.env';
+import { DeliveryModule } from './delivery.module';
+
+void bootstrapService({
+  name: 'delivery',
+  module: DeliveryModule,
+  env: DeliveryEnv,
+  queue: Queue.DELIVERY,
+  database: (env) => env.DELIVERY_DB_NAME,
+});

@@ -1,0 +1,41 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ErrorCode, RpcCallError } from '@app/contracts';
+import { Response } from 'express';
+import { ApiError } from './api-error';
+import { HTTP_STATUS } from './http-status';
+
+/** The gateway's one error filter: every error answer is `{ code, message }` with its status from HTTP_STATUS. */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger(ApiExceptionFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const [status, body] = this.describe(exception);
+    res.status(status).json(body);
+  }
+
+  private describe(exception: unknown): [number, Record<string, unknown>] {
+    if (exception instanceof ApiError) {
+      return [exception.status, { code: exception.code, message: exception.message, ...exception.extra }];
+    }
+    if (exception instanceof RpcCallError) {
+      return [HTTP_STATUS[exception.code] ?? HttpStatus.INTERNAL_SERVER_ERROR, { ...exception.toJSON() }];
+    }
+    if (exception instanceof HttpException) {
+      const response = exception.getResponse();
+      const body = typeof response === 'object' ? (response as Record<string, unknown>) : { message: response };
+      return [exception.getStatus(), { code: body.code ?? httpCode(exception.getStatus()), message: body.message ?? exception.message, ...pick(body) }];
+    }
+    this.logger.error('Unhandled error', (exception as Error)?.stack ?? String(exception));
+    return [HttpStatus.INTERNAL_SERVER_ERROR, { code: ErrorCode.INTERNAL, message: 'Internal error; see the gateway log' }];
+  }
+}
+
+function httpCode(status: number): string {
+  return status === 400 ? ErrorCode.VALIDATION_FAILED : (HttpStatus[status] ?? 'HTTP_ERROR');
+}
+
+function pick(body: Record<string, unknown>): Record<string, unknown> {
+  return body.details ? { details: body.details } : {};
+}

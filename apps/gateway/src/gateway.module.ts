@@ -1,0 +1,19 @@
+import { EnvModule, Queue, serviceClients } from '@app/contracts';
+import { Module } from '@nestjs/common';
+import { AgentsModule } from './agents/agents.module';
+import { GatewayEnv } from './config/gateway.env';
+import { FoodsModule } from './foods/foods.module';
+import { HealthController } from './health/health.controller';
+import { OrdersModule } from './orders/orders.module';
+
+@Module({
+  imports: [
+    EnvModule.forRoot(GatewayEnv),
+    serviceClients(GatewayEnv, [Queue.ORDER, Queue.STORE, Queue.DELIVERY]),
+    OrdersModule,
+    FoodsModule,
+    AgentsModule,
+  ],
+  controllers: [HealthController],
+})
+export class GatewayModule {}

@@ -1,0 +1,80 @@
+import {
+  NotPlacedReason,
+  OrderPattern,
+  OrderState,
+  OrderView,
+  PlaceOrderCommand,
+  Queue,
+  RpcCallError,
+  call,
+  clientToken,
+} from '@app/contracts';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import { randomUUID } from 'node:crypto';
+import { ApiError } from '../errors/api-error';
+import { GatewayEnv } from '../config/gateway.env';
+
+export interface PlacedAnswer {
+  status: HttpStatus.CREATED | HttpStatus.ACCEPTED;
+  body: { orderId: string; state: 'PLACED' | 'PENDING'; message: string; packetId?: number; agentId?: number };
+}
+
+@Injectable()
+export class OrdersService {
+  constructor(
+    @Inject(clientToken(Queue.ORDER)) private readonly orders: ClientProxy,
+    private readonly env: GatewayEnv,
+  ) {}
+
+  /**
+   * 201 only for a PLACED order, an ApiError (409/503) only for one that will end NOT_PLACED, and
+   * 202 "pending" with the order id whenever the outcome is not known yet (I4).
+   */
+  async place(foodId: number): Promise<PlacedAnswer> {
+    const command: PlaceOrderCommand = { orderId: randomUUID(), foodId, deadline: Date.now() + this.env.ORDER_WAIT_MS };
+    let order: OrderView;
+    try {
+      order = await call<OrderView>(this.orders, OrderPattern.PLACE_ORDER, command, this.env.ORDER_WAIT_MS);
+    } catch (err) {
+      if (err instanceof RpcCallError && err.outcomeUnknown) return pending(command.orderId);
+      throw err;
+    }
+    if (order.state === OrderState.PLACED) {
+      const { orderId, packetId, agentId } = order;
+      return { status: HttpStatus.CREATED, body: { orderId, state: 'PLACED', message: 'Order Placed', packetId: packetId!, agentId: agentId! } };
+    }
+    if (order.reason && (order.state === OrderState.NOT_PLACED || order.state === OrderState.ABORTING)) {
+      // ABORTING is already decided: the order can only end NOT_PLACED.
+      throw notPlaced(order.orderId, order.reason);
+    }
+    return pending(order.orderId);
+  }
+
+  get(orderId: string): Promise<OrderView> {
+    return call(this.orders, OrderPattern.GET_ORDER, { orderId }, this.env.RPC_TIMEOUT_MS);
+  }
+
+  markDelivered(orderId: string): Promise<OrderView> {
+    return call(this.orders, OrderPattern.MARK_DELIVERED, { orderId }, this.env.ORDER_WAIT_MS);
+  }
+}
+
+function pending(orderId: string): PlacedAnswer {
+  const message = 'Outcome not known yet; GET /orders/' + orderId + ' shows it once settled';
+  return { status: HttpStatus.ACCEPTED, body: { orderId, state: 'PENDING', message } };
+}
+
+const REASON_TEXT: Record<NotPlacedReason, string> = {
+  [NotPlacedReason.UNKNOWN_FOOD]: 'this food does not exist',
+  [NotPlacedReason.OUT_OF_STOCK]: 'no packet of this food is left',
+  [NotPlacedReason.NO_AGENT]: 'no delivery agent is free',
+  [NotPlacedReason.SERVICE_UNAVAILABLE]: 'a service could not be reached; nothing was kept',
+  [NotPlacedReason.RESERVATION_EXPIRED]: 'a reservation expired before it could be assigned',
+  [NotPlacedReason.REQUEST_EXPIRED]: 'the order service received the request too late',
+  [NotPlacedReason.COORDINATOR_RECOVERY]: 'the order service restarted before deciding',
+};
+
+function notPlaced(orderId: string, reason: NotPlacedReason): ApiError {
+  return new ApiError(reason, `Order Not Placed: ${REASON_TEXT[reason]}`, { orderId, state: OrderState.NOT_PLACED });
+}

@@ -1,0 +1,55 @@
+import { Equals, IsIn, IsInt, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { DatabaseEnv } from '@app/contracts';
+
+export const FAULT_POINTS = ['', 'after-reserve', 'after-decision', 'after-first-assign'] as const;
+export type FaultPoint = Exclude<(typeof FAULT_POINTS)[number], ''>;
+
+export class OrderEnv extends DatabaseEnv {
+  @IsString()
+  @Matches(/^[A-Za-z0-9_]+$/, { message: 'ORDER_DB_NAME may hold only letters, digits and _' })
+  ORDER_DB_NAME = 'orders';
+
+  /** Longest wait for a packet or agent that is reserved by orders still deciding, before refusing. */
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  CONTENTION_WAIT_MS = 3_000;
+
+  /** Tries of each phase-2 call (assign, release) whose outcome stayed unknown, before giving up for now. */
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  PHASE2_ATTEMPTS = 4;
+
+  /** First backoff between tries; it doubles each time. */
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  RETRY_BASE_MS = 100;
+
+  /** How long the instance driving an order owns it; past that, recovery on any instance takes it over. */
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  LEASE_MS = 15_000;
+
+  /** How often recovery looks for orders whose driver stopped. */
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  RECOVERY_INTERVAL_MS = 2_000;
+
+  /** Tests only: where the coordinator stops (crash) or stalls (pause); refused in production. */
+  @IsIn(FAULT_POINTS)
+  @ValidateIf((env: OrderEnv) => env.NODE_ENV === 'production')
+  @Equals('', { message: 'FAULT_POINT must be empty when NODE_ENV=production' })
+  FAULT_POINT: (typeof FAULT_POINTS)[number] = '';
+
+  @IsIn(['crash', 'pause'])
+  FAULT_ACTION: 'crash' | 'pause' = 'crash';
+
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  FAULT_PAUSE_MS = 2_000;
+}

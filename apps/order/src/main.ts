@@ -1,0 +1,11 @@
+import { Queue, bootstrapService } from '@app/contracts';
+import { OrderEnv } from './config/order.env';
+import { OrderModule } from './order.module';
+
+void bootstrapService({
+  name: 'order',
+  module: OrderModule,
+  env: OrderEnv,
+  queue: Queue.ORDER,
+  database: (env) => env.ORDER_DB_NAME,
+});

@@ -1,0 +1,29 @@
+import { EnvModule, dataSourceOptions, runMigrations } from '@app/contracts';
+import { Module, OnModuleInit } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { OrderEnv } from './config/order.env';
+import { OrderSchema1763769600000 } from './database/migrations/1763769600000-order-schema';
+import { HealthController } from './health/health.controller';
+import { OrderLog } from './orders/order-log.entity';
+import { Order } from './orders/order.entity';
+import { OrdersModule } from './orders/orders.module';
+
+@Module({
+  imports: [
+    EnvModule.forRoot(OrderEnv),
+    TypeOrmModule.forRootAsync({
+      inject: [OrderEnv],
+      useFactory: (env: OrderEnv) => dataSourceOptions(env, env.ORDER_DB_NAME, [Order, OrderLog], [OrderSchema1763769600000]),
+    }),
+    OrdersModule,
+  ],
+  controllers: [HealthController],
+})
+export class OrderModule implements OnModuleInit {
+  constructor(private readonly dataSource: DataSource) {}
+
+  onModuleInit(): Promise<void> {
+    return runMigrations(this.dataSource, 'order_migrations');
+  }
+}

@@ -1,0 +1,118 @@
+import { NotPlacedReason, OrderState, OrderView, SETTLED_STATES } from '@app/contracts';
+import { Injectable } from '@nestjs/common';
+import { DataSource, QueryFailedError } from 'typeorm';
+import { OrderEnv } from '../config/order.env';
+import { OrderLog } from './order-log.entity';
+import { Order } from './order.entity';
+
+export interface OrderChanges {
+  reason?: NotPlacedReason | null;
+  packetId?: number | null;
+  agentId?: number | null;
+}
+
+/**
+ * The coordinator's write-ahead log. A state is written (with its log row, in one transaction)
+ * before the action it allows, and every transition is a compare-and-set on the current state, so
+ * two instances driving the same order can never both decide: the loser sees `false` and stops.
+ */
+@Injectable()
+export class OrderJournal {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly env: OrderEnv,
+  ) {}
+
+  /** Records a new order; false when one with this id exists already (a redelivered command). */
+  async begin(orderId: string, foodId: number, state: OrderState, reason: NotPlacedReason | null = null): Promise<boolean> {
+    try {
+      await this.dataSource.transaction('READ COMMITTED', async (manager) => {
+        await manager
+          .createQueryBuilder()
+          .insert()
+          .into(Order)
+          .values({ id: orderId, foodId, state, reason, leaseUntil: this.leaseExpression() })
+          .execute();
+        await manager.insert(OrderLog, { orderId, state, detail: reason });
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof QueryFailedError && (err.driverError as { code?: string }).code === 'ER_DUP_ENTRY') return false;
+      throw err;
+    }
+  }
+
+  /** Moves the order from one of `from` to `to` and renews the lease; false if it was not in `from`. */
+  transition(orderId: string, from: OrderState[], to: OrderState, changes: OrderChanges = {}, detail?: string): Promise<boolean> {
+    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
+      const result = await manager
+        .createQueryBuilder()
+        .update(Order)
+        .set({ state: to, ...changes, leaseUntil: this.leaseExpression() })
+        .where('id = :orderId AND state IN (:...from)', { orderId, from })
+        .execute();
+      if (result.affected !== 1) return false;
+      await manager.insert(OrderLog, { orderId, state: to, detail: detail ?? changes.reason ?? null });
+      return true;
+    });
+  }
+
+  async find(orderId: string): Promise<Order | null> {
+    return this.dataSource.getRepository(Order).findOneBy({ id: orderId });
+  }
+
+  async view(orderId: string, withLog = false): Promise<OrderView | null> {
+    const order = await this.find(orderId);
+    if (!order) return null;
+    const view = toView(order);
+    if (withLog) {
+      const entries = await this.dataSource.getRepository(OrderLog).find({ where: { orderId }, order: { id: 'ASC' } });
+      view.log = entries.map((e) => ({ state: e.state, detail: e.detail, at: e.createdAt.toISOString() }));
+    }
+    return view;
+  }
+
+  /**
+   * Takes over up to `limit` unsettled orders whose driver's lease ran out. The claim is a
+   * conditional update, so of several instances recovering at once exactly one gets each order.
+   */
+  async claimStale(limit: number): Promise<Order[]> {
+    const unsettled = Object.values(OrderState).filter((s) => !SETTLED_STATES.includes(s));
+    const candidates = await this.dataSource
+      .getRepository(Order)
+      .createQueryBuilder('o')
+      .where('o.state IN (:...unsettled) AND o.leaseUntil < NOW(3)', { unsettled })
+      .orderBy('o.leaseUntil', 'ASC')
+      .limit(limit)
+      .getMany();
+    const claimed: Order[] = [];
+    for (const order of candidates) {
+      const result = await this.dataSource
+        .createQueryBuilder()
+        .update(Order)
+        .set({ leaseUntil: this.leaseExpression() })
+        .where('id = :id AND state = :state AND lease_until < NOW(3)', { id: order.id, state: order.state })
+        .execute();
+      if (result.affected === 1) claimed.push(order);
+    }
+    return claimed;
+  }
+
+  private leaseExpression(): () => string {
+    // The database clock decides leases, so instances with skewed clocks still agree.
+    return () => `NOW(3) + INTERVAL ${this.env.LEASE_MS * 1000} MICROSECOND`;
+  }
+}
+
+export function toView(order: Order): OrderView {
+  return {
+    orderId: order.id,
+    foodId: order.foodId,
+    state: order.state,
+    reason: order.reason,
+    packetId: order.packetId === null ? null : Number(order.packetId),
+    agentId: order.agentId,
+    createdAt: order.createdAt.toISOString(),
+    updatedAt: order.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,32 @@
+import { NotPlacedReason, OrderState } from '@app/contracts';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+@Entity('orders')
+export class Order {
+  @PrimaryColumn({ type: 'char', length: 36 })
+  id: string;
+
+  @Column({ name: 'food_id', type: 'int', unsigned: true })
+  foodId: number;
+
+  @Column({ type: 'enum', enum: OrderState })
+  state: OrderState;
+
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  reason: NotPlacedReason | null;
+
+  @Column({ name: 'packet_id', type: 'bigint', unsigned: true, nullable: true })
+  packetId: number | null;
+
+  @Column({ name: 'agent_id', type: 'int', unsigned: true, nullable: true })
+  agentId: number | null;
+
+  @Column({ name: 'lease_until', type: 'datetime', precision: 3 })
+  leaseUntil: Date;
+
+  @Column({ name: 'created_at', type: 'datetime', precision: 3, insert: false, update: false })
+  createdAt: Date;
+
+  @Column({ name: 'updated_at', type: 'datetime', precision: 3, insert: false, update: false })
+  updatedAt: Date;
+}

@@ -1,0 +1,16 @@
+import { Queue, serviceClients } from '@app/contracts';
+import { Module } from '@nestjs/common';
+import { OrderEnv } from '../config/order.env';
+import { CoordinatorService } from './coordinator.service';
+import { FaultPoints } from './fault-points';
+import { OrderJournal } from './order-journal.service';
+import { OrdersController } from './orders.controller';
+import { Participants } from './participants';
+import { RecoveryService } from './recovery.service';
+
+@Module({
+  imports: [serviceClients(OrderEnv, [Queue.STORE, Queue.DELIVERY])],
+  controllers: [OrdersController],
+  providers: [CoordinatorService, OrderJournal, Participants, FaultPoints, RecoveryService],
+})
+export class OrdersModule {}

@@ -1,0 +1,35 @@
+import { PeriodicTask } from '@app/contracts';
+import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { OrderEnv } from '../config/order.env';
+import { CoordinatorService } from './coordinator.service';
+import { OrderJournal } from './order-journal.service';
+
+const BATCH = 50;
+
+/**
+ * Finishes orders whose driving instance stopped (crash, kill, lost connection): on start and then
+ * every RECOVERY_INTERVAL_MS it claims unsettled orders whose lease ran out and drives each from its
+ * logged state. Claims are exclusive, so several instances can run this side by side.
+ */
+@Injectable()
+export class RecoveryService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly task: PeriodicTask;
+
+  constructor(journal: OrderJournal, coordinator: CoordinatorService, env: OrderEnv) {
+    this.task = new PeriodicTask('Recovery', env.RECOVERY_INTERVAL_MS, async () => {
+      const claimed = await journal.claimStale(BATCH);
+      if (claimed.length === 0) return undefined;
+      const settled = await Promise.all(claimed.map((order) => coordinator.resume(order)));
+      return `Recovered ${claimed.length} order(s): ${settled.map((o) => `${o.orderId} -> ${o.state}`).join(', ')}`;
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    void this.task.runOnce();
+    this.task.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.task.stop();
+  }
+}

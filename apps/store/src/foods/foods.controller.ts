@@ -1,0 +1,24 @@
+import { AddPacketsDto, CreateFoodDto, FoodView, StorePattern } from '@app/contracts';
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { FoodsService } from './foods.service';
+
+@Controller()
+export class FoodsController {
+  constructor(private readonly foods: FoodsService) {}
+
+  @MessagePattern(StorePattern.CREATE_FOOD)
+  create(@Payload() dto: CreateFoodDto): Promise<FoodView> {
+    return this.foods.create(dto.name, dto.packets);
+  }
+
+  @MessagePattern(StorePattern.ADD_PACKETS)
+  addPackets(@Payload() dto: AddPacketsDto): Promise<FoodView> {
+    return this.foods.addPackets(dto.foodId, dto.count);
+  }
+
+  @MessagePattern(StorePattern.LIST_FOODS)
+  list(): Promise<FoodView[]> {
+    return this.foods.list();
+  }
+}

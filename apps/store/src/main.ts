@@ -1,0 +1,11 @@
+import { Queue, bootstrapService } from '@app/contracts';
+import { StoreEnv } from './config/store.env';
+import { StoreModule } from './store.module';
+
+void bootstrapService({
+  name: 'store',
+  module: StoreModule,
+  env: StoreEnv,
+  queue: Queue.STORE,
+  database: (env) => env.STORE_DB_NAME,
+});

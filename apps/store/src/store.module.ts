@@ -1,0 +1,31 @@
+import { EnvModule, dataSourceOptions, runMigrations } from '@app/contracts';
+import { Module, OnModuleInit } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { StoreEnv } from './config/store.env';
+import { StoreSchema1763769600000 } from './database/migrations/1763769600000-store-schema';
+import { Food } from './foods/food.entity';
+import { FoodsModule } from './foods/foods.module';
+import { HealthController } from './health/health.controller';
+import { Packet } from './packets/packet.entity';
+import { PacketsModule } from './packets/packets.module';
+
+@Module({
+  imports: [
+    EnvModule.forRoot(StoreEnv),
+    TypeOrmModule.forRootAsync({
+      inject: [StoreEnv],
+      useFactory: (env: StoreEnv) => dataSourceOptions(env, env.STORE_DB_NAME, [Food, Packet], [StoreSchema1763769600000]),
+    }),
+    FoodsModule,
+    PacketsModule,
+  ],
+  controllers: [HealthController],
+})
+export class StoreModule implements OnModuleInit {
+  constructor(private readonly dataSource: DataSource) {}
+
+  onModuleInit(): Promise<void> {
+    return runMigrations(this.dataSource, 'store_migrations');
+  }
+}

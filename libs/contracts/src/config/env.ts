@@ -1,0 +1,82 @@
+import { ClassConstructor, plainToInstance } from 'class-transformer';
+import { Logger } from '@nestjs/common';
+import { IsIn, IsInt, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { RmqSettings } from '../transport/rmq-options';
+
+/** Variables every app reads. Defaults match the local MariaDB/RabbitMQ of a development machine. */
+export class RabbitEnv {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV = 'development';
+
+  @Matches(/^amqps?:\/\/\S+$/, { message: 'RABBITMQ_URL must be an amqp:// or amqps:// URL' })
+  RABBITMQ_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
+  @Matches(/^[A-Za-z0-9_.-]*$/, { message: 'QUEUE_PREFIX may hold only letters, digits, _ . and -' })
+  QUEUE_PREFIX = '';
+
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  RMQ_PREFETCH = 32;
+
+  @IsInt()
+  @Min(50)
+  @Max(120_000)
+  RPC_TIMEOUT_MS = 2000;
+}
+
+/** Variables of the apps that own a database (store, delivery, order). */
+export class DatabaseEnv extends RabbitEnv {
+  @IsString()
+  DB_HOST = '127.0.0.1';
+
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  DB_PORT = 3306;
+
+  @IsString()
+  DB_USER = 'root';
+
+  @IsString()
+  DB_PASSWORD = '';
+
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DB_POOL_SIZE = 10;
+}
+
+export function rmqSettings(env: RabbitEnv): RmqSettings {
+  return { url: env.RABBITMQ_URL, queuePrefix: env.QUEUE_PREFIX, prefetch: env.RMQ_PREFETCH };
+}
+
+/**
+ * Builds the `validate` function for ConfigModule: the app refuses to start, naming every bad
+ * variable and what it expects, instead of running half-configured.
+ */
+export function validateEnv<T extends object>(envClass: ClassConstructor<T>) {
+  return (raw: Record<string, unknown>): T => {
+    const known = Object.keys(new envClass());
+    const picked = Object.fromEntries(Object.entries(raw).filter(([key, value]) => known.includes(key) && value !== ''));
+    const env = plainToInstance(envClass, picked, { enableImplicitConversion: true });
+    const errors = validateSync(env, { forbidUnknownValues: true });
+    if (errors.length > 0) {
+      const lines = errors.map(
+        (e) => `  ${e.property}=${JSON.stringify(raw[e.property] ?? null)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+      );
+      throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+    }
+    return env;
+  };
+}
+
+/** Validates the environment at start-up; on any bad variable, says which and exits non-zero. */
+export function loadEnvOrExit<T extends object>(envClass: ClassConstructor<T>, app: string): T {
+  try {
+    return validateEnv(envClass)(process.env);
+  } catch (err) {
+    new Logger(app).error((err as Error).message);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,19 @@
+import { EntityManager } from 'typeorm';
+
+/**
+ * The branch barrier of a participant (as in DTM and Seata TCC): one row per order id, in the same
+ * transaction as the reserve or release it guards. Both operations lock the row first, so for one
+ * order they never interleave, and a release marks the row so that a reserve arriving after it
+ * (the "hanging" reservation of a delayed or duplicated message) is refused. A release with no
+ * reserve before it (the "empty rollback") simply leaves the mark.
+ */
+export async function enterBarrier(manager: EntityManager, table: string, orderId: string): Promise<{ released: boolean }> {
+  await manager.query(`INSERT INTO ${table} (order_id) VALUES (?) ON DUPLICATE KEY UPDATE order_id = order_id`, [orderId]);
+  const [row] = await manager.query(`SELECT released FROM ${table} WHERE order_id = ?`, [orderId]);
+  return { released: Number(row.released) === 1 };
+}
+
+/** Locks and marks the barrier row as released; every later reserve of this order is refused. */
+export async function closeBarrier(manager: EntityManager, table: string, orderId: string): Promise<void> {
+  await manager.query(`INSERT INTO ${table} (order_id, released) VALUES (?, 1) ON DUPLICATE KEY UPDATE released = 1`, [orderId]);
+}

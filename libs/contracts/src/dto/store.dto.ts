@@ -1,0 +1,51 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsNotEmpty, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { MAX_ID } from './order.dto';
+
+/** The most packets one request may create: one INSERT per batch keeps the request bounded. */
+export const MAX_PACKETS_PER_REQUEST = 1_000_000;
+
+export class ReservePacketDto {
+  @IsUUID()
+  orderId: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(MAX_ID)
+  foodId: number;
+}
+
+export class PacketCountDto {
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PACKETS_PER_REQUEST)
+  count: number;
+}
+
+export class AddPacketsDto extends PacketCountDto {
+  @IsInt()
+  @Min(1)
+  @Max(MAX_ID)
+  foodId: number;
+}
+
+export class CreateFoodDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  name: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(MAX_PACKETS_PER_REQUEST)
+  packets: number;
+}
+
+export class FoodRefDto {
+  @IsInt()
+  @Min(1)
+  @Max(MAX_ID)
+  foodId: number;
+}

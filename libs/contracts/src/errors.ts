@@ -1,0 +1,41 @@
+/**
+ * Stable error codes. Every error that crosses RabbitMQ is a ContractError `{ code, message }`:
+ * `instanceof` does not survive a process boundary, a code does.
+ */
+export enum ErrorCode {
+  VALIDATION_FAILED = 'VALIDATION_FAILED',
+  FOOD_NOT_FOUND = 'FOOD_NOT_FOUND',
+  FOOD_EXISTS = 'FOOD_EXISTS',
+  AGENT_EXISTS = 'AGENT_EXISTS',
+  ORDER_NOT_FOUND = 'ORDER_NOT_FOUND',
+  ORDER_NOT_DELIVERABLE = 'ORDER_NOT_DELIVERABLE',
+  /** Reserve refusals. OUT_OF_STOCK and NO_AGENT are final: nothing is free and nothing is on its way back. */
+  UNKNOWN_FOOD = 'UNKNOWN_FOOD',
+  OUT_OF_STOCK = 'OUT_OF_STOCK',
+  NO_AGENT = 'NO_AGENT',
+  /** Nothing free right now, but some rows are reserved by orders still deciding: ask again shortly. */
+  ALL_RESERVED = 'ALL_RESERVED',
+  /** A reserve that arrives after the release of the same order ("hanging" reservation): refused. */
+  ORDER_RELEASED = 'ORDER_RELEASED',
+  /** Assign refused: the row is no longer reserved for this order (expired and taken, or released). */
+  RESERVATION_LOST = 'RESERVATION_LOST',
+  /** A call timed out or could not be sent: its outcome is unknown. */
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+  INTERNAL = 'INTERNAL',
+}
+
+export interface ContractError {
+  code: ErrorCode;
+  message: string;
+  /** Field-level messages, for VALIDATION_FAILED. */
+  details?: string[];
+}
+
+export function isContractError(value: unknown): value is ContractError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ContractError).code === 'string' &&
+    Object.values(ErrorCode).includes((value as ContractError).code)
+  );
+}

@@ -1,0 +1,23 @@
+import 'reflect-metadata';
+
+export * from './queues';
+export * from './patterns';
+export * from './errors';
+export * from './order-state';
+export * from './replies';
+export * from './dto/order.dto';
+export * from './dto/store.dto';
+export * from './dto/delivery.dto';
+export * from './transport/contract.exception';
+export * from './transport/rmq-options';
+export * from './transport/rpc-call';
+export * from './transport/rpc-validation.pipe';
+export * from './transport/contract-error.filter';
+export * from './transport/ack.interceptor';
+export * from './config/env';
+export * from './config/env.module';
+export * from './database/database';
+export * from './transport/bootstrap';
+export * from './database/branch-barrier';
+export * from './runtime/periodic-task';
+export * from './transport/clients';

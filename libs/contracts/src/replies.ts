@@ -1,0 +1,78 @@
+import { NotPlacedReason, OrderState } from './order-state';
+
+/** The life of a packet or an agent row. */
+export enum HoldState {
+  FREE = 'FREE',
+  RESERVED = 'RESERVED',
+  ASSIGNED = 'ASSIGNED',
+}
+
+export interface PacketReservation {
+  orderId: string;
+  packetId: number;
+}
+
+export interface AgentReservation {
+  orderId: string;
+  agentId: number;
+}
+
+export interface PacketAssignment {
+  orderId: string;
+  packetId: number;
+}
+
+export interface AgentAssignment {
+  orderId: string;
+  agentId: number;
+}
+
+/** Reply to release, yield and complete: how many rows this order held that are free again. */
+export interface ReleaseResult {
+  orderId: string;
+  freed: number;
+}
+
+export interface HoldCounts {
+  free: number;
+  reserved: number;
+  assigned: number;
+  total: number;
+}
+
+export interface FoodView {
+  id: number;
+  name: string;
+  packets: HoldCounts;
+}
+
+export interface AgentsView {
+  agents: HoldCounts;
+}
+
+export interface AgentsCreated extends AgentsView {
+  created: number;
+}
+
+export interface OrderLogEntry {
+  state: OrderState;
+  detail: string | null;
+  at: string;
+}
+
+export interface OrderView {
+  orderId: string;
+  foodId: number;
+  state: OrderState;
+  reason: NotPlacedReason | null;
+  packetId: number | null;
+  agentId: number | null;
+  createdAt: string;
+  updatedAt: string;
+  log?: OrderLogEntry[];
+}
+
+export interface HealthReply {
+  service: string;
+  status: 'ok';
+}

@@ -1,0 +1,35 @@
+import { ClientProxy } from '@nestjs/microservices';
+import { TimeoutError, firstValueFrom, timeout } from 'rxjs';
+import { ContractError, ErrorCode, isContractError } from '../errors';
+
+/** A failed call, as the caller sees it: the participant's contract error, or SERVICE_UNAVAILABLE. */
+export class RpcCallError extends Error implements ContractError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: string[],
+  ) {
+    super(message);
+    this.name = 'RpcCallError';
+  }
+
+  /** True when the outcome is unknown (no reply in time, or no broker): the call may or may not have happened. */
+  get outcomeUnknown(): boolean {
+    return this.code === ErrorCode.SERVICE_UNAVAILABLE;
+  }
+
+  toJSON(): ContractError {
+    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
+  }
+}
+
+/** Sends one request and waits at most `timeoutMs` for its reply; a timeout never means success. */
+export async function call<T>(client: ClientProxy, pattern: string, data: unknown, timeoutMs: number): Promise<T> {
+  try {
+    return await firstValueFrom(client.send<T>(pattern, data).pipe(timeout(timeoutMs)));
+  } catch (err) {
+    if (isContractError(err)) throw new RpcCallError(err.code, err.message, err.details);
+    const why = err instanceof TimeoutError ? `no reply within ${timeoutMs} ms` : String((err as Error)?.message ?? err);
+    throw new RpcCallError(ErrorCode.SERVICE_UNAVAILABLE, `${pattern}: ${why}; outcome unknown`);
+  }
+}
