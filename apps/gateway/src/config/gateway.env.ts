@@ -5,10 +5,10 @@ export class GatewayEnv extends RabbitEnv {
   @IsInt()
   @Min(1)
   @Max(65535)
-  PORT = 3000;
+  PORT: number = 3000;
 
   @IsString()
-  HOST = '0.0.0.0';
+  HOST: string = '0.0.0.0';
 
   /**
    * How long POST /orders waits for the outcome before answering 202 "pending". The coordinator
@@ -17,5 +17,5 @@ export class GatewayEnv extends RabbitEnv {
   @IsInt()
   @Min(1_000)
   @Max(600_000)
-  ORDER_WAIT_MS = 15_000;
+  ORDER_WAIT_MS: number = 15_000;
 }

@@ -7,37 +7,37 @@ export type FaultPoint = Exclude<(typeof FAULT_POINTS)[number], ''>;
 export class OrderEnv extends DatabaseEnv {
   @IsString()
   @Matches(/^[A-Za-z0-9_]+$/, { message: 'ORDER_DB_NAME may hold only letters, digits and _' })
-  ORDER_DB_NAME = 'orders';
+  ORDER_DB_NAME: string = 'orders';
 
   /** Longest wait for a packet or agent that is reserved by orders still deciding, before refusing. */
   @IsInt()
   @Min(0)
   @Max(60_000)
-  CONTENTION_WAIT_MS = 3_000;
+  CONTENTION_WAIT_MS: number = 3_000;
 
   /** Tries of each phase-2 call (assign, release) whose outcome stayed unknown, before giving up for now. */
   @IsInt()
   @Min(1)
   @Max(20)
-  PHASE2_ATTEMPTS = 4;
+  PHASE2_ATTEMPTS: number = 4;
 
   /** First backoff between tries; it doubles each time. */
   @IsInt()
   @Min(1)
   @Max(10_000)
-  RETRY_BASE_MS = 100;
+  RETRY_BASE_MS: number = 100;
 
   /** How long the instance driving an order owns it; past that, recovery on any instance takes it over. */
   @IsInt()
   @Min(1_000)
   @Max(600_000)
-  LEASE_MS = 15_000;
+  LEASE_MS: number = 15_000;
 
   /** How often recovery looks for orders whose driver stopped. */
   @IsInt()
   @Min(100)
   @Max(600_000)
-  RECOVERY_INTERVAL_MS = 2_000;
+  RECOVERY_INTERVAL_MS: number = 2_000;
 
   /** Tests only: where the coordinator stops (crash) or stalls (pause); refused in production. */
   @IsIn(FAULT_POINTS)
@@ -51,5 +51,5 @@ export class OrderEnv extends DatabaseEnv {
   @IsInt()
   @Min(0)
   @Max(600_000)
-  FAULT_PAUSE_MS = 2_000;
+  FAULT_PAUSE_MS: number = 2_000;
 }

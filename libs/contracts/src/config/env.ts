@@ -6,45 +6,45 @@ import { RmqSettings } from '../transport/rmq-options';
 /** Variables every app reads. Defaults match the local MariaDB/RabbitMQ of a development machine. */
 export class RabbitEnv {
   @IsIn(['development', 'production', 'test'])
-  NODE_ENV = 'development';
+  NODE_ENV: string = 'development';
 
   @Matches(/^amqps?:\/\/\S+$/, { message: 'RABBITMQ_URL must be an amqp:// or amqps:// URL' })
-  RABBITMQ_URL = 'amqp://guest:guest@127.0.0.1:5672';
+  RABBITMQ_URL: string = 'amqp://guest:guest@127.0.0.1:5672';
 
   @Matches(/^[A-Za-z0-9_.-]*$/, { message: 'QUEUE_PREFIX may hold only letters, digits, _ . and -' })
-  QUEUE_PREFIX = '';
+  QUEUE_PREFIX: string = '';
 
   @IsInt()
   @Min(1)
   @Max(1000)
-  RMQ_PREFETCH = 32;
+  RMQ_PREFETCH: number = 32;
 
   @IsInt()
   @Min(50)
   @Max(120_000)
-  RPC_TIMEOUT_MS = 2000;
+  RPC_TIMEOUT_MS: number = 2000;
 }
 
 /** Variables of the apps that own a database (store, delivery, order). */
 export class DatabaseEnv extends RabbitEnv {
   @IsString()
-  DB_HOST = '127.0.0.1';
+  DB_HOST: string = '127.0.0.1';
 
   @IsInt()
   @Min(1)
   @Max(65535)
-  DB_PORT = 3306;
+  DB_PORT: number = 3306;
 
   @IsString()
-  DB_USER = 'root';
+  DB_USER: string = 'root';
 
   @IsString()
-  DB_PASSWORD = '';
+  DB_PASSWORD: string = '';
 
   @IsInt()
   @Min(1)
   @Max(200)
-  DB_POOL_SIZE = 10;
+  DB_POOL_SIZE: number = 10;
 }
 
 export function rmqSettings(env: RabbitEnv): RmqSettings {

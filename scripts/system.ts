@@ -1,0 +1,114 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const SERVICES = ['store', 'delivery', 'order', 'gateway'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface SystemOptions {
+  /** Variables for every service, on top of this process's environment. */
+  env?: Record<string, string>;
+  /** Per-service extra variables (e.g. a fault point for the order service only). */
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Where each line a service prints goes; defaults to this process's stdout with a [name] prefix. */
+  output?: (service: string, line: string) => void;
+  root?: string;
+}
+
+/**
+ * Runs the four apps as real processes from dist/: used by `npm start` and by every system test,
+ * so what the tests start is what a user starts. Instances are named `store`, `store#2`, ...
+ */
+export class System {
+  private readonly processes = new Map<string, ChildProcess>();
+  private readonly root: string;
+
+  constructor(private readonly options: SystemOptions = {}) {
+    this.root = options.root ?? resolve(__dirname, '..', '..');
+  }
+
+  get gatewayUrl(): string {
+    return `http://127.0.0.1:${this.options.env?.PORT ?? process.env.PORT ?? 3000}`;
+  }
+
+  async start(): Promise<void> {
+    for (const service of SERVICES) this.spawn(service);
+    await this.waitHealthy();
+  }
+
+  /** Starts one instance; `instance` > 1 adds a competing consumer next to the first. */
+  spawn(service: ServiceName, instance = 1, extraEnv: Record<string, string> = {}): string {
+    const name = instance === 1 ? service : `${service}#${instance}`;
+    if (this.processes.has(name)) throw new Error(`${name} is already running`);
+    const env = { ...process.env, ...this.options.env, ...this.options.serviceEnv?.[service], ...extraEnv };
+    if (instance > 1 && service === 'gateway') env.PORT = String(Number(env.PORT ?? 3000) + instance - 1);
+    const child = spawn(process.execPath, [resolve(this.root, `dist/apps/${service}/src/main.js`)], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output = this.options.output ?? ((who, line) => process.stdout.write(`[${who}] ${line}\n`));
+    for (const stream of [child.stdout!, child.stderr!]) {
+      let buffered = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        const lines = (buffered + chunk).split('\n');
+        buffered = lines.pop() ?? '';
+        for (const line of lines) output(name, line);
+      });
+    }
+    child.on('exit', () => this.processes.get(name) === child && this.processes.delete(name));
+    this.processes.set(name, child);
+    return name;
+  }
+
+  running(name: string): boolean {
+    return this.processes.has(name);
+  }
+
+  /** Stops one instance: SIGTERM lets it finish in-flight work; SIGKILL is the crash of fault tests. */
+  async stop(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.processes.get(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async stopAll(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    // The gateway first, so no new order starts while the others finish theirs.
+    const names = [...this.processes.keys()];
+    await Promise.all(names.filter((n) => n.startsWith('gateway')).map((n) => this.stop(n, signal)));
+    await Promise.all(names.filter((n) => !n.startsWith('gateway')).map((n) => this.stop(n, signal)));
+  }
+
+  /** Resolves once the gateway answers /health with every service up. */
+  async waitHealthy(timeoutMs = 60_000): Promise<void> {
+    const giveUpAt = Date.now() + timeoutMs;
+    let last = 'no answer';
+    while (Date.now() < giveUpAt) {
+      if (!this.processes.has('gateway')) throw new Error('the gateway is not running');
+      try {
+        const res = await fetch(`${this.gatewayUrl}/health`);
+        if (res.ok) return;
+        last = `${res.status} ${await res.text()}`;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      await sleep(200);
+    }
+    throw new Error(`The system did not become healthy within ${timeoutMs} ms: ${last}`);
+  }
+
+  /** Calls `listener` when an instance exits without being asked to. */
+  onUnexpectedExit(listener: (name: string, code: number | null) => void): void {
+    for (const [name, child] of this.processes) {
+      child.on('exit', (code, signal) => {
+        if (signal === null && code !== 0) listener(name, code);
+        else if (signal !== null && signal !== 'SIGTERM' && signal !== 'SIGINT') listener(name, code);
+      });
+    }
+  }
+}
