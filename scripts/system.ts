@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const SERVICES = ['store', 'delivery', 'order', 'gateway'] as const;
@@ -25,7 +26,7 @@ export class System {
   private readonly root: string;
 
   constructor(private readonly options: SystemOptions = {}) {
-    this.root = options.root ?? resolve(__dirname, '..', '..');
+    this.root = options.root ?? projectRoot(__dirname);
   }
 
   get gatewayUrl(): string {
@@ -111,4 +112,14 @@ export class System {
       });
     }
   }
+}
+
+/** The folder holding package.json, from scripts/ (ts-jest) or dist/scripts/ (built). */
+function projectRoot(from: string): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json')) || dir.endsWith('dist')) {
+    if (dirname(dir) === dir) throw new Error(`No package.json above ${from}`);
+    dir = dirname(dir);
+  }
+  return dir;
 }

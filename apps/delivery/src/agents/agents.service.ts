@@ -10,6 +10,7 @@ import {
   ReleaseResult,
   closeBarrier,
   enterBarrier,
+  transaction,
 } from '@app/contracts';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, In, QueryFailedError } from 'typeorm';
@@ -33,7 +34,7 @@ export class AgentsService {
 
   /** Phase 1: holds one free agent for the order until the reservation expires. */
   reserve(orderId: string): Promise<AgentReservation> {
-    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
+    return transaction(this.dataSource, async (manager) => {
       const barrier = await enterBarrier(manager, BARRIER, orderId);
       if (barrier.released) {
         throw new ContractException(ErrorCode.ORDER_RELEASED, `Order ${orderId} was already released; not reserving`);
@@ -56,7 +57,7 @@ export class AgentsService {
 
   /** Phase 2: refused only once the agent is no longer reserved for this order (swept or taken). */
   assign(orderId: string): Promise<AgentAssignment> {
-    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
+    return transaction(this.dataSource, async (manager) => {
       const agent = await manager
         .createQueryBuilder(Agent, 'a')
         .where('a.orderId = :orderId', { orderId })
@@ -73,7 +74,7 @@ export class AgentsService {
 
   /** Abort: frees whatever agent this order holds, reserved or assigned, and bars later reserves of it. */
   release(orderId: string): Promise<ReleaseResult> {
-    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
+    return transaction(this.dataSource, async (manager) => {
       await closeBarrier(manager, BARRIER, orderId);
       return this.free(manager, orderId, [HoldState.RESERVED, HoldState.ASSIGNED]);
     });
@@ -85,12 +86,12 @@ export class AgentsService {
    * has answered, so no reserve of this order is in flight that it could race.
    */
   yield(orderId: string): Promise<ReleaseResult> {
-    return this.dataSource.transaction('READ COMMITTED', (manager) => this.free(manager, orderId, [HoldState.RESERVED]));
+    return transaction(this.dataSource, (manager) => this.free(manager, orderId, [HoldState.RESERVED]));
   }
 
   /** The delivery is done: the agent assigned to this order is free for the next one. */
   complete(orderId: string): Promise<ReleaseResult> {
-    return this.dataSource.transaction('READ COMMITTED', (manager) => this.free(manager, orderId, [HoldState.ASSIGNED]));
+    return transaction(this.dataSource, (manager) => this.free(manager, orderId, [HoldState.ASSIGNED]));
   }
 
   /** Frees reservations past their expiry, a batch at a time; returns how many it freed. */

@@ -175,13 +175,13 @@ export class CoordinatorService {
     return this.get(orderId);
   }
 
-  /** Retries a call whose outcome is unknown (timeout, broker down); a participant's answer is final. */
+  /** Retries a call that failed transiently (timeout, broker down, rolled-back error); a participant's refusal is final. */
   private async withRetry<T>(call: () => Promise<T>): Promise<T> {
     for (let attemptNo = 1; ; attemptNo++) {
       try {
         return await call();
       } catch (err) {
-        if (!(err instanceof RpcCallError && err.outcomeUnknown) || attemptNo >= this.env.PHASE2_ATTEMPTS) throw err;
+        if (!(err instanceof RpcCallError && err.transient) || attemptNo >= this.env.PHASE2_ATTEMPTS) throw err;
         await sleep(this.env.RETRY_BASE_MS * 2 ** (attemptNo - 1));
       }
     }

@@ -1,4 +1,4 @@
-import { NotPlacedReason, OrderState, OrderView, SETTLED_STATES } from '@app/contracts';
+import { NotPlacedReason, OrderState, OrderView, SETTLED_STATES, transaction } from '@app/contracts';
 import { Injectable } from '@nestjs/common';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { OrderEnv } from '../config/order.env';
@@ -26,7 +26,7 @@ export class OrderJournal {
   /** Records a new order; false when one with this id exists already (a redelivered command). */
   async begin(orderId: string, foodId: number, state: OrderState, reason: NotPlacedReason | null = null): Promise<boolean> {
     try {
-      await this.dataSource.transaction('READ COMMITTED', async (manager) => {
+      await transaction(this.dataSource, async (manager) => {
         await manager
           .createQueryBuilder()
           .insert()
@@ -44,7 +44,7 @@ export class OrderJournal {
 
   /** Moves the order from one of `from` to `to` and renews the lease; false if it was not in `from`. */
   transition(orderId: string, from: OrderState[], to: OrderState, changes: OrderChanges = {}, detail?: string): Promise<boolean> {
-    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
+    return transaction(this.dataSource, async (manager) => {
       const result = await manager
         .createQueryBuilder()
         .update(Order)

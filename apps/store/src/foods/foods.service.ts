@@ -29,9 +29,7 @@ export class FoodsService {
 
   async addPackets(foodId: number, count: number): Promise<FoodView> {
     await this.dataSource.transaction(async (manager) => {
-      // The shared lock keeps the food from vanishing under the insert and fails fast for unknown ids.
-      const food = await manager.findOne(Food, { where: { id: foodId }, lock: { mode: 'pessimistic_read' } });
-      if (!food) throw new ContractException(ErrorCode.FOOD_NOT_FOUND, `Food ${foodId} does not exist`);
+      if (!(await manager.existsBy(Food, { id: foodId }))) throw new ContractException(ErrorCode.FOOD_NOT_FOUND, `Food ${foodId} does not exist`);
       await this.insertPackets(manager, foodId, count);
     });
     return this.view(foodId);

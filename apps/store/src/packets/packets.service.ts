@@ -7,6 +7,7 @@ import {
   ReleaseResult,
   closeBarrier,
   enterBarrier,
+  transaction,
 } from '@app/contracts';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, In } from 'typeorm';
@@ -30,7 +31,7 @@ export class PacketsService {
 
   /** Phase 1: holds one packet of the food for the order until the reservation expires. */
   reserve(orderId: string, foodId: number): Promise<PacketReservation> {
-    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
+    return transaction(this.dataSource, async (manager) => {
       const barrier = await enterBarrier(manager, BARRIER, orderId);
       if (barrier.released) {
         throw new ContractException(ErrorCode.ORDER_RELEASED, `Order ${orderId} was already released; not reserving`);
@@ -57,7 +58,7 @@ export class PacketsService {
    * or taken by another order), and that loss is final.
    */
   assign(orderId: string): Promise<PacketAssignment> {
-    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
+    return transaction(this.dataSource, async (manager) => {
       const packet = await manager
         .createQueryBuilder(Packet, 'p')
         .where('p.orderId = :orderId', { orderId })
@@ -74,7 +75,7 @@ export class PacketsService {
 
   /** Abort: frees whatever this order holds, reserved or assigned, and bars later reserves of it. */
   release(orderId: string): Promise<ReleaseResult> {
-    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
+    return transaction(this.dataSource, async (manager) => {
       await closeBarrier(manager, BARRIER, orderId);
       const result = await manager.update(Packet, { orderId }, { state: HoldState.FREE, orderId: null, reservedUntil: null });
       return { orderId, freed: result.affected ?? 0 };

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { createConnection } from 'mysql2/promise';
-import { DataSource, DataSourceOptions } from 'typeorm';
+import { DataSource, DataSourceOptions, EntityManager } from 'typeorm';
 import { DatabaseEnv } from '../config/env';
 
 type Classes = Function[];
@@ -58,5 +58,26 @@ export async function runMigrations(dataSource: DataSource, lockName: string): P
   } finally {
     await runner.query('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
     await runner.release();
+  }
+}
+
+/** MySQL errors after which the whole transaction was rolled back and may simply run again. */
+const RETRYABLE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+const TRANSACTION_TRIES = 5;
+
+/**
+ * One READ COMMITTED transaction, run again when InnoDB picks it as a deadlock victim. Under load,
+ * reservations scanning the state index and assignments updating it lock the same rows in different
+ * orders, and InnoDB resolves that by rolling one back: a normal event, not a failure.
+ */
+export async function transaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await dataSource.transaction('READ COMMITTED', work);
+    } catch (err) {
+      const code = (err as { driverError?: { code?: string } }).driverError?.code;
+      if (!code || !RETRYABLE.has(code) || attempt >= TRANSACTION_TRIES) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+    }
   }
 }

@@ -18,6 +18,11 @@ export class RpcCallError extends Error implements ContractError {
     return this.code === ErrorCode.SERVICE_UNAVAILABLE;
   }
 
+  /** Worth another try: the outcome is unknown, or the participant failed and rolled back. */
+  get transient(): boolean {
+    return this.outcomeUnknown || this.code === ErrorCode.INTERNAL;
+  }
+
   toJSON(): ContractError {
     return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
   }

@@ -1,0 +1,257 @@
+import { ErrorCode, Queue, StorePattern, call } from '@app/contracts';
+import { RowDataPacket } from 'mysql2/promise';
+import { randomUUID } from 'node:crypto';
+import { TestSystem } from './support/harness';
+
+jest.setTimeout(120_000);
+
+const t = new TestSystem('flow', 3901);
+const admin = {
+  food: async (name: string, packets: number): Promise<number> => {
+    const res = await t.post('/foods', { name, packets });
+    expect(res.status).toBe(201);
+    return res.body.id;
+  },
+  agents: async (count: number) => expect((await t.post('/agents', { count })).status).toBe(201),
+  freeAgents: async (): Promise<number> => (await t.get('/agents')).body.agents.free,
+  /** Delivers every placed order, so each test starts with all agents free. */
+  deliverAll: async () => {
+    const placed = await t.query<RowDataPacket>(`SELECT id FROM ${t.env.ORDER_DB_NAME}.orders WHERE state = 'PLACED'`);
+    for (const { id } of placed) expect((await t.post(`/orders/${id}/delivered`, {})).status).toBe(200);
+  },
+};
+const order = (foodId: unknown) => t.post('/orders', { foodId });
+const packetOf = async (orderId: string) =>
+  (await t.query<RowDataPacket>(`SELECT id, state FROM ${t.env.STORE_DB_NAME}.packet WHERE order_id = ?`, [orderId]))[0];
+const agentOf = async (orderId: string) =>
+  (await t.query<RowDataPacket>(`SELECT id, state FROM ${t.env.DELIVERY_DB_NAME}.agent WHERE order_id = ?`, [orderId]))[0];
+
+beforeAll(() => t.start());
+afterAll(() => t.stop());
+
+afterEach(async () => {
+  const report = await t.settled();
+  expect(report.pending).toBe(0);
+  expect(report.violations).toEqual([]);
+});
+
+describe('placing an order', () => {
+  it('answers 201 only once a packet and an agent are assigned to the order', async () => {
+    const foodId = await admin.food('Masala Dosa', 5);
+    await admin.agents(3);
+
+    const res = await order(foodId);
+
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ state: 'PLACED', message: 'Order Placed' });
+    expect(await packetOf(res.body.orderId)).toMatchObject({ id: res.body.packetId, state: 'ASSIGNED' });
+    expect(await agentOf(res.body.orderId)).toMatchObject({ id: res.body.agentId, state: 'ASSIGNED' });
+    const view = await t.get(`/orders/${res.body.orderId}`);
+    expect(view.body).toMatchObject({ state: 'PLACED', foodId, packetId: res.body.packetId, agentId: res.body.agentId });
+    expect(view.body.log.map((e: { state: string }) => e.state)).toEqual(['RESERVING', 'COMMITTING', 'PLACED']);
+    expect((await t.get('/foods')).body).toContainEqual({
+      id: foodId,
+      name: 'Masala Dosa',
+      packets: { free: 4, reserved: 0, assigned: 1, total: 5 },
+    });
+  });
+
+  it('frees the agent when the delivery is done, and only for a placed order', async () => {
+    const foodId = await admin.food('Idli', 1);
+    const placed = await order(foodId);
+    expect(placed.status).toBe(201);
+
+    const delivered = await t.post(`/orders/${placed.body.orderId}/delivered`, {});
+
+    expect(delivered.status).toBe(200);
+    expect(delivered.body.state).toBe('DELIVERED');
+    expect(await agentOf(placed.body.orderId)).toBeUndefined();
+    expect(await packetOf(placed.body.orderId)).toMatchObject({ state: 'ASSIGNED' });
+    expect((await t.post(`/orders/${placed.body.orderId}/delivered`, {})).status).toBe(200);
+    const refused = await order(foodId);
+    expect(refused.status).toBe(409);
+    expect((await t.post(`/orders/${refused.body.orderId}/delivered`, {})).body.code).toBe(ErrorCode.ORDER_NOT_DELIVERABLE);
+    expect((await t.post(`/orders/${randomUUID()}/delivered`, {})).status).toBe(404);
+  });
+
+  it('refuses an unknown food with 409 and gives the agent back', async () => {
+    await admin.deliverAll();
+    const free = await admin.freeAgents();
+
+    const res = await order(999_999);
+
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ code: 'UNKNOWN_FOOD', state: 'NOT_PLACED' });
+    expect(await agentOf(res.body.orderId)).toBeUndefined();
+    expect(await admin.freeAgents()).toBe(free);
+    expect((await t.get(`/orders/${res.body.orderId}`)).body).toMatchObject({ state: 'NOT_PLACED', reason: 'UNKNOWN_FOOD' });
+  });
+
+  it('refuses when out of stock with 409 and gives the agent back', async () => {
+    const foodId = await admin.food('Vada', 0);
+    const free = await admin.freeAgents();
+
+    const res = await order(foodId);
+
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('OUT_OF_STOCK');
+    expect(await agentOf(res.body.orderId)).toBeUndefined();
+    expect(await admin.freeAgents()).toBe(free);
+  });
+
+  it('refuses when no agent is free with 409 and gives the packet back', async () => {
+    await admin.deliverAll();
+    const free = await admin.freeAgents();
+    const foodId = await admin.food('Upma', free + 1);
+    for (let i = 0; i < free; i++) expect((await order(foodId)).status).toBe(201);
+
+    const res = await order(foodId);
+
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('NO_AGENT');
+    expect(await packetOf(res.body.orderId)).toBeUndefined();
+    const food = (await t.get('/foods')).body.find((f: { id: number }) => f.id === foodId);
+    expect(food.packets).toEqual({ free: 1, reserved: 0, assigned: free, total: free + 1 });
+    await admin.deliverAll();
+  });
+
+  it('answers 400 naming the fields of a malformed request, and 404 for an unknown order', async () => {
+    for (const body of [{}, { foodId: 'abc' }, { foodId: -1 }, { foodId: 1.5 }, { foodId: 1, extra: true }]) {
+      const res = await t.post('/orders', body);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.details.join(' ')).toMatch(/foodId|extra/);
+    }
+    expect((await t.post('/foods', { name: '', packets: 1 })).status).toBe(400);
+    expect((await t.post('/foods', { name: 'X', packets: -1 })).status).toBe(400);
+    expect((await t.post('/agents', { count: 0 })).status).toBe(400);
+    expect((await t.post('/foods/abc/packets', { count: 1 })).status).toBe(400);
+    expect((await t.post('/foods/424242/packets', { count: 1 })).status).toBe(404);
+    expect((await t.get('/orders/not-a-uuid')).status).toBe(400);
+    expect((await t.get(`/orders/${randomUUID()}`)).status).toBe(404);
+  });
+});
+
+describe('reservations expire', () => {
+  it('frees a reservation past its TTL and lets the next order take that packet', async () => {
+    const foodId = await admin.food('Pongal', 1);
+    const store = t.client(Queue.STORE);
+    const stray = randomUUID();
+    const { packetId } = await call<{ packetId: number }>(store, StorePattern.RESERVE_PACKET, { orderId: stray, foodId }, 2000);
+
+    // The only packet is held by an order that never comes back: the next order waits for it,
+    // gets it once the reservation expires, and the abandoned order can no longer assign it.
+    const res = await order(foodId);
+
+    expect(res.status).toBe(201);
+    expect(res.body.packetId).toBe(packetId);
+    await expect(call(store, StorePattern.ASSIGN_PACKET, { orderId: stray }, 2000)).rejects.toMatchObject({
+      code: ErrorCode.RESERVATION_LOST,
+    });
+  });
+
+  it('sweeps an abandoned reservation back to free with no order needed', async () => {
+    const foodId = await admin.food('Kesari', 1);
+    const stray = randomUUID();
+    await call(t.client(Queue.STORE), StorePattern.RESERVE_PACKET, { orderId: stray, foodId }, 2000);
+    expect(await packetOf(stray)).toMatchObject({ state: 'RESERVED' });
+
+    await t.until(async () => (await packetOf(stray)) === undefined, 3000 + 500 + 2000, 'the sweep');
+
+    const food = (await t.get('/foods')).body.find((f: { id: number }) => f.id === foodId);
+    expect(food.packets).toMatchObject({ free: 1, reserved: 0 });
+  });
+});
+
+describe('contention', () => {
+  async function burst(packets: number, freeAgents: number, orders: number) {
+    await admin.deliverAll();
+    const free = await admin.freeAgents();
+    if (free < freeAgents) await admin.agents(freeAgents - free);
+    if (free > freeAgents) {
+      // Busy the agents beyond the wanted number with placed orders of another food.
+      const filler = await admin.food(`Filler for ${packets}x${freeAgents}`, free - freeAgents);
+      for (let i = 0; i < free - freeAgents; i++) expect((await order(filler)).status).toBe(201);
+    }
+    const agentsBefore = (await t.get('/agents')).body.agents;
+    expect(agentsBefore.free).toBe(freeAgents);
+    const foodId = await admin.food(`Burst ${packets}x${freeAgents}`, packets);
+
+    const answers = await Promise.all(Array.from({ length: orders }, () => order(foodId)));
+
+    const placed = answers.filter((a) => a.status === 201);
+    const refused = answers.filter((a) => a.status === 409);
+    expect(answers.filter((a) => a.status !== 201 && a.status !== 409)).toEqual([]);
+    const packetIds = new Set(placed.map((a) => a.body.packetId));
+    const agentIds = new Set(placed.map((a) => a.body.agentId));
+    const rows = await t.query<RowDataPacket>(
+      `SELECT COUNT(*) AS n FROM ${t.env.STORE_DB_NAME}.packet WHERE food_id = ? AND state = 'ASSIGNED'`,
+      [foodId],
+    );
+    const agentsAfter = (await t.get('/agents')).body.agents;
+    return { placed, refused, packetIds, agentIds, assignedPackets: Number(rows[0].n), agentsBefore, agentsAfter };
+  }
+
+  it('places exactly 50 of 200 concurrent orders for 50 packets and 100 agents (I1, I2, I5, I7)', async () => {
+    const r = await burst(50, 100, 200);
+
+    expect(r.placed).toHaveLength(50);
+    expect(r.refused).toHaveLength(150);
+    expect(new Set(r.refused.map((a) => a.body.code))).toEqual(new Set(['OUT_OF_STOCK']));
+    expect(r.packetIds.size).toBe(50);
+    expect(r.agentIds.size).toBe(50);
+    expect(r.assignedPackets).toBe(50);
+    expect(r.agentsAfter).toEqual({ ...r.agentsBefore, free: 50, assigned: r.agentsBefore.assigned + 50 });
+  });
+
+  it('places exactly 50 of 200 concurrent orders when agents are the scarce side (I7)', async () => {
+    const r = await burst(100, 50, 200);
+
+    expect(r.placed).toHaveLength(50);
+    expect(r.refused).toHaveLength(150);
+    expect(new Set(r.refused.map((a) => a.body.code))).toEqual(new Set(['NO_AGENT']));
+    expect(r.agentIds.size).toBe(50);
+    expect(r.assignedPackets).toBe(50);
+    expect(r.agentsAfter.free).toBe(0);
+  });
+});
+
+describe('a participant down between the phases', () => {
+  beforeAll(async () => {
+    await t.system.stop('order');
+    t.system.spawn('order', 1, { FAULT_POINT: 'after-reserve', FAULT_ACTION: 'pause', FAULT_PAUSE_MS: '1500' });
+    await t.system.waitHealthy();
+  });
+
+  afterAll(async () => {
+    await t.system.stop('order');
+    t.system.spawn('order');
+    await t.system.waitHealthy();
+  });
+
+  it('ends not placed, holding nothing once the participant is back', async () => {
+    await admin.deliverAll();
+    const foodId = await admin.food('Bisibele Bath', 3);
+    const answer = order(foodId);
+    // Phase 1 is done when the packet shows up reserved; the coordinator now pauses before deciding.
+    await t.until(
+      async () => (await t.query(`SELECT 1 FROM ${t.env.STORE_DB_NAME}.packet WHERE food_id = ? AND state = 'RESERVED'`, [foodId])).length,
+      5000,
+      'phase 1',
+    );
+    await t.system.stop('store', 'SIGKILL');
+
+    const res = await answer;
+
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ code: 'SERVICE_UNAVAILABLE', state: 'NOT_PLACED' });
+    expect(await agentOf(res.body.orderId)).toBeUndefined();
+
+    t.system.spawn('store');
+    await t.system.waitHealthy();
+    await t.until(async () => (await t.get(`/orders/${res.body.orderId}`)).body.state === 'NOT_PLACED', 15_000, 'NOT_PLACED');
+    await t.until(async () => (await packetOf(res.body.orderId)) === undefined, 10_000, 'the packet to be free');
+    const food = (await t.get('/foods')).body.find((f: { id: number }) => f.id === foodId);
+    expect(food.packets).toEqual({ free: 3, reserved: 0, assigned: 0, total: 3 });
+  });
+});

@@ -1,0 +1,135 @@
+import { Queue, RmqSettings, queueName, rmqClientOptions } from '@app/contracts';
+import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
+import { connect } from 'amqplib';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createConnection, RowDataPacket } from 'mysql2/promise';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CheckReport, checkInvariants, optionsFromEnv } from '../../scripts/check';
+import { System } from '../../scripts/system';
+
+/**
+ * A whole system for one test file: its own databases and queues (prefix `t_<suite>_`), its own
+ * gateway port, short timeouts so faults resolve in seconds. It never touches a running demo.
+ */
+export class TestSystem {
+  readonly env: Record<string, string>;
+  readonly system: System;
+  readonly url: string;
+  private readonly clients: ClientProxy[] = [];
+  readonly logFile: string;
+
+  constructor(suite: string, port: number, overrides: Record<string, string> = {}) {
+    const prefix = `t_${suite}_`;
+    this.env = {
+      NODE_ENV: 'test',
+      PORT: String(port),
+      QUEUE_PREFIX: prefix,
+      STORE_DB_NAME: `${prefix}store`,
+      DELIVERY_DB_NAME: `${prefix}delivery`,
+      ORDER_DB_NAME: `${prefix}orders`,
+      RESERVATION_TTL_MS: '3000',
+      SWEEP_INTERVAL_MS: '500',
+      RPC_TIMEOUT_MS: '1000',
+      PHASE2_ATTEMPTS: '3',
+      RETRY_BASE_MS: '50',
+      LEASE_MS: '4000',
+      RECOVERY_INTERVAL_MS: '500',
+      CONTENTION_WAIT_MS: '6000',
+      ORDER_WAIT_MS: '20000',
+      ...overrides,
+    };
+    this.url = `http://127.0.0.1:${port}`;
+    mkdirSync(join(__dirname, '..', 'logs'), { recursive: true });
+    this.logFile = join(__dirname, '..', 'logs', `${suite}.log`);
+    const log = createWriteStream(this.logFile);
+    this.system = new System({ env: this.env, output: (who, line) => log.write(`[${who}] ${line}\n`) });
+  }
+
+  /** Fresh databases and queues, then all four apps. */
+  async start(): Promise<void> {
+    await this.reset();
+    await this.system.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.close()));
+    await this.system.stopAll();
+  }
+
+  private async reset(): Promise<void> {
+    const db = await this.db();
+    for (const name of [this.env.STORE_DB_NAME, this.env.DELIVERY_DB_NAME, this.env.ORDER_DB_NAME]) {
+      await db.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    }
+    await db.end();
+    const broker = await connect(this.rmq.url);
+    const channel = await broker.createChannel();
+    for (const queue of Object.values(Queue)) await channel.deleteQueue(queueName(this.env.QUEUE_PREFIX, queue));
+    await broker.close();
+  }
+
+  get rmq(): RmqSettings {
+    return { url: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672', queuePrefix: this.env.QUEUE_PREFIX, prefetch: 8 };
+  }
+
+  /** A raw client onto one service's queue, for tests that act as a stray or duplicating producer. */
+  client(queue: (typeof Queue)[keyof typeof Queue]): ClientProxy {
+    const client = ClientProxyFactory.create(rmqClientOptions(this.rmq, queue));
+    this.clients.push(client);
+    return client;
+  }
+
+  db() {
+    return createConnection({ host: '127.0.0.1', user: 'root', password: '', multipleStatements: false });
+  }
+
+  async query<T extends RowDataPacket>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const db = await this.db();
+    try {
+      const [rows] = await db.query<T[]>(sql, params);
+      return rows;
+    } finally {
+      await db.end();
+    }
+  }
+
+  check(): Promise<CheckReport> {
+    return checkInvariants(optionsFromEnv({ ...process.env, ...this.env }));
+  }
+
+  /** Polls the checker until no order is in flight; I6 says this happens within TTL plus a few seconds. */
+  async settled(timeoutMs = 20_000): Promise<CheckReport> {
+    const giveUpAt = Date.now() + timeoutMs;
+    for (;;) {
+      const report = await this.check();
+      if (report.pending === 0 || Date.now() > giveUpAt) return report;
+      await sleep(200);
+    }
+  }
+
+  async post(path: string, body: unknown): Promise<{ status: number; body: any }> {
+    const res = await fetch(this.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  }
+
+  async get(path: string): Promise<{ status: number; body: any }> {
+    const res = await fetch(this.url + path);
+    return { status: res.status, body: await res.json() };
+  }
+
+  /** Waits until `probe` returns something truthy, polling every 20 ms. */
+  async until<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+    const giveUpAt = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value) return value;
+      if (Date.now() > giveUpAt) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+      await sleep(20);
+    }
+  }
+}
