@@ -1,0 +1,171 @@
+import { ErrorCode, NotPlacedReason, OrderState, OrderView, RpcCallError } from '@app/contracts';
+import { Test } from '@nestjs/testing';
+import { randomUUID } from 'node:crypto';
+import { OrderEnv } from '../config/order.env';
+import { CoordinatorService } from './coordinator.service';
+import { FaultPoints } from './fault-points';
+import { OrderChanges, OrderJournal } from './order-journal.service';
+import { Participants } from './participants';
+
+/** The journal's contract in memory: transitions are compare-and-set on the state. */
+class MemoryJournal {
+  readonly orders = new Map<string, OrderView>();
+  readonly history: OrderState[] = [];
+
+  async begin(orderId: string, foodId: number, state: OrderState, reason: NotPlacedReason | null = null) {
+    if (this.orders.has(orderId)) return false;
+    const now = new Date().toISOString();
+    this.orders.set(orderId, { orderId, foodId, state, reason, packetId: null, agentId: null, createdAt: now, updatedAt: now });
+    this.history.push(state);
+    return true;
+  }
+
+  async transition(orderId: string, from: OrderState[], to: OrderState, changes: OrderChanges = {}) {
+    const order = this.orders.get(orderId)!;
+    if (!from.includes(order.state)) return false;
+    Object.assign(order, changes, { state: to });
+    this.history.push(to);
+    return true;
+  }
+
+  async view(orderId: string) {
+    return this.orders.get(orderId) ?? null;
+  }
+}
+
+const refusal = (code: ErrorCode) => Promise.reject(new RpcCallError(code, code));
+
+describe('CoordinatorService', () => {
+  let coordinator: CoordinatorService;
+  let journal: MemoryJournal;
+  let participants: Record<keyof Participants, jest.Mock>;
+  const command = () => ({ orderId: randomUUID(), foodId: 7, deadline: Date.now() + 10_000 });
+
+  beforeEach(async () => {
+    journal = new MemoryJournal();
+    participants = {
+      onApplicationBootstrap: jest.fn(),
+      reservePacket: jest.fn((orderId: string) => Promise.resolve({ orderId, packetId: 11 })),
+      reserveAgent: jest.fn((orderId: string) => Promise.resolve({ orderId, agentId: 22 })),
+      yieldAgent: jest.fn((orderId: string) => Promise.resolve({ orderId, freed: 1 })),
+      assignPacket: jest.fn((orderId: string) => Promise.resolve({ orderId, packetId: 11 })),
+      assignAgent: jest.fn((orderId: string) => Promise.resolve({ orderId, agentId: 22 })),
+      releasePacket: jest.fn((orderId: string) => Promise.resolve({ orderId, freed: 1 })),
+      releaseAgent: jest.fn((orderId: string) => Promise.resolve({ orderId, freed: 1 })),
+      completeDelivery: jest.fn((orderId: string) => Promise.resolve({ orderId, freed: 1 })),
+    };
+    const env = Object.assign(new OrderEnv(), { CONTENTION_WAIT_MS: 200, RETRY_BASE_MS: 1, PHASE2_ATTEMPTS: 3 });
+    const module = await Test.createTestingModule({
+      providers: [
+        CoordinatorService,
+        { provide: OrderJournal, useValue: journal },
+        { provide: Participants, useValue: participants },
+        { provide: FaultPoints, useValue: { reach: jest.fn() } },
+        { provide: OrderEnv, useValue: env },
+      ],
+    }).compile();
+    coordinator = module.get(CoordinatorService);
+  });
+
+  it('logs the commit decision before assigning, and places the order when both sides assign', async () => {
+    participants.assignPacket.mockImplementation(async (orderId: string) => {
+      expect(journal.orders.get(orderId)?.state).toBe(OrderState.COMMITTING);
+      return { orderId, packetId: 11 };
+    });
+
+    const order = await coordinator.place(command());
+
+    expect(order).toMatchObject({ state: OrderState.PLACED, packetId: 11, agentId: 22 });
+    expect(journal.history).toEqual([OrderState.RESERVING, OrderState.COMMITTING, OrderState.PLACED]);
+  });
+
+  it('refuses with the participant reason and releases both sides', async () => {
+    participants.reservePacket.mockImplementation(() => refusal(ErrorCode.OUT_OF_STOCK));
+
+    const order = await coordinator.place(command());
+
+    expect(order).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.OUT_OF_STOCK });
+    expect(participants.releasePacket).toHaveBeenCalledWith(order.orderId);
+    expect(participants.releaseAgent).toHaveBeenCalledWith(order.orderId);
+    expect(participants.assignPacket).not.toHaveBeenCalled();
+  });
+
+  it('gives its agent back while it waits for a packet held by orders still deciding, then asks again', async () => {
+    participants.reservePacket
+      .mockImplementationOnce(() => refusal(ErrorCode.ALL_RESERVED))
+      .mockImplementationOnce(() => refusal(ErrorCode.ALL_RESERVED));
+
+    const order = await coordinator.place(command());
+
+    expect(order.state).toBe(OrderState.PLACED);
+    expect(participants.yieldAgent).toHaveBeenCalledTimes(1);
+    expect(participants.reservePacket).toHaveBeenCalledTimes(3);
+    // The agent is asked for again only once a packet is held.
+    expect(participants.reserveAgent).toHaveBeenCalledTimes(2);
+  });
+
+  it('refuses once the contention wait is over', async () => {
+    participants.reserveAgent.mockImplementation(() => refusal(ErrorCode.ALL_RESERVED));
+
+    const order = await coordinator.place(command());
+
+    expect(order).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.NO_AGENT });
+    expect(participants.releasePacket).toHaveBeenCalled();
+  });
+
+  it('aborts as SERVICE_UNAVAILABLE when a reserve times out, releasing both sides', async () => {
+    participants.reserveAgent.mockImplementation(() => refusal(ErrorCode.SERVICE_UNAVAILABLE));
+
+    const order = await coordinator.place(command());
+
+    expect(order).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.SERVICE_UNAVAILABLE });
+    expect(participants.releaseAgent).toHaveBeenCalled();
+  });
+
+  it('retries an assign whose outcome is unknown, and places the order when a retry succeeds', async () => {
+    participants.assignAgent.mockImplementationOnce(() => refusal(ErrorCode.SERVICE_UNAVAILABLE));
+
+    const order = await coordinator.place(command());
+
+    expect(order.state).toBe(OrderState.PLACED);
+    expect(participants.assignAgent).toHaveBeenCalledTimes(2);
+  });
+
+  it('compensates when a reservation was lost before its assign: releases what the other side assigned', async () => {
+    participants.assignPacket.mockImplementation(() => refusal(ErrorCode.RESERVATION_LOST));
+
+    const order = await coordinator.place(command());
+
+    expect(order).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.RESERVATION_EXPIRED, packetId: null });
+    expect(participants.assignPacket).toHaveBeenCalledTimes(1);
+    expect(participants.releaseAgent).toHaveBeenCalled();
+    expect(journal.history).toEqual([OrderState.RESERVING, OrderState.COMMITTING, OrderState.ABORTING, OrderState.NOT_PLACED]);
+  });
+
+  it('stays ABORTING, for recovery to finish, while a release is unconfirmed', async () => {
+    participants.reservePacket.mockImplementation(() => refusal(ErrorCode.UNKNOWN_FOOD));
+    participants.releaseAgent.mockImplementation(() => refusal(ErrorCode.SERVICE_UNAVAILABLE));
+
+    const order = await coordinator.place(command());
+
+    expect(order).toMatchObject({ state: OrderState.ABORTING, reason: NotPlacedReason.UNKNOWN_FOOD });
+    expect(participants.releaseAgent).toHaveBeenCalledTimes(3);
+  });
+
+  it('refuses a command that arrives after the gateway stopped waiting, without reserving', async () => {
+    const order = await coordinator.place({ ...command(), deadline: Date.now() - 1 });
+
+    expect(order).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.REQUEST_EXPIRED });
+    expect(participants.reservePacket).not.toHaveBeenCalled();
+  });
+
+  it('answers a redelivered command with the order as it is, without running it twice', async () => {
+    const cmd = command();
+    await coordinator.place(cmd);
+
+    const again = await coordinator.place(cmd);
+
+    expect(again.state).toBe(OrderState.PLACED);
+    expect(participants.reservePacket).toHaveBeenCalledTimes(1);
+  });
+});
