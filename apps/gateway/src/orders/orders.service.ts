@@ -37,7 +37,9 @@ export class OrdersService {
     try {
       order = await call<OrderView>(this.orders, OrderPattern.PLACE_ORDER, command, this.env.ORDER_WAIT_MS);
     } catch (err) {
-      if (err instanceof RpcCallError && err.outcomeUnknown) return pending(command.orderId);
+      // No reply in time, or the coordinator failed half-way: the order may exist in any state, and
+      // the coordinator's recovery settles it. Only "pending" is true.
+      if (err instanceof RpcCallError && err.transient) return pending(command.orderId);
       throw err;
     }
     if (order.state === OrderState.PLACED) {

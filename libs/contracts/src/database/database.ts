@@ -61,23 +61,38 @@ export async function runMigrations(dataSource: DataSource, lockName: string): P
   }
 }
 
-/** MySQL errors after which the whole transaction was rolled back and may simply run again. */
-const RETRYABLE = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+/**
+ * Errors after which a transaction may simply run again: InnoDB rolled it back (deadlock, lock wait
+ * timeout), or its connection dropped (server restart, KILL) so it either never committed or did.
+ */
+const RETRYABLE = new Set([
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_CONNECTION_KILLED',
+  'ER_SERVER_SHUTDOWN',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+]);
 const TRANSACTION_TRIES = 5;
 
 /**
- * One READ COMMITTED transaction, run again when InnoDB picks it as a deadlock victim. Under load,
- * reservations scanning the state index and assignments updating it lock the same rows in different
- * orders, and InnoDB resolves that by rolling one back: a normal event, not a failure.
+ * One READ COMMITTED transaction, run again after a retryable error. Under load, reservations
+ * scanning the state index and assignments updating it lock rows in different orders and InnoDB
+ * rolls one back: a normal event, not a failure. Running again is safe even when a dropped
+ * connection hid a commit, because every transaction here is idempotent: keyed by order id
+ * (reserve, assign, release) or a compare-and-set on the order's state (the coordinator's log).
  */
 export async function transaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await dataSource.transaction('READ COMMITTED', work);
     } catch (err) {
-      const code = (err as { driverError?: { code?: string } }).driverError?.code;
+      const error = err as { code?: string; driverError?: { code?: string } };
+      const code = error.driverError?.code ?? error.code;
       if (!code || !RETRYABLE.has(code) || attempt >= TRANSACTION_TRIES) throw err;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
     }
   }
 }
