@@ -1,0 +1,6 @@
+-- Run once by the mysql image, on the first start with an empty data volume.
+-- Each service owns one database. The services also create theirs at start-up when it is missing
+-- (and create their tables through migrations), so this script only makes the layout explicit.
+CREATE DATABASE IF NOT EXISTS store CHARACTER SET utf8mb4;
+CREATE DATABASE IF NOT EXISTS delivery CHARACTER SET utf8mb4;
+CREATE DATABASE IF NOT EXISTS orders CHARACTER SET utf8mb4;
