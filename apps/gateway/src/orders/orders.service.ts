@@ -37,6 +37,11 @@ export class OrdersService {
     try {
       order = await call<OrderView>(this.orders, OrderPattern.PLACE_ORDER, command, this.env.ORDER_WAIT_MS);
     } catch (err) {
+      if (err instanceof RpcCallError && !err.sent) {
+        throw new ApiError(NotPlacedReason.SERVICE_UNAVAILABLE, 'Order Not Placed: the order service cannot be reached; nothing was ordered', {
+          state: OrderState.NOT_PLACED,
+        });
+      }
       // No reply in time, or the coordinator failed half-way: the order may exist in any state, and
       // the coordinator's recovery settles it. Only "pending" is true.
       if (err instanceof RpcCallError && err.transient) return pending(command.orderId);

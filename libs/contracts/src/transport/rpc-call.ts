@@ -8,6 +8,8 @@ export class RpcCallError extends Error implements ContractError {
     readonly code: ErrorCode,
     message: string,
     readonly details?: string[],
+    /** False when the request never left this process (no broker connection): it certainly did not happen. */
+    readonly sent = true,
   ) {
     super(message);
     this.name = 'RpcCallError';
@@ -15,12 +17,12 @@ export class RpcCallError extends Error implements ContractError {
 
   /** True when the outcome is unknown (no reply in time, or no broker): the call may or may not have happened. */
   get outcomeUnknown(): boolean {
-    return this.code === ErrorCode.SERVICE_UNAVAILABLE;
+    return this.code === ErrorCode.SERVICE_UNAVAILABLE && this.sent;
   }
 
-  /** Worth another try: the outcome is unknown, or the participant failed and rolled back. */
+  /** Worth another try: the service could not be reached, or failed and rolled back. */
   get transient(): boolean {
-    return this.outcomeUnknown || this.code === ErrorCode.INTERNAL;
+    return this.code === ErrorCode.SERVICE_UNAVAILABLE || this.code === ErrorCode.INTERNAL;
   }
 
   toJSON(): ContractError {
@@ -30,6 +32,12 @@ export class RpcCallError extends Error implements ContractError {
 
 /** Sends one request and waits at most `timeoutMs` for its reply; a timeout never means success. */
 export async function call<T>(client: ClientProxy, pattern: string, data: unknown, timeoutMs: number): Promise<T> {
+  try {
+    // While the broker connection is down the client refuses at once, before publishing anything.
+    await client.connect();
+  } catch {
+    throw new RpcCallError(ErrorCode.SERVICE_UNAVAILABLE, `${pattern}: not connected to RabbitMQ; not sent`, undefined, false);
+  }
   try {
     return await firstValueFrom(client.send<T>(pattern, data).pipe(timeout(timeoutMs)));
   } catch (err) {
