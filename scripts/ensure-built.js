@@ -17,7 +17,7 @@ function newestSource(dir) {
   return newest;
 }
 
-const sources = ['apps', 'libs', 'scripts'].map((d) => newestSource(join(root, d)));
+const sources = ['apps', 'libs', 'scripts', 'bench'].map((d) => newestSource(join(root, d)));
 if (!existsSync(stamp) || Math.max(...sources) > statSync(stamp).mtimeMs) {
   console.log('Building...');
   execSync('npm run build --silent', { cwd: root, stdio: 'inherit' });

@@ -63,6 +63,10 @@ export class System {
     return name;
   }
 
+  pid(name: string): number | undefined {
+    return this.processes.get(name)?.pid;
+  }
+
   running(name: string): boolean {
     return this.processes.has(name);
   }

@@ -6,7 +6,7 @@ import { createConnection, RowDataPacket } from 'mysql2/promise';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CheckReport, checkInvariants, optionsFromEnv } from '../../scripts/check';
-import { System } from '../../scripts/system';
+import { SERVICES, System } from '../../scripts/system';
 
 /**
  * A whole system for one test file: its own databases and queues (prefix `t_<suite>_`), its own
@@ -98,8 +98,13 @@ export class TestSystem {
     return checkInvariants(optionsFromEnv({ ...process.env, ...this.env }));
   }
 
-  /** Polls the checker until no order is in flight; I6 says this happens within TTL plus a few seconds. */
+  /**
+   * Polls the checker until no order is in flight; I6 says this happens within TTL plus a few
+   * seconds. First makes sure no app died on its own: a crash must fail the test, not hide in it.
+   */
   async settled(timeoutMs = 20_000): Promise<CheckReport> {
+    const dead = SERVICES.filter((service) => !this.system.running(service));
+    if (dead.length > 0) throw new Error(`${dead.join(', ')} stopped on its own; see ${this.logFile}`);
     const giveUpAt = Date.now() + timeoutMs;
     for (;;) {
       const report = await this.check();

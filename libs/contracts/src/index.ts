@@ -21,3 +21,4 @@ export * from './transport/bootstrap';
 export * from './database/branch-barrier';
 export * from './runtime/periodic-task';
 export * from './transport/clients';
+export * from './transport/reply-safe-server';

@@ -6,6 +6,7 @@ import { ensureDatabase } from '../database/database';
 import { QueueName } from '../queues';
 import { AckInterceptor } from './ack.interceptor';
 import { ContractErrorFilter } from './contract-error.filter';
+import { ReplySafeServerRMQ } from './reply-safe-server';
 import { rmqServerOptions } from './rmq-options';
 import { rpcValidationPipe } from './rpc-validation.pipe';
 
@@ -29,7 +30,8 @@ export async function bootstrapService<E extends DatabaseEnv>(service: ServiceDe
   app.useGlobalPipes(rpcValidationPipe());
   app.useGlobalFilters(new ContractErrorFilter());
   app.useGlobalInterceptors(new AckInterceptor());
-  app.connectMicroservice(rmqServerOptions(rmqSettings(env), service.queue), { inheritAppConfig: true });
+  const { options } = rmqServerOptions(rmqSettings(env), service.queue);
+  app.connectMicroservice({ strategy: new ReplySafeServerRMQ(options!) }, { inheritAppConfig: true });
   await app.init();
   await app.startAllMicroservices();
   new Logger(service.name).log(`${service.name} is consuming queue ${env.QUEUE_PREFIX}${service.queue}`);

@@ -1,0 +1,251 @@
+import { createConnection } from 'mysql2/promise';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { checkInvariants, optionsFromEnv } from '../scripts/check';
+import { SERVICES, System } from '../scripts/system';
+import { measureBound } from './bound';
+
+/**
+ * `npm run bench`: starts the whole system on its own databases and queues (bench_*), seeds stock,
+ * drives concurrent POST /orders through the gateway, and measures the single-database bound in the
+ * same run. Writes bench/results/latest.json and latest.md.
+ */
+
+const { values: args } = parseArgs({
+  options: {
+    concurrency: { type: 'string', default: '32' },
+    duration: { type: 'string', default: '20' },
+    packets: { type: 'string', default: '20000' },
+    agents: { type: 'string', default: '20000' },
+    foods: { type: 'string', default: '4' },
+    scale: { type: 'boolean', default: true },
+    url: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+
+const ENV = {
+  NODE_ENV: 'production',
+  PORT: '3950',
+  QUEUE_PREFIX: 'bench_',
+  STORE_DB_NAME: 'bench_store',
+  DELIVERY_DB_NAME: 'bench_delivery',
+  ORDER_DB_NAME: 'bench_orders',
+};
+
+interface RunFigures {
+  clients: number;
+  seconds: number;
+  orders: number;
+  placed: number;
+  notPlaced: number;
+  other: number;
+  placedPerSec: number;
+  notPlacedPerSec: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+async function main(): Promise<void> {
+  const concurrency = Number(args.concurrency);
+  const seconds = Number(args.quick ? 5 : args.duration);
+  const url = args.url ?? `http://127.0.0.1:${ENV.PORT}`;
+  const system = args.url ? undefined : new System({ env: ENV, output: () => undefined });
+  if (system) {
+    await resetDatabases();
+    await system.start();
+  }
+  try {
+    const packets = Number(args.packets);
+    const agents = Number(args.agents);
+    const foodIds = await seed(url, Number(args.foods), packets, agents);
+
+    console.log(`\n1 client, ${Math.min(seconds, 10)} s`);
+    const single = await drive(url, foodIds, 1, Math.min(seconds, 10));
+    console.log(`\n${concurrency} clients, ${seconds} s`);
+    const loaded = await drive(url, foodIds, concurrency, seconds);
+
+    let scale: RunFigures | undefined;
+    if (args.scale && !args.quick) {
+      console.log('\nseeding 1,000,000 packets and 100,000 agents...');
+      const bigFood = await seed(url, 1, 1_000_000, 100_000, 'Scale');
+      console.log(`${concurrency} clients on the large stock, ${seconds} s`);
+      scale = await drive(url, bigFood, concurrency, seconds);
+    }
+
+    const rssMb = system ? rssOf(system) : {};
+    const report = await checkInvariants(optionsFromEnv({ ...process.env, ...ENV }));
+    console.log('\nsingle-database bound: 8 connections, READ COMMITTED');
+    const bound = await measureBound({ database: 'bench_bound', packets: 50_000, agents: 50_000, connections: 8, seconds: Math.min(seconds, 10) });
+
+    const orders = loaded.orders + single.orders;
+    const placed = loaded.placed + single.placed;
+    const result = {
+      at: new Date().toISOString(),
+      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+      placedPerSec: round(loaded.placedPerSec),
+      boundPerSec: round(bound.perSec),
+      ratio: round(loaded.placedPerSec / bound.perSec, 3),
+      p50Ms1: single.p50Ms,
+      p50Ms: loaded.p50Ms,
+      p95Ms: loaded.p95Ms,
+      p99Ms: loaded.p99Ms,
+      maxMs: loaded.maxMs,
+      notPlacedPerSec: round(loaded.notPlacedPerSec),
+      fillRate: round(placed / Math.min(packets * foodIds.length, agents, orders), 4),
+      violations: report.violations.length,
+      pendingAtEnd: report.pending,
+      rssMb,
+      single,
+      loaded,
+      scale: scale ?? null,
+      machine: {
+        cores: cpus().length,
+        cpu: cpus()[0]?.model,
+        node: process.version,
+        mariadb: await serverVersion(),
+        nest: packageVersion('@nestjs/core'),
+        typeorm: packageVersion('typeorm'),
+      },
+    };
+    writeResults(result);
+    if (report.violations.length > 0) {
+      console.error('Invariant violations:', report.violations);
+      process.exitCode = 1;
+    }
+  } finally {
+    await system?.stopAll();
+  }
+}
+
+/** Each client posts orders back to back until time is up; latencies of every POST are kept. */
+async function drive(url: string, foodIds: number[], clients: number, seconds: number): Promise<RunFigures> {
+  const latencies: number[] = [];
+  let placed = 0;
+  let notPlaced = 0;
+  let other = 0;
+  const started = performance.now();
+  const stopAt = started + seconds * 1000;
+  let lastPlaced = 0;
+  const progress = setInterval(() => {
+    process.stdout.write(`\r  ${((performance.now() - started) / 1000).toFixed(0)} s: ${placed - lastPlaced} placed/s, ${placed} placed, ${notPlaced} not placed, ${other} other   `);
+    lastPlaced = placed;
+  }, 1000);
+  const client = async (n: number) => {
+    for (let i = n; performance.now() < stopAt; i += clients) {
+      const t0 = performance.now();
+      const res = await fetch(`${url}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ foodId: foodIds[i % foodIds.length] }),
+      });
+      await res.arrayBuffer();
+      latencies.push(performance.now() - t0);
+      if (res.status === 201) placed++;
+      else if (res.status === 409) notPlaced++;
+      else other++;
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, (_, n) => client(n)));
+  clearInterval(progress);
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0, 2);
+  const figures = {
+    clients,
+    seconds: round(elapsed, 1),
+    orders: latencies.length,
+    placed,
+    notPlaced,
+    other,
+    placedPerSec: round(placed / elapsed),
+    notPlacedPerSec: round(notPlaced / elapsed),
+    p50Ms: pct(50),
+    p95Ms: pct(95),
+    p99Ms: pct(99),
+    maxMs: round(latencies[latencies.length - 1] ?? 0, 1),
+  };
+  process.stdout.write(`\r  ${JSON.stringify(figures)}\n`);
+  return figures;
+}
+
+async function seed(url: string, foods: number, packetsPerFood: number, agents: number, label = 'Bench'): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < foods; i++) {
+    const food = await post(`${url}/foods`, { name: `${label} food ${Date.now()}-${i}`, packets: packetsPerFood });
+    ids.push(food.id);
+  }
+  for (let left = agents; left > 0; left -= 100_000) await post(`${url}/agents`, { count: Math.min(left, 100_000) });
+  return ids;
+}
+
+async function post(url: string, body: unknown): Promise<{ id: number }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${await res.text()}`);
+  return res.json() as Promise<{ id: number }>;
+}
+
+async function resetDatabases(): Promise<void> {
+  const db = await createConnection({ host: '127.0.0.1', user: 'root', password: '' });
+  for (const name of [ENV.STORE_DB_NAME, ENV.DELIVERY_DB_NAME, ENV.ORDER_DB_NAME]) await db.query(`DROP DATABASE IF EXISTS \`${name}\``);
+  await db.end();
+}
+
+function rssOf(system: System): Record<string, number> {
+  const rss: Record<string, number> = {};
+  for (const service of SERVICES) {
+    const pid = system.pid(service);
+    if (!pid) continue;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    rss[service] = round(kb / 1024, 1);
+  }
+  return rss;
+}
+
+async function serverVersion(): Promise<string> {
+  const db = await createConnection({ host: '127.0.0.1', user: 'root', password: '' });
+  const [[row]] = await db.query<import('mysql2').RowDataPacket[]>('SELECT VERSION() AS v');
+  await db.end();
+  return String(row.v);
+}
+
+function packageVersion(name: string): string {
+  return JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')).version;
+}
+
+function round(value: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+function writeResults(result: Record<string, any>): void {
+  const dir = join(__dirname, '..', '..', 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
+  const rows = [
+    ['placed orders/s at 32 clients', result.placedPerSec],
+    ['single-database bound (tx/s, 8 connections)', result.boundPerSec],
+    ['ratio', result.ratio],
+    ['p50 at 1 client (ms)', result.p50Ms1],
+    ['p50 / p95 / p99 / max at 32 clients (ms)', `${result.p50Ms} / ${result.p95Ms} / ${result.p99Ms} / ${result.maxMs}`],
+    ['not placed/s', result.notPlacedPerSec],
+    ['fill rate', result.fillRate],
+    ['scale (1M packets, 100k agents): placed/s, p50 ms', result.scale ? `${result.scale.placedPerSec}, ${result.scale.p50Ms}` : 'not run'],
+    ['RSS at end (MB)', Object.entries(result.rssMb).map(([k, v]) => `${k} ${v}`).join(', ')],
+    ['invariant violations', result.violations],
+    ['machine', `${result.machine.cores} cores, node ${result.machine.node}, MariaDB ${result.machine.mariadb}`],
+  ];
+  const md = [`Benchmark of ${result.at} (\`${result.command}\`)`, '', '| figure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), ''].join('\n');
+  writeFileSync(join(dir, 'latest.md'), md);
+  console.log('\n' + md);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
