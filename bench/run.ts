@@ -175,11 +175,14 @@ async function drive(url: string, foodIds: number[], clients: number, seconds: n
 
 async function seed(url: string, foods: number, packetsPerFood: number, agents: number, label = 'Bench'): Promise<number[]> {
   const ids: number[] = [];
+  // In chunks, so each request stays well inside the gateway's timeout.
+  const CHUNK = 100_000;
   for (let i = 0; i < foods; i++) {
-    const food = await post(`${url}/foods`, { name: `${label} food ${Date.now()}-${i}`, packets: packetsPerFood });
+    const food = await post(`${url}/foods`, { name: `${label} food ${Date.now()}-${i}`, packets: 0 });
+    for (let left = packetsPerFood; left > 0; left -= CHUNK) await post(`${url}/foods/${food.id}/packets`, { count: Math.min(left, CHUNK) });
     ids.push(food.id);
   }
-  for (let left = agents; left > 0; left -= 100_000) await post(`${url}/agents`, { count: Math.min(left, 100_000) });
+  for (let left = agents; left > 0; left -= CHUNK) await post(`${url}/agents`, { count: Math.min(left, CHUNK) });
   return ids;
 }
 
