@@ -39,7 +39,11 @@ export class OrderEnv extends DatabaseEnv {
   @Max(600_000)
   RECOVERY_INTERVAL_MS: number = 2_000;
 
-  /** Tests only: where the coordinator stops (crash) or stalls (pause); refused in production. */
+  /**
+   * Tests only: where the coordinator stops (crash) or stalls (pause): after-reserve, once one
+   * reservation is held; after-decision, once COMMITTING is logged; after-first-assign, once one
+   * side is assigned. Refused in production.
+   */
   @IsIn(FAULT_POINTS)
   @ValidateIf((env: OrderEnv) => env.NODE_ENV === 'production')
   @Equals('', { message: 'FAULT_POINT must be empty when NODE_ENV=production' })

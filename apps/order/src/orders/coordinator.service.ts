@@ -53,7 +53,6 @@ export class CoordinatorService {
     if (!(await this.journal.begin(orderId, foodId, OrderState.RESERVING))) return this.get(orderId);
 
     const outcome = await this.reserveBoth(orderId, foodId);
-    await this.faults.reach('after-reserve', orderId);
     if ('refusal' in outcome) return this.abort(orderId, OrderState.RESERVING, outcome.refusal);
 
     // The commit decision is durable before any assign is sent.
@@ -102,8 +101,12 @@ export class CoordinatorService {
    * to CONTENTION_WAIT_MS instead of being refused while stock may still come back (I7).
    */
   private async reserveBoth(orderId: string, foodId: number): Promise<PhaseOneOutcome> {
-    const reservePacket = () => attempt(this.participants.reservePacket(orderId, foodId));
-    const reserveAgent = () => attempt(this.participants.reserveAgent(orderId));
+    const reserved = async <T>(result: Attempt<T>): Promise<Attempt<T>> => {
+      if ('ok' in result) await this.faults.reach('after-reserve', orderId);
+      return result;
+    };
+    const reservePacket = () => attempt(this.participants.reservePacket(orderId, foodId)).then(reserved);
+    const reserveAgent = () => attempt(this.participants.reserveAgent(orderId)).then(reserved);
     const giveUpAt = Date.now() + this.env.CONTENTION_WAIT_MS;
     let [packet, agent] = await Promise.all([reservePacket(), reserveAgent()]);
     for (let pause = 2; ; pause = Math.min(pause * 2, 50)) {
