@@ -218,7 +218,7 @@ async function serverVersion(): Promise<string> {
 }
 
 function packageVersion(name: string): string {
-  return JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')).version;
+  return JSON.parse(readFileSync(join(__dirname, '..', '..', 'node_modules', name, 'package.json'), 'utf8')).version;
 }
 
 function round(value: number, digits = 1): number {
