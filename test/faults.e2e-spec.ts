@@ -19,6 +19,7 @@ const TTL_MS = 5000;
 const t = new TestSystem('faults', 3902, {
   RESERVATION_TTL_MS: String(TTL_MS),
   ORDER_WAIT_MS: '6000',
+  ORDER_LOST_AFTER_MS: '8000',
   RPC_TIMEOUT_MS: '1000',
   LEASE_MS: '3000',
   PHASE2_ATTEMPTS: '4',

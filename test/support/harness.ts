@@ -37,6 +37,7 @@ export class TestSystem {
       RECOVERY_INTERVAL_MS: '500',
       CONTENTION_WAIT_MS: '6000',
       ORDER_WAIT_MS: '20000',
+      ORDER_LOST_AFTER_MS: '25000',
       ...overrides,
     };
     this.url = `http://127.0.0.1:${port}`;

@@ -4,6 +4,7 @@ export * from './queues';
 export * from './patterns';
 export * from './errors';
 export * from './order-state';
+export * from './order-id';
 export * from './replies';
 export * from './dto/order.dto';
 export * from './dto/store.dto';

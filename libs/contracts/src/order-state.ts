@@ -30,6 +30,8 @@ export enum NotPlacedReason {
   RESERVATION_EXPIRED = 'RESERVATION_EXPIRED',
   /** The request reached the coordinator after the gateway had stopped waiting for it. */
   REQUEST_EXPIRED = 'REQUEST_EXPIRED',
+  /** The command never reached the coordinator (lost with a broker crash); recorded when the order is looked up. */
+  REQUEST_LOST = 'REQUEST_LOST',
   /** The coordinator that started the order stopped before deciding; recovery aborted it. */
   COORDINATOR_RECOVERY = 'COORDINATOR_RECOVERY',
 }

@@ -62,7 +62,8 @@ export interface OrderLogEntry {
 
 export interface OrderView {
   orderId: string;
-  foodId: number;
+  /** Null only for an order whose command never arrived (REQUEST_LOST). */
+  foodId: number | null;
   state: OrderState;
   reason: NotPlacedReason | null;
   packetId: number | null;

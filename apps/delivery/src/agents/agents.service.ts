@@ -11,6 +11,7 @@ import {
   closeBarrier,
   enterBarrier,
   transaction,
+  withRetries,
 } from '@app/contracts';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, In, QueryFailedError } from 'typeorm';
@@ -39,8 +40,11 @@ export class AgentsService {
       if (barrier.released) {
         throw new ContractException(ErrorCode.ORDER_RELEASED, `Order ${orderId} was already released; not reserving`);
       }
-      const held = await manager.findOne(Agent, { where: { orderId } });
-      if (held) return { orderId, agentId: held.id };
+      if (!barrier.firstVisit) {
+        // A repeated reserve answers with what the first one took.
+        const held = await manager.findOne(Agent, { where: { orderId } });
+        if (held) return { orderId, agentId: held.id };
+      }
 
       const agent = (await this.lockAvailable(manager, 'free')) ?? (await this.lockAvailable(manager, 'expired'));
       if (!agent) throw await this.refusal(manager);
@@ -57,18 +61,17 @@ export class AgentsService {
 
   /** Phase 2: refused only once the agent is no longer reserved for this order (swept or taken). */
   assign(orderId: string): Promise<AgentAssignment> {
-    return transaction(this.dataSource, async (manager) => {
-      const agent = await manager
-        .createQueryBuilder(Agent, 'a')
-        .where('a.orderId = :orderId', { orderId })
-        .setLock('pessimistic_write')
-        .getOne();
-      if (agent?.state === HoldState.RESERVED) {
-        await manager.update(Agent, { id: agent.id }, { state: HoldState.ASSIGNED, reservedUntil: null });
-      } else if (agent?.state !== HoldState.ASSIGNED) {
-        throw new ContractException(ErrorCode.RESERVATION_LOST, `No agent is reserved for order ${orderId} any more`);
-      }
-      return { orderId, agentId: agent.id };
+    // Two autocommit statements instead of a transaction: the update alone decides, atomically.
+    return withRetries(async () => {
+      const result = await this.dataSource
+        .createQueryBuilder()
+        .update(Agent)
+        .set({ state: HoldState.ASSIGNED, reservedUntil: null })
+        .where('order_id = :orderId AND state = :reserved', { orderId, reserved: HoldState.RESERVED })
+        .execute();
+      const agent = await this.dataSource.getRepository(Agent).findOne({ where: { orderId }, select: { id: true, state: true } });
+      if (agent && (result.affected === 1 || agent.state === HoldState.ASSIGNED)) return { orderId, agentId: agent.id };
+      throw new ContractException(ErrorCode.RESERVATION_LOST, `No agent is reserved for order ${orderId} any more`);
     });
   }
 

@@ -20,4 +20,5 @@ export const HTTP_STATUS: Record<ErrorCode | NotPlacedReason, HttpStatus> = {
   [NotPlacedReason.RESERVATION_EXPIRED]: HttpStatus.CONFLICT,
   [NotPlacedReason.COORDINATOR_RECOVERY]: HttpStatus.SERVICE_UNAVAILABLE,
   [NotPlacedReason.REQUEST_EXPIRED]: HttpStatus.SERVICE_UNAVAILABLE,
+  [NotPlacedReason.REQUEST_LOST]: HttpStatus.SERVICE_UNAVAILABLE,
 };

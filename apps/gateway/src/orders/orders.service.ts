@@ -8,10 +8,10 @@ import {
   RpcCallError,
   call,
   clientToken,
+  newOrderId,
 } from '@app/contracts';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
-import { randomUUID } from 'node:crypto';
 import { ApiError } from '../errors/api-error';
 import { GatewayEnv } from '../config/gateway.env';
 
@@ -32,7 +32,7 @@ export class OrdersService {
    * 202 "pending" with the order id whenever the outcome is not known yet (I4).
    */
   async place(foodId: number): Promise<PlacedAnswer> {
-    const command: PlaceOrderCommand = { orderId: randomUUID(), foodId, deadline: Date.now() + this.env.ORDER_WAIT_MS };
+    const command: PlaceOrderCommand = { orderId: newOrderId(), foodId, deadline: Date.now() + this.env.ORDER_WAIT_MS };
     let order: OrderView;
     try {
       order = await call<OrderView>(this.orders, OrderPattern.PLACE_ORDER, command, this.env.ORDER_WAIT_MS);
@@ -79,6 +79,7 @@ const REASON_TEXT: Record<NotPlacedReason, string> = {
   [NotPlacedReason.SERVICE_UNAVAILABLE]: 'a service could not be reached; nothing was kept',
   [NotPlacedReason.RESERVATION_EXPIRED]: 'a reservation expired before it could be assigned',
   [NotPlacedReason.REQUEST_EXPIRED]: 'the order service received the request too late',
+  [NotPlacedReason.REQUEST_LOST]: 'the request never reached the order service',
   [NotPlacedReason.COORDINATOR_RECOVERY]: 'the order service restarted before deciding',
 };
 

@@ -33,6 +33,16 @@ export class OrderEnv extends DatabaseEnv {
   @Max(600_000)
   LEASE_MS: number = 15_000;
 
+  /**
+   * Age (from its id) after which an order the coordinator has never seen counts as lost: looking
+   * it up records it NOT_PLACED, and its command, should it still arrive, is refused. Must be at
+   * least the gateway's ORDER_WAIT_MS.
+   */
+  @IsInt()
+  @Min(1_000)
+  @Max(3_600_000)
+  ORDER_LOST_AFTER_MS: number = 60_000;
+
   /** How often recovery looks for orders whose driver stopped. */
   @IsInt()
   @Min(100)

@@ -1,6 +1,7 @@
 import { ErrorCode, NotPlacedReason, OrderState, OrderView, RpcCallError } from '@app/contracts';
 import { Test } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
+import { v7 } from 'uuid';
 import { OrderEnv } from '../config/order.env';
 import { CoordinatorService } from './coordinator.service';
 import { FaultPoints } from './fault-points';
@@ -12,7 +13,7 @@ class MemoryJournal {
   readonly orders = new Map<string, OrderView>();
   readonly history: OrderState[] = [];
 
-  async begin(orderId: string, foodId: number, state: OrderState, reason: NotPlacedReason | null = null) {
+  async begin(orderId: string, foodId: number | null, state: OrderState, reason: NotPlacedReason | null = null) {
     if (this.orders.has(orderId)) return false;
     const now = new Date().toISOString();
     this.orders.set(orderId, { orderId, foodId, state, reason, packetId: null, agentId: null, createdAt: now, updatedAt: now });
@@ -33,6 +34,7 @@ class MemoryJournal {
   }
 }
 
+const uuidv7 = (msecs: number) => v7({ msecs });
 const refusal = (code: ErrorCode) => Promise.reject(new RpcCallError(code, code));
 
 describe('CoordinatorService', () => {
@@ -54,7 +56,7 @@ describe('CoordinatorService', () => {
       releaseAgent: jest.fn((orderId: string) => Promise.resolve({ orderId, freed: 1 })),
       completeDelivery: jest.fn((orderId: string) => Promise.resolve({ orderId, freed: 1 })),
     };
-    const env = Object.assign(new OrderEnv(), { CONTENTION_WAIT_MS: 200, RETRY_BASE_MS: 1, PHASE2_ATTEMPTS: 3 });
+    const env = Object.assign(new OrderEnv(), { CONTENTION_WAIT_MS: 200, RETRY_BASE_MS: 1, PHASE2_ATTEMPTS: 3, ORDER_LOST_AFTER_MS: 60_000 });
     const module = await Test.createTestingModule({
       providers: [
         CoordinatorService,
@@ -156,6 +158,17 @@ describe('CoordinatorService', () => {
     const order = await coordinator.place({ ...command(), deadline: Date.now() - 1 });
 
     expect(order).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.REQUEST_EXPIRED });
+    expect(participants.reservePacket).not.toHaveBeenCalled();
+  });
+
+  it('records an order it never saw as lost once its command can no longer start, and then refuses that command', async () => {
+    const lost = uuidv7(Date.now() - 61_000);
+
+    expect(await coordinator.get(lost)).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.REQUEST_LOST });
+    await expect(coordinator.get(uuidv7(Date.now()))).rejects.toMatchObject({ error: { code: ErrorCode.ORDER_NOT_FOUND } });
+
+    const late = await coordinator.place({ orderId: uuidv7(Date.now() - 61_000), foodId: 7, deadline: Date.now() + 10_000 });
+    expect(late).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.REQUEST_EXPIRED });
     expect(participants.reservePacket).not.toHaveBeenCalled();
   });
 

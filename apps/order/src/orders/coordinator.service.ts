@@ -6,6 +6,7 @@ import {
   OrderView,
   PlaceOrderCommand,
   RpcCallError,
+  orderIdMintedAt,
 } from '@app/contracts';
 import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,7 +46,7 @@ export class CoordinatorService {
 
   async place(command: PlaceOrderCommand): Promise<OrderView> {
     const { orderId, foodId } = command;
-    if (Date.now() > command.deadline) {
+    if (Date.now() > Math.min(command.deadline, this.lostAt(orderId))) {
       // The gateway has stopped waiting: starting now could place an order nobody was told of.
       await this.journal.begin(orderId, foodId, OrderState.NOT_PLACED, NotPlacedReason.REQUEST_EXPIRED);
       return this.get(orderId);
@@ -64,8 +65,14 @@ export class CoordinatorService {
 
   async get(orderId: string, withLog = false): Promise<OrderView> {
     const view = await this.journal.view(orderId, withLog);
-    if (!view) throw new ContractException(ErrorCode.ORDER_NOT_FOUND, `Order ${orderId} does not exist`);
-    return view;
+    if (view) return view;
+    if (Date.now() > this.lostAt(orderId)) {
+      // Its command can no longer start (place() refuses it), so "lost" is final and the client
+      // that was told "pending" gets an outcome. begin() arbitrates a race with a late command.
+      await this.journal.begin(orderId, null, OrderState.NOT_PLACED, NotPlacedReason.REQUEST_LOST);
+      return (await this.journal.view(orderId, withLog))!;
+    }
+    throw new ContractException(ErrorCode.ORDER_NOT_FOUND, `Order ${orderId} does not exist`);
   }
 
   /** Drives an order taken over by recovery from its logged state to a settled one. */
@@ -176,6 +183,12 @@ export class CoordinatorService {
     const completed = await attempt(this.withRetry(() => this.participants.completeDelivery(orderId)));
     if ('ok' in completed) await this.journal.transition(orderId, [OrderState.DELIVERING], OrderState.DELIVERED);
     return this.get(orderId);
+  }
+
+  /** The time after which this order's command is refused, and its absence means it was lost. */
+  private lostAt(orderId: string): number {
+    const mintedAt = orderIdMintedAt(orderId);
+    return mintedAt === undefined ? Number.POSITIVE_INFINITY : mintedAt + this.env.ORDER_LOST_AFTER_MS;
   }
 
   /** Retries a call that failed transiently (timeout, broker down, rolled-back error); a participant's refusal is final. */

@@ -11,6 +11,9 @@ export interface OrderChanges {
   agentId?: number | null;
 }
 
+/** The log touches orders by primary key only, so the session's isolation level serves; no round trip to set it. */
+const KEYED_ONLY = null;
+
 /**
  * The coordinator's write-ahead log. A state is written (with its log row, in one transaction)
  * before the action it allows, and every transition is a compare-and-set on the current state, so
@@ -24,17 +27,21 @@ export class OrderJournal {
   ) {}
 
   /** Records a new order; false when one with this id exists already (a redelivered command). */
-  async begin(orderId: string, foodId: number, state: OrderState, reason: NotPlacedReason | null = null): Promise<boolean> {
+  async begin(orderId: string, foodId: number | null, state: OrderState, reason: NotPlacedReason | null = null): Promise<boolean> {
     try {
-      await transaction(this.dataSource, async (manager) => {
-        await manager
-          .createQueryBuilder()
-          .insert()
-          .into(Order)
-          .values({ id: orderId, foodId, state, reason, leaseUntil: this.leaseExpression() })
-          .execute();
-        await manager.insert(OrderLog, { orderId, state, detail: reason });
-      });
+      await transaction(
+        this.dataSource,
+        async (manager) => {
+          await manager
+            .createQueryBuilder()
+            .insert()
+            .into(Order)
+            .values({ id: orderId, foodId, state, reason, leaseUntil: this.leaseExpression() })
+            .execute();
+          await manager.insert(OrderLog, { orderId, state, detail: reason });
+        },
+        KEYED_ONLY,
+      );
       return true;
     } catch (err) {
       if (err instanceof QueryFailedError && (err.driverError as { code?: string }).code === 'ER_DUP_ENTRY') return false;
@@ -44,17 +51,21 @@ export class OrderJournal {
 
   /** Moves the order from one of `from` to `to` and renews the lease; false if it was not in `from`. */
   transition(orderId: string, from: OrderState[], to: OrderState, changes: OrderChanges = {}, detail?: string): Promise<boolean> {
-    return transaction(this.dataSource, async (manager) => {
-      const result = await manager
-        .createQueryBuilder()
-        .update(Order)
-        .set({ state: to, ...changes, leaseUntil: this.leaseExpression() })
-        .where('id = :orderId AND state IN (:...from)', { orderId, from })
-        .execute();
-      if (result.affected !== 1) return false;
-      await manager.insert(OrderLog, { orderId, state: to, detail: detail ?? changes.reason ?? null });
-      return true;
-    });
+    return transaction(
+      this.dataSource,
+      async (manager) => {
+        const result = await manager
+          .createQueryBuilder()
+          .update(Order)
+          .set({ state: to, ...changes, leaseUntil: this.leaseExpression() })
+          .where('id = :orderId AND state IN (:...from)', { orderId, from })
+          .execute();
+        if (result.affected !== 1) return false;
+        await manager.insert(OrderLog, { orderId, state: to, detail: detail ?? changes.reason ?? null });
+        return true;
+      },
+      KEYED_ONLY,
+    );
   }
 
   async find(orderId: string): Promise<Order | null> {

@@ -6,8 +6,8 @@ export class Order {
   @PrimaryColumn({ type: 'char', length: 36 })
   id: string;
 
-  @Column({ name: 'food_id', type: 'int', unsigned: true })
-  foodId: number;
+  @Column({ name: 'food_id', type: 'int', unsigned: true, nullable: true })
+  foodId: number | null;
 
   @Column({ type: 'enum', enum: OrderState })
   state: OrderState;

@@ -8,6 +8,7 @@ import {
   closeBarrier,
   enterBarrier,
   transaction,
+  withRetries,
 } from '@app/contracts';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, In } from 'typeorm';
@@ -36,8 +37,11 @@ export class PacketsService {
       if (barrier.released) {
         throw new ContractException(ErrorCode.ORDER_RELEASED, `Order ${orderId} was already released; not reserving`);
       }
-      const held = await manager.findOne(Packet, { where: { orderId } });
-      if (held) return { orderId, packetId: held.id };
+      if (!barrier.firstVisit) {
+        // A repeated reserve answers with what the first one took.
+        const held = await manager.findOne(Packet, { where: { orderId } });
+        if (held) return { orderId, packetId: held.id };
+      }
 
       const packet = (await this.lockAvailable(manager, foodId, 'free')) ?? (await this.lockAvailable(manager, foodId, 'expired'));
       if (!packet) throw await this.refusal(manager, foodId);
@@ -58,18 +62,17 @@ export class PacketsService {
    * or taken by another order), and that loss is final.
    */
   assign(orderId: string): Promise<PacketAssignment> {
-    return transaction(this.dataSource, async (manager) => {
-      const packet = await manager
-        .createQueryBuilder(Packet, 'p')
-        .where('p.orderId = :orderId', { orderId })
-        .setLock('pessimistic_write')
-        .getOne();
-      if (packet?.state === HoldState.RESERVED) {
-        await manager.update(Packet, { id: packet.id }, { state: HoldState.ASSIGNED, reservedUntil: null });
-      } else if (packet?.state !== HoldState.ASSIGNED) {
-        throw new ContractException(ErrorCode.RESERVATION_LOST, `No packet is reserved for order ${orderId} any more`);
-      }
-      return { orderId, packetId: packet.id };
+    // Two autocommit statements instead of a transaction: the update alone decides, atomically.
+    return withRetries(async () => {
+      const result = await this.dataSource
+        .createQueryBuilder()
+        .update(Packet)
+        .set({ state: HoldState.ASSIGNED, reservedUntil: null })
+        .where('order_id = :orderId AND state = :reserved', { orderId, reserved: HoldState.RESERVED })
+        .execute();
+      const packet = await this.dataSource.getRepository(Packet).findOne({ where: { orderId }, select: { id: true, state: true } });
+      if (packet && (result.affected === 1 || packet.state === HoldState.ASSIGNED)) return { orderId, packetId: packet.id };
+      throw new ContractException(ErrorCode.RESERVATION_LOST, `No packet is reserved for order ${orderId} any more`);
     });
   }
 

@@ -7,10 +7,17 @@ import { EntityManager } from 'typeorm';
  * (the "hanging" reservation of a delayed or duplicated message) is refused. A release with no
  * reserve before it (the "empty rollback") simply leaves the mark.
  */
-export async function enterBarrier(manager: EntityManager, table: string, orderId: string): Promise<{ released: boolean }> {
-  await manager.query(`INSERT INTO ${table} (order_id) VALUES (?) ON DUPLICATE KEY UPDATE order_id = order_id`, [orderId]);
-  const [row] = await manager.query(`SELECT released FROM ${table} WHERE order_id = ?`, [orderId]);
-  return { released: Number(row.released) === 1 };
+export async function enterBarrier(
+  manager: EntityManager,
+  table: string,
+  orderId: string,
+): Promise<{ released: boolean; firstVisit: boolean }> {
+  // The common case, a first reserve, costs one statement: the insert itself locks the new row.
+  const inserted = await manager.query(`INSERT IGNORE INTO ${table} (order_id) VALUES (?)`, [orderId]);
+  if (inserted.affectedRows === 1) return { released: false, firstVisit: true };
+  // Seen before (a repeat, or a release came first): lock the row as release does, then read it.
+  const [row] = await manager.query(`SELECT released FROM ${table} WHERE order_id = ? FOR UPDATE`, [orderId]);
+  return { released: Number(row.released) === 1, firstVisit: false };
 }
 
 /** Locks and marks the barrier row as released; every later reserve of this order is refused. */

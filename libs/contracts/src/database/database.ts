@@ -78,16 +78,16 @@ const RETRYABLE = new Set([
 const TRANSACTION_TRIES = 5;
 
 /**
- * One READ COMMITTED transaction, run again after a retryable error. Under load, reservations
- * scanning the state index and assignments updating it lock rows in different orders and InnoDB
- * rolls one back: a normal event, not a failure. Running again is safe even when a dropped
- * connection hid a commit, because every transaction here is idempotent: keyed by order id
- * (reserve, assign, release) or a compare-and-set on the order's state (the coordinator's log).
+ * Runs `work` again after a retryable error. Under load, reservations scanning the state index and
+ * assignments updating it lock rows in different orders and InnoDB rolls one back: a normal event,
+ * not a failure. Running again is safe even when a dropped connection hid a commit, because every
+ * write here is idempotent: keyed by order id (reserve, assign, release) or a compare-and-set on the
+ * order's state (the coordinator's log).
  */
-export async function transaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+export async function withRetries<T>(work: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await dataSource.transaction('READ COMMITTED', work);
+      return await work();
     } catch (err) {
       const error = err as { code?: string; driverError?: { code?: string } };
       const code = error.driverError?.code ?? error.code;
@@ -95,4 +95,17 @@ export async function transaction<T>(dataSource: DataSource, work: (manager: Ent
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
     }
   }
+}
+
+/**
+ * One transaction, with retries. READ COMMITTED by default: SKIP LOCKED under REPEATABLE READ takes
+ * gap locks that deadlock concurrent reservations. Pass `null` to keep the session's level and save
+ * the round trip that sets it, where only rows found by primary or unique key are touched.
+ */
+export function transaction<T>(
+  dataSource: DataSource,
+  work: (manager: EntityManager) => Promise<T>,
+  isolation: 'READ COMMITTED' | null = 'READ COMMITTED',
+): Promise<T> {
+  return withRetries(() => (isolation ? dataSource.transaction(isolation, work) : dataSource.transaction(work)));
 }

@@ -6,12 +6,12 @@ export class OrderSchema1763769600000 implements MigrationInterface {
   name = 'OrderSchema1763769600000';
 
   async up(runner: QueryRunner): Promise<void> {
-    // The coordinator's durable state. lease_until says how long the instance driving an order owns
+    // The coordinator's durable state (food_id is NULL only for an order recorded as REQUEST_LOST). lease_until says how long the instance driving an order owns
     // it; recovery takes over orders in a non-final state whose lease ran out (idx_orders_recovery).
     await runner.query(`
       CREATE TABLE orders (
         id CHAR(36) CHARACTER SET ascii NOT NULL PRIMARY KEY,
-        food_id INT UNSIGNED NOT NULL,
+        food_id INT UNSIGNED NULL,
         state ENUM(${STATES}) NOT NULL,
         reason VARCHAR(32) NULL,
         packet_id BIGINT UNSIGNED NULL,
