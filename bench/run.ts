@@ -20,7 +20,7 @@ const { values: args } = parseArgs({
     packets: { type: 'string', default: '20000' },
     agents: { type: 'string', default: '20000' },
     foods: { type: 'string', default: '4' },
-    scale: { type: 'boolean', default: true },
+    'skip-scale': { type: 'boolean', default: false },
     url: { type: 'string' },
     quick: { type: 'boolean', default: false },
   },
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     const loaded = await drive(url, foodIds, concurrency, seconds);
 
     let scale: RunFigures | undefined;
-    if (args.scale && !args.quick) {
+    if (!args['skip-scale'] && !args.quick) {
       console.log('\nseeding 1,000,000 packets and 100,000 agents...');
       const bigFood = await seed(url, 1, 1_000_000, 100_000, 'Scale');
       console.log(`${concurrency} clients on the large stock, ${seconds} s`);
