@@ -23,3 +23,4 @@ export * from './database/branch-barrier';
 export * from './runtime/periodic-task';
 export * from './transport/clients';
 export * from './transport/reply-safe-server';
+export * from './database/hold-rows';

@@ -1,20 +1,8 @@
-import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
-import { DatabaseEnv } from '@app/contracts';
+import { IsString, Matches } from 'class-validator';
+import { ParticipantEnv } from '@app/contracts';
 
-export class StoreEnv extends DatabaseEnv {
+export class StoreEnv extends ParticipantEnv {
   @IsString()
   @Matches(/^[A-Za-z0-9_]+$/, { message: 'STORE_DB_NAME may hold only letters, digits and _' })
   STORE_DB_NAME: string = 'store';
-
-  /** How long a reservation holds a packet before it counts as free again. */
-  @IsInt()
-  @Min(100)
-  @Max(3_600_000)
-  RESERVATION_TTL_MS: number = 60_000;
-
-  /** How often expired reservations are swept back to free (I3 allows one interval of lag). */
-  @IsInt()
-  @Min(100)
-  @Max(600_000)
-  SWEEP_INTERVAL_MS: number = 5_000;
 }

@@ -47,6 +47,21 @@ export class DatabaseEnv extends RabbitEnv {
   DB_POOL_SIZE: number = 10;
 }
 
+/** Variables of the participants (store, delivery). */
+export class ParticipantEnv extends DatabaseEnv {
+  /** How long a reservation holds a row before it counts as free again. */
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  RESERVATION_TTL_MS: number = 60_000;
+
+  /** How often expired reservations are swept back to free (I3 allows one interval of lag). */
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  SWEEP_INTERVAL_MS: number = 5_000;
+}
+
 export function rmqSettings(env: RabbitEnv): RmqSettings {
   return { url: env.RABBITMQ_URL, queuePrefix: env.QUEUE_PREFIX, prefetch: env.RMQ_PREFETCH };
 }
