@@ -1,3 +1,5 @@
+import { HoldCounts, tallyHoldCounts } from '@app/contracts';
+import { config as loadDotenv } from 'dotenv';
 import { createConnection, Connection, RowDataPacket } from 'mysql2/promise';
 
 /**
@@ -28,8 +30,8 @@ export interface CheckReport {
   orders: Record<string, number>;
   /** Orders not yet settled (RESERVING, COMMITTING, ABORTING, DELIVERING). */
   pending: number;
-  packets: { free: number; reserved: number; assigned: number; total: number };
-  agents: { free: number; reserved: number; assigned: number; total: number };
+  packets: HoldCounts;
+  agents: HoldCounts;
 }
 
 const HOLDING = ['PLACED', 'DELIVERING', 'DELIVERED'];
@@ -67,6 +69,10 @@ interface HoldRow extends RowDataPacket {
 export async function checkInvariants(options: CheckOptions): Promise<CheckReport> {
   const db = await createConnection({ host: options.host, port: options.port, user: options.user, password: options.password });
   try {
+    // One InnoDB snapshot across the three databases (they share a server here): an order that
+    // settles while we read is seen wholly before or wholly after, never half-way.
+    await db.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    await db.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
     return await check(db, options);
   } finally {
     await db.end();
@@ -78,8 +84,6 @@ async function check(db: Connection, o: CheckOptions): Promise<CheckReport> {
   const flag = (invariant: Violation['invariant'], message: string, ids: (string | number)[]) =>
     violations.push({ invariant, message, ids: ids.map(String) });
 
-  // Read the participants before the coordinator: an order that settles in between then looks
-  // in flight or settled with its rows, never settled without them.
   const [packets] = await db.query<HoldRow[]>(`SELECT id, order_id, state, food_id FROM \`${o.storeDb}\`.packet WHERE order_id IS NOT NULL`);
   const [agents] = await db.query<HoldRow[]>(`SELECT id, order_id, state FROM \`${o.deliveryDb}\`.agent WHERE order_id IS NOT NULL`);
   const [orders] = await db.query<OrderRow[]>(`SELECT id, food_id, state, packet_id, agent_id FROM \`${o.orderDb}\`.orders`);
@@ -161,14 +165,9 @@ async function check(db: Connection, o: CheckOptions): Promise<CheckReport> {
   };
 }
 
-async function holdCounts(db: Connection, table: string): Promise<CheckReport['packets']> {
+async function holdCounts(db: Connection, table: string): Promise<HoldCounts> {
   const [rows] = await db.query<RowDataPacket[]>(`SELECT state, COUNT(*) AS n FROM ${table} GROUP BY state`);
-  const counts = { free: 0, reserved: 0, assigned: 0, total: 0 };
-  for (const row of rows) {
-    counts[String(row.state).toLowerCase() as 'free' | 'reserved' | 'assigned'] = Number(row.n);
-    counts.total += Number(row.n);
-  }
-  return counts;
+  return tallyHoldCounts(rows as { state: string; n: number }[]);
 }
 
 function describe(row: HoldRow | undefined): string {
@@ -199,6 +198,8 @@ export function formatReport(report: CheckReport): string {
 }
 
 if (require.main === module) {
+  // The same .env the apps read, so the checker looks at the databases they use.
+  loadDotenv({ quiet: true });
   checkInvariants(optionsFromEnv())
     .then((report) => {
       console.log(formatReport(report));

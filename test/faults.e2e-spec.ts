@@ -21,7 +21,7 @@ const t = new TestSystem('faults', 3902, {
   ORDER_WAIT_MS: '6000',
   ORDER_LOST_AFTER_MS: '8000',
   RPC_TIMEOUT_MS: '1000',
-  LEASE_MS: '3000',
+  LEASE_MS: '7000',
   PHASE2_ATTEMPTS: '4',
   RETRY_BASE_MS: '100',
   CONTENTION_WAIT_MS: '3000',
@@ -167,9 +167,10 @@ describe('duplicated and reordered messages', () => {
       send<{ packetId: number }>(store, StorePattern.RESERVE_PACKET, { orderId, foodId: food.body.id }),
     ]);
     expect(reserved[0].packetId).toBe(reserved[1].packetId);
+    const { packetId } = reserved[0];
     const assigned = await Promise.all([
-      send<{ packetId: number }>(store, StorePattern.ASSIGN_PACKET, { orderId }),
-      send<{ packetId: number }>(store, StorePattern.ASSIGN_PACKET, { orderId }),
+      send<{ packetId: number }>(store, StorePattern.ASSIGN_PACKET, { orderId, packetId }),
+      send<{ packetId: number }>(store, StorePattern.ASSIGN_PACKET, { orderId, packetId }),
     ]);
     expect(assigned.map((a) => a.packetId)).toEqual([reserved[0].packetId, reserved[0].packetId]);
     const counts = (await t.get('/foods')).body.find((f: { id: number }) => f.id === food.body.id).packets;

@@ -1,4 +1,4 @@
-import { ErrorCode, Queue, StorePattern, call } from '@app/contracts';
+import { DeliveryPattern, ErrorCode, Queue, StorePattern, call } from '@app/contracts';
 import { RowDataPacket } from 'mysql2/promise';
 import { randomUUID } from 'node:crypto';
 import { TestSystem } from './support/harness';
@@ -68,6 +68,10 @@ describe('placing an order', () => {
     expect(await agentOf(placed.body.orderId)).toBeUndefined();
     expect(await packetOf(placed.body.orderId)).toMatchObject({ state: 'ASSIGNED' });
     expect((await t.post(`/orders/${placed.body.orderId}/delivered`, {})).status).toBe(200);
+    // A late copy of the order's reserve can no longer take an agent for it.
+    await expect(call(t.client(Queue.DELIVERY), DeliveryPattern.RESERVE_AGENT, { orderId: placed.body.orderId }, 2000)).rejects.toMatchObject({
+      code: ErrorCode.ORDER_RELEASED,
+    });
     const refused = await order(foodId);
     expect(refused.status).toBe(409);
     expect((await t.post(`/orders/${refused.body.orderId}/delivered`, {})).body.code).toBe(ErrorCode.ORDER_NOT_DELIVERABLE);
@@ -125,6 +129,10 @@ describe('placing an order', () => {
     expect((await t.post('/foods', { name: '', packets: 1 })).status).toBe(400);
     expect((await t.post('/foods', { name: 'X', packets: -1 })).status).toBe(400);
     expect((await t.post('/agents', { count: 0 })).status).toBe(400);
+    const both = await t.post('/agents', { count: 1, names: ['Asha'] });
+    expect(both.status).toBe(400);
+    expect(both.body.details).toContain('give either count or names, not both');
+    expect((await t.post('/agents', { names: [{}] })).status).toBe(400);
     expect((await t.post('/foods/abc/packets', { count: 1 })).status).toBe(400);
     expect((await t.post('/foods/424242/packets', { count: 1 })).status).toBe(404);
     expect((await t.get('/orders/not-a-uuid')).status).toBe(400);
@@ -145,7 +153,7 @@ describe('reservations expire', () => {
 
     expect(res.status).toBe(201);
     expect(res.body.packetId).toBe(packetId);
-    await expect(call(store, StorePattern.ASSIGN_PACKET, { orderId: stray }, 2000)).rejects.toMatchObject({
+    await expect(call(store, StorePattern.ASSIGN_PACKET, { orderId: stray, packetId }, 2000)).rejects.toMatchObject({
       code: ErrorCode.RESERVATION_LOST,
     });
   });

@@ -40,6 +40,16 @@ export interface HoldCounts {
   total: number;
 }
 
+/** Tallies `{ state, n }` rows (a GROUP BY state) into HoldCounts. */
+export function tallyHoldCounts(rows: { state: string; n: number | string }[]): HoldCounts {
+  const counts: HoldCounts = { free: 0, reserved: 0, assigned: 0, total: 0 };
+  for (const row of rows) {
+    counts[row.state.toLowerCase() as 'free' | 'reserved' | 'assigned'] += Number(row.n);
+    counts.total += Number(row.n);
+  }
+  return counts;
+}
+
 export interface FoodView {
   id: number;
   name: string;

@@ -3,6 +3,7 @@ import {
   AgentReservation,
   AgentsCreated,
   AgentsView,
+  AssignAgentDto,
   CreateAgentsDto,
   DeliveryPattern,
   OrderRefDto,
@@ -22,8 +23,8 @@ export class AgentsController {
   }
 
   @MessagePattern(DeliveryPattern.ASSIGN_AGENT)
-  assign(@Payload() dto: OrderRefDto): Promise<AgentAssignment> {
-    return this.agents.assign(dto.orderId);
+  assign(@Payload() dto: AssignAgentDto): Promise<AgentAssignment> {
+    return this.agents.assign(dto.orderId, dto.agentId);
   }
 
   @MessagePattern(DeliveryPattern.RELEASE_AGENT)

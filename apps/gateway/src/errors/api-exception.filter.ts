@@ -25,7 +25,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const response = exception.getResponse();
       const body = typeof response === 'object' ? (response as Record<string, unknown>) : { message: response };
-      return [exception.getStatus(), { code: body.code ?? httpCode(exception.getStatus()), message: body.message ?? exception.message, ...pick(body) }];
+      const { statusCode: _status, error: _error, code, message, ...rest } = body;
+      return [exception.getStatus(), { code: code ?? httpCode(exception.getStatus()), message: message ?? exception.message, ...rest }];
     }
     this.logger.error('Unhandled error', (exception as Error)?.stack ?? String(exception));
     return [HttpStatus.INTERNAL_SERVER_ERROR, { code: ErrorCode.INTERNAL, message: 'Internal error; see the gateway log' }];
@@ -34,8 +35,4 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
 function httpCode(status: number): string {
   return status === 400 ? ErrorCode.VALIDATION_FAILED : (HttpStatus[status] ?? 'HTTP_ERROR');
-}
-
-function pick(body: Record<string, unknown>): Record<string, unknown> {
-  return body.details ? { details: body.details } : {};
 }

@@ -1,8 +1,39 @@
-import { Equals, IsIn, IsInt, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
+import {
+  Equals,
+  IsIn,
+  IsInt,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  Validate,
+  ValidateIf,
+  ValidationArguments,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
 import { DatabaseEnv } from '@app/contracts';
 
 export const FAULT_POINTS = ['', 'after-reserve', 'after-decision', 'after-first-assign'] as const;
 export type FaultPoint = Exclude<(typeof FAULT_POINTS)[number], ''>;
+
+/** The longest a live driver goes without a log write: phase 1, or one side's phase-2 retries. */
+export function longestStepMs(env: OrderEnv): number {
+  const phaseOne = env.CONTENTION_WAIT_MS + 3 * env.RPC_TIMEOUT_MS;
+  const phaseTwo = env.PHASE2_ATTEMPTS * env.RPC_TIMEOUT_MS + env.RETRY_BASE_MS * (2 ** (env.PHASE2_ATTEMPTS - 1) - 1);
+  return Math.max(phaseOne, phaseTwo);
+}
+
+@ValidatorConstraint({ name: 'leaseOutlastsSteps' })
+class LeaseOutlastsSteps implements ValidatorConstraintInterface {
+  validate(lease: number, args: ValidationArguments): boolean {
+    return lease > longestStepMs(args.object as OrderEnv);
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return `LEASE_MS must exceed ${longestStepMs(args.object as OrderEnv)} ms, the longest step between two log writes (CONTENTION_WAIT_MS + 3 x RPC_TIMEOUT_MS, or the phase-2 retries)`;
+  }
+}
 
 export class OrderEnv extends DatabaseEnv {
   @IsString()
@@ -27,10 +58,15 @@ export class OrderEnv extends DatabaseEnv {
   @Max(10_000)
   RETRY_BASE_MS: number = 100;
 
-  /** How long the instance driving an order owns it; past that, recovery on any instance takes it over. */
+  /**
+   * How long the instance driving an order owns it; past that, recovery on any instance takes it
+   * over. It must outlast the longest step a live driver takes between two log writes, or recovery
+   * would abort orders whose driver is merely waiting.
+   */
   @IsInt()
   @Min(1_000)
   @Max(600_000)
+  @Validate(LeaseOutlastsSteps)
   LEASE_MS: number = 15_000;
 
   /**

@@ -30,7 +30,8 @@ class MemoryJournal {
   }
 
   async view(orderId: string) {
-    return this.orders.get(orderId) ?? null;
+    const order = this.orders.get(orderId);
+    return order ? { ...order } : null;
   }
 }
 
@@ -164,8 +165,9 @@ describe('CoordinatorService', () => {
   it('records an order it never saw as lost once its command can no longer start, and then refuses that command', async () => {
     const lost = uuidv7(Date.now() - 61_000);
 
-    expect(await coordinator.get(lost)).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.REQUEST_LOST });
-    await expect(coordinator.get(uuidv7(Date.now()))).rejects.toMatchObject({ error: { code: ErrorCode.ORDER_NOT_FOUND } });
+    await expect(coordinator.get(lost)).rejects.toMatchObject({ error: { code: ErrorCode.ORDER_NOT_FOUND } });
+    expect(await coordinator.lookUp(lost)).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.REQUEST_LOST });
+    await expect(coordinator.lookUp(uuidv7(Date.now()))).rejects.toMatchObject({ error: { code: ErrorCode.ORDER_NOT_FOUND } });
 
     const late = await coordinator.place({ orderId: uuidv7(Date.now() - 61_000), foodId: 7, deadline: Date.now() + 10_000 });
     expect(late).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.REQUEST_EXPIRED });

@@ -51,7 +51,12 @@ export class CoordinatorService {
       await this.journal.begin(orderId, foodId, OrderState.NOT_PLACED, NotPlacedReason.REQUEST_EXPIRED);
       return this.get(orderId);
     }
-    if (!(await this.journal.begin(orderId, foodId, OrderState.RESERVING))) return this.get(orderId);
+    if (!(await this.journal.begin(orderId, foodId, OrderState.RESERVING))) {
+      // Seen before. While nothing is decided, driving phase 1 again is harmless (reserves are
+      // idempotent, the decision a compare-and-set) and finishes an order whose first driver died.
+      const existing = await this.get(orderId);
+      if (existing.state !== OrderState.RESERVING || existing.foodId !== foodId) return existing;
+    }
 
     const outcome = await this.reserveBoth(orderId, foodId);
     if ('refusal' in outcome) return this.abort(orderId, OrderState.RESERVING, outcome.refusal);
@@ -60,19 +65,25 @@ export class CoordinatorService {
     const decided = await this.journal.transition(orderId, [OrderState.RESERVING], OrderState.COMMITTING, outcome);
     if (!decided) return this.get(orderId);
     await this.faults.reach('after-decision', orderId);
-    return this.commit(orderId);
+    return this.commit(orderId, outcome);
   }
 
   async get(orderId: string, withLog = false): Promise<OrderView> {
     const view = await this.journal.view(orderId, withLog);
-    if (view) return view;
-    if (Date.now() > this.lostAt(orderId)) {
-      // Its command can no longer start (place() refuses it), so "lost" is final and the client
-      // that was told "pending" gets an outcome. begin() arbitrates a race with a late command.
-      await this.journal.begin(orderId, null, OrderState.NOT_PLACED, NotPlacedReason.REQUEST_LOST);
-      return (await this.journal.view(orderId, withLog))!;
-    }
-    throw new ContractException(ErrorCode.ORDER_NOT_FOUND, `Order ${orderId} does not exist`);
+    if (!view) throw new ContractException(ErrorCode.ORDER_NOT_FOUND, `Order ${orderId} does not exist`);
+    return view;
+  }
+
+  /**
+   * A client's look-up (GET /orders/:id). An order never seen whose command can no longer start
+   * (place() refuses it) was lost on the way: it is recorded NOT_PLACED, so the client that was told
+   * "pending" gets an outcome. begin() arbitrates a race with a command arriving just then.
+   */
+  async lookUp(orderId: string): Promise<OrderView> {
+    const view = await this.journal.view(orderId, true);
+    if (view || Date.now() <= this.lostAt(orderId)) return view ?? this.get(orderId);
+    await this.journal.begin(orderId, null, OrderState.NOT_PLACED, NotPlacedReason.REQUEST_LOST);
+    return this.get(orderId, true);
   }
 
   /** Drives an order taken over by recovery from its logged state to a settled one. */
@@ -82,7 +93,7 @@ export class CoordinatorService {
         // No decision was logged: the reservations' outcome is unknown, so abort.
         return this.abort(order.id, OrderState.RESERVING, NotPlacedReason.COORDINATOR_RECOVERY);
       case OrderState.COMMITTING:
-        return this.commit(order.id);
+        return this.commit(order.id, { packetId: Number(order.packetId), agentId: order.agentId! });
       case OrderState.ABORTING:
         return this.finishAbort(order.id);
       case OrderState.DELIVERING:
@@ -135,20 +146,20 @@ export class CoordinatorService {
   }
 
   /**
-   * Phase 2: assigns both reservations. A call whose outcome stays unknown is retried with backoff;
+   * Phase 2: assigns both reservations, exactly the rows logged with the decision. A call whose outcome stays unknown is retried with backoff;
    * a side that lost its reservation, or stays unreachable through every try, makes the order abort,
    * which gives back whatever the other side reserved or assigned. Assign is idempotent, so
    * recovery may run this again for an order whose coordinator died half-way.
    */
-  private async commit(orderId: string): Promise<OrderView> {
+  private async commit(orderId: string, reserved: { packetId: number; agentId: number }): Promise<OrderView> {
     const assigned = async <T>(call: () => Promise<T>): Promise<Attempt<T>> => {
       const result = await attempt(this.withRetry(call));
       if ('ok' in result) await this.faults.reach('after-first-assign', orderId);
       return result;
     };
     const [packet, agent] = await Promise.all([
-      assigned(() => this.participants.assignPacket(orderId)),
-      assigned(() => this.participants.assignAgent(orderId)),
+      assigned(() => this.participants.assignPacket(orderId, reserved.packetId)),
+      assigned(() => this.participants.assignAgent(orderId, reserved.agentId)),
     ]);
     if ('ok' in packet && 'ok' in agent) {
       await this.journal.transition(orderId, [OrderState.COMMITTING], OrderState.PLACED);

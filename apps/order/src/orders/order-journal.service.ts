@@ -1,6 +1,6 @@
-import { NotPlacedReason, OrderState, OrderView, SETTLED_STATES, transaction } from '@app/contracts';
+import { NotPlacedReason, OrderState, OrderView, SETTLED_STATES, isDuplicateKey, transaction } from '@app/contracts';
 import { Injectable } from '@nestjs/common';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { OrderEnv } from '../config/order.env';
 import { OrderLog } from './order-log.entity';
 import { Order } from './order.entity';
@@ -26,7 +26,7 @@ export class OrderJournal {
     private readonly env: OrderEnv,
   ) {}
 
-  /** Records a new order; false when one with this id exists already (a redelivered command). */
+  /** Records a new order; false when one with this id exists already (a redelivered command, or our own write hidden by a dropped connection). */
   async begin(orderId: string, foodId: number | null, state: OrderState, reason: NotPlacedReason | null = null): Promise<boolean> {
     try {
       await transaction(
@@ -44,13 +44,18 @@ export class OrderJournal {
       );
       return true;
     } catch (err) {
-      if (err instanceof QueryFailedError && (err.driverError as { code?: string }).code === 'ER_DUP_ENTRY') return false;
+      if (isDuplicateKey(err)) return false;
       throw err;
     }
   }
 
-  /** Moves the order from one of `from` to `to` and renews the lease; false if it was not in `from`. */
-  transition(orderId: string, from: OrderState[], to: OrderState, changes: OrderChanges = {}, detail?: string): Promise<boolean> {
+  /**
+   * Moves the order from one of `from` to `to` and renews the lease. True when the order is now in
+   * `to`: also when it already was (a retry after a dropped connection hid our own commit, or a
+   * second driver made the same move); both drivers may then go on, as every step after a state is
+   * idempotent. False when it is in another state: someone else decided, and the caller stops.
+   */
+  transition(orderId: string, from: OrderState[], to: OrderState, changes: OrderChanges = {}): Promise<boolean> {
     return transaction(
       this.dataSource,
       async (manager) => {
@@ -60,8 +65,8 @@ export class OrderJournal {
           .set({ state: to, ...changes, leaseUntil: this.leaseExpression() })
           .where('id = :orderId AND state IN (:...from)', { orderId, from })
           .execute();
-        if (result.affected !== 1) return false;
-        await manager.insert(OrderLog, { orderId, state: to, detail: detail ?? changes.reason ?? null });
+        if (result.affected !== 1) return (await manager.findOneBy(Order, { id: orderId }))?.state === to;
+        await manager.insert(OrderLog, { orderId, state: to, detail: changes.reason ?? null });
         return true;
       },
       KEYED_ONLY,

@@ -40,12 +40,12 @@ export class Participants implements OnApplicationBootstrap {
     return call(this.delivery, DeliveryPattern.YIELD_AGENT, { orderId }, this.env.RPC_TIMEOUT_MS);
   }
 
-  assignPacket(orderId: string): Promise<PacketAssignment> {
-    return call(this.store, StorePattern.ASSIGN_PACKET, { orderId }, this.env.RPC_TIMEOUT_MS);
+  assignPacket(orderId: string, packetId: number): Promise<PacketAssignment> {
+    return call(this.store, StorePattern.ASSIGN_PACKET, { orderId, packetId }, this.env.RPC_TIMEOUT_MS);
   }
 
-  assignAgent(orderId: string): Promise<AgentAssignment> {
-    return call(this.delivery, DeliveryPattern.ASSIGN_AGENT, { orderId }, this.env.RPC_TIMEOUT_MS);
+  assignAgent(orderId: string, agentId: number): Promise<AgentAssignment> {
+    return call(this.delivery, DeliveryPattern.ASSIGN_AGENT, { orderId, agentId }, this.env.RPC_TIMEOUT_MS);
   }
 
   releasePacket(orderId: string): Promise<ReleaseResult> {

@@ -19,8 +19,9 @@ export class RecoveryService implements OnApplicationBootstrap, OnApplicationShu
     this.task = new PeriodicTask('Recovery', env.RECOVERY_INTERVAL_MS, async () => {
       const claimed = await journal.claimStale(BATCH);
       if (claimed.length === 0) return undefined;
-      const settled = await Promise.all(claimed.map((order) => coordinator.resume(order)));
-      return `Recovered ${claimed.length} order(s): ${settled.map((o) => `${o.orderId} -> ${o.state}`).join(', ')}`;
+      const results = await Promise.allSettled(claimed.map((order) => coordinator.resume(order)));
+      const lines = results.map((r, i) => `${claimed[i].id} -> ${r.status === 'fulfilled' ? r.value.state : `failed (${String(r.reason)}), retried later`}`);
+      return `Recovered ${claimed.length} order(s): ${lines.join(', ')}`;
     });
   }
 

@@ -1,10 +1,8 @@
-import { ContractException, ErrorCode, FoodView, HoldCounts, HoldState } from '@app/contracts';
+import { ContractException, ErrorCode, FoodView, HoldCounts, HoldState, insertRows, isDuplicateKey, tallyHoldCounts } from '@app/contracts';
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { Packet } from '../packets/packet.entity';
 import { Food } from './food.entity';
-
-const INSERT_BATCH = 10_000;
 
 @Injectable()
 export class FoodsService {
@@ -15,14 +13,12 @@ export class FoodsService {
       const id = await this.dataSource.transaction(async (manager) => {
         const { identifiers } = await manager.insert(Food, { name });
         const foodId = Number(identifiers[0].id);
-        await this.insertPackets(manager, foodId, packets);
+        await insertRows(manager, 'packet', 'food_id', new Array(packets).fill(foodId));
         return foodId;
       });
       return this.view(id);
     } catch (err) {
-      if (err instanceof QueryFailedError && (err.driverError as { code?: string }).code === 'ER_DUP_ENTRY') {
-        throw new ContractException(ErrorCode.FOOD_EXISTS, `A food named "${name}" already exists`);
-      }
+      if (isDuplicateKey(err)) throw new ContractException(ErrorCode.FOOD_EXISTS, `A food named "${name}" already exists`);
       throw err;
     }
   }
@@ -30,7 +26,7 @@ export class FoodsService {
   async addPackets(foodId: number, count: number): Promise<FoodView> {
     await this.dataSource.transaction(async (manager) => {
       if (!(await manager.existsBy(Food, { id: foodId }))) throw new ContractException(ErrorCode.FOOD_NOT_FOUND, `Food ${foodId} does not exist`);
-      await this.insertPackets(manager, foodId, count);
+      await insertRows(manager, 'packet', 'food_id', new Array(count).fill(foodId));
     });
     return this.view(foodId);
   }
@@ -38,13 +34,13 @@ export class FoodsService {
   async list(): Promise<FoodView[]> {
     const foods = await this.dataSource.getRepository(Food).find({ order: { id: 'ASC' } });
     const counts = await this.counts();
-    return foods.map((food) => ({ id: food.id, name: food.name, packets: counts.get(food.id) ?? emptyCounts() }));
+    return foods.map((food) => ({ id: food.id, name: food.name, packets: counts.get(food.id) ?? tallyHoldCounts([]) }));
   }
 
   private async view(foodId: number): Promise<FoodView> {
     const food = await this.dataSource.getRepository(Food).findOneByOrFail({ id: foodId });
     const counts = await this.counts(foodId);
-    return { id: food.id, name: food.name, packets: counts.get(foodId) ?? emptyCounts() };
+    return { id: food.id, name: food.name, packets: counts.get(foodId) ?? tallyHoldCounts([]) };
   }
 
   private async counts(foodId?: number): Promise<Map<number, HoldCounts>> {
@@ -58,25 +54,7 @@ export class FoodsService {
       .addGroupBy('p.state');
     if (foodId !== undefined) query.where('p.foodId = :foodId', { foodId });
     const rows: { foodId: number; state: HoldState; n: string }[] = await query.getRawMany();
-    const byFood = new Map<number, HoldCounts>();
-    for (const row of rows) {
-      const counts = byFood.get(Number(row.foodId)) ?? emptyCounts();
-      const n = Number(row.n);
-      counts[row.state.toLowerCase() as 'free' | 'reserved' | 'assigned'] += n;
-      counts.total += n;
-      byFood.set(Number(row.foodId), counts);
-    }
-    return byFood;
+    const foodIds = new Set(rows.map((row) => Number(row.foodId)));
+    return new Map([...foodIds].map((id) => [id, tallyHoldCounts(rows.filter((row) => Number(row.foodId) === id))]));
   }
-
-  private async insertPackets(manager: EntityManager, foodId: number, count: number): Promise<void> {
-    for (let left = count; left > 0; left -= INSERT_BATCH) {
-      const rows = Math.min(left, INSERT_BATCH);
-      await manager.query(`INSERT INTO packet (food_id) VALUES ${'(?),'.repeat(rows - 1)}(?)`, new Array(rows).fill(foodId));
-    }
-  }
-}
-
-function emptyCounts(): HoldCounts {
-  return { free: 0, reserved: 0, assigned: 0, total: 0 };
 }

@@ -1,4 +1,4 @@
-import { OrderRefDto, PacketAssignment, PacketReservation, ReleaseResult, ReservePacketDto, StorePattern } from '@app/contracts';
+import { AssignPacketDto, OrderRefDto, PacketAssignment, PacketReservation, ReleaseResult, ReservePacketDto, StorePattern } from '@app/contracts';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { PacketsService } from './packets.service';
@@ -13,8 +13,8 @@ export class PacketsController {
   }
 
   @MessagePattern(StorePattern.ASSIGN_PACKET)
-  assign(@Payload() dto: OrderRefDto): Promise<PacketAssignment> {
-    return this.packets.assign(dto.orderId);
+  assign(@Payload() dto: AssignPacketDto): Promise<PacketAssignment> {
+    return this.packets.assign(dto.orderId, dto.packetId);
   }
 
   @MessagePattern(StorePattern.RELEASE_PACKET)

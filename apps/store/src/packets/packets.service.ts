@@ -35,8 +35,8 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
     return { orderId, packetId };
   }
 
-  async assign(orderId: string): Promise<PacketAssignment> {
-    return { orderId, packetId: await this.packets.assign(orderId) };
+  async assign(orderId: string, packetId: number): Promise<PacketAssignment> {
+    return { orderId, packetId: await this.packets.assign(orderId, packetId) };
   }
 
   async release(orderId: string): Promise<ReleaseResult> {

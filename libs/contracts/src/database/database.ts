@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { createConnection } from 'mysql2/promise';
-import { DataSource, DataSourceOptions, EntityManager } from 'typeorm';
+import { DataSource, DataSourceOptions, EntityManager, QueryFailedError } from 'typeorm';
 import { DatabaseEnv } from '../config/env';
 
 type Classes = Function[];
@@ -58,6 +58,19 @@ export async function runMigrations(dataSource: DataSource, lockName: string): P
   } finally {
     await runner.query('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
     await runner.release();
+  }
+}
+
+/** True for a unique-key violation: the row (a food name, an order id) exists already. */
+export function isDuplicateKey(err: unknown): boolean {
+  return err instanceof QueryFailedError && (err.driverError as { code?: string }).code === 'ER_DUP_ENTRY';
+}
+
+/** Inserts one row per value into `table`.`column`, in multi-row statements of at most `batch` rows. */
+export async function insertRows(manager: EntityManager, table: string, column: string, values: unknown[], batch = 10_000): Promise<void> {
+  for (let start = 0; start < values.length; start += batch) {
+    const rows = values.slice(start, start + batch);
+    await manager.query(`INSERT INTO ${table} (${column}) VALUES ${'(?),'.repeat(rows.length - 1)}(?)`, rows);
   }
 }
 

@@ -77,38 +77,58 @@ export class HoldRows<E extends HeldRow> {
   }
 
   /**
-   * Phase 2: turns this order's reservation into an assignment and returns the row id. Refused
-   * only once the row is no longer reserved for the order (swept or taken by another order): expiry
-   * alone does not refuse it, losing the row does, and that loss is final. Two autocommit statements,
-   * not a transaction: the update alone decides, atomically.
+   * Phase 2: turns this order's reservation of row `rowId` (the one the coordinator logged at its
+   * decision) into an assignment. Refused only once that row is no longer reserved for the order
+   * (swept, or taken by another order): expiry alone does not refuse it, losing the row does, and
+   * that loss is final. Two autocommit statements, not a transaction: the update alone decides.
    */
-  assign(orderId: string): Promise<number> {
+  assign(orderId: string, rowId: number): Promise<number> {
     return withRetries(async () => {
       const result = await this.dataSource
         .createQueryBuilder()
         .update(this.entity)
         .set({ state: HoldState.ASSIGNED, reservedUntil: null } as never)
-        .where('order_id = :orderId AND state = :reserved', { orderId, reserved: HoldState.RESERVED })
+        .where('id = :rowId AND order_id = :orderId AND state = :reserved', { rowId, orderId, reserved: HoldState.RESERVED })
         .execute();
+      if (result.affected === 1) return rowId;
       const row = await this.dataSource.getRepository(this.entity).findOne({
-        where: { orderId } as FindOptionsWhere<E>,
+        where: { id: rowId, orderId } as FindOptionsWhere<E>,
         select: { id: true, state: true } as never,
       });
-      if (row && (result.affected === 1 || row.state === HoldState.ASSIGNED)) return row.id;
-      throw new ContractException(ErrorCode.RESERVATION_LOST, `No ${this.options.noun} is reserved for order ${orderId} any more`);
+      if (row?.state === HoldState.ASSIGNED) return rowId;
+      throw new ContractException(ErrorCode.RESERVATION_LOST, `${this.options.noun} ${rowId} is no longer reserved for order ${orderId}`);
     });
   }
 
   /** Abort: frees whatever this order holds, reserved or assigned, and bars later reserves of it. */
   release(orderId: string): Promise<number> {
+    return this.freeAndClose(orderId, [HoldState.RESERVED, HoldState.ASSIGNED]);
+  }
+
+  /** The order is done with its row (a delivery completed): frees it and bars later reserves of the order. */
+  complete(orderId: string): Promise<number> {
+    return this.freeAndClose(orderId, [HoldState.ASSIGNED]);
+  }
+
+  /**
+   * Gives back a reservation while the order waits for its other side. Unlike release it leaves the
+   * barrier open, so the order may reserve again; a reserve of it still in flight (the coordinator
+   * sends this only after its reserve answered, so at most a redelivered copy) just holds a row
+   * until release or expiry.
+   */
+  yield(orderId: string): Promise<number> {
+    // One statement on the unique order_id: atomic on its own.
+    return withRetries(() => this.free(this.dataSource.manager, orderId, [HoldState.RESERVED]));
+  }
+
+  private freeAndClose(orderId: string, from: HoldState[]): Promise<number> {
     return transaction(this.dataSource, async (manager) => {
       await closeBarrier(manager, this.options.barrier, orderId);
-      return this.free(manager, orderId, [HoldState.RESERVED, HoldState.ASSIGNED]);
+      return this.free(manager, orderId, from);
     });
   }
 
-  /** Frees this order's row if it is in one of `from`; returns how many rows it freed (0 or 1). */
-  async free(manager: EntityManager, orderId: string, from: HoldState[]): Promise<number> {
+  private async free(manager: EntityManager, orderId: string, from: HoldState[]): Promise<number> {
     const result = await manager.update(
       this.entity,
       { orderId, state: In(from) } as FindOptionsWhere<E>,
@@ -129,13 +149,16 @@ export class HoldRows<E extends HeldRow> {
   async sweepExpired(batch = 1000): Promise<number> {
     let total = 0;
     for (;;) {
-      const result = await this.dataSource
-        .createQueryBuilder()
-        .update(this.entity)
-        .set({ state: HoldState.FREE, orderId: null, reservedUntil: null } as never)
-        .where('state = :state AND reserved_until < NOW(3)', { state: HoldState.RESERVED })
-        .limit(batch)
-        .execute();
+      // READ COMMITTED, like reserve: a range update under REPEATABLE READ would gap-lock the index.
+      const result = await transaction(this.dataSource, (manager) =>
+        manager
+          .createQueryBuilder()
+          .update(this.entity)
+          .set({ state: HoldState.FREE, orderId: null, reservedUntil: null } as never)
+          .where('state = :state AND reserved_until < NOW(3)', { state: HoldState.RESERVED })
+          .limit(batch)
+          .execute(),
+      );
       total += result.affected ?? 0;
       if ((result.affected ?? 0) < batch) return total;
     }

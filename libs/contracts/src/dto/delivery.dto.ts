@@ -1,6 +1,11 @@
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  IsUUID,
+  Validate,
+  ValidationArguments,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
   ArrayNotEmpty,
   ArrayUnique,
   IsArray,
@@ -16,6 +21,17 @@ import {
 
 export const MAX_AGENTS_PER_REQUEST = 100_000;
 
+@ValidatorConstraint({ name: 'countOrNames' })
+class CountOrNames implements ValidatorConstraintInterface {
+  validate(_: unknown, args: ValidationArguments): boolean {
+    return (args.object as CreateAgentsDto).count === undefined;
+  }
+
+  defaultMessage(): string {
+    return 'give either count or names, not both';
+  }
+}
+
 /** Either `count` anonymous agents or the named ones in `names`, not both. */
 export class CreateAgentsDto {
   @ValidateIf((dto: CreateAgentsDto) => dto.names === undefined || dto.count !== undefined)
@@ -26,7 +42,7 @@ export class CreateAgentsDto {
   count?: number;
 
   @IsOptional()
-  @ValidateIf((dto: CreateAgentsDto) => dto.count === undefined)
+  @Validate(CountOrNames)
   @IsArray()
   @ArrayNotEmpty()
   @ArrayMaxSize(1000)
@@ -35,4 +51,14 @@ export class CreateAgentsDto {
   @IsNotEmpty({ each: true })
   @MaxLength(100, { each: true })
   names?: string[];
+}
+
+/** Assign exactly the agent the coordinator logged at its commit decision, still reserved for this order. */
+export class AssignAgentDto {
+  @IsUUID()
+  orderId: string;
+
+  @IsInt()
+  @Min(1)
+  agentId: number;
 }

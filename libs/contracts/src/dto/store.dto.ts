@@ -43,9 +43,12 @@ export class CreateFoodDto {
   packets: number;
 }
 
-export class FoodRefDto {
+/** Assign exactly the packet the coordinator logged at its commit decision, still reserved for this order. */
+export class AssignPacketDto {
+  @IsUUID()
+  orderId: string;
+
   @IsInt()
   @Min(1)
-  @Max(MAX_ID)
-  foodId: number;
+  packetId: number;
 }

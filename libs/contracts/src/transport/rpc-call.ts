@@ -15,11 +15,6 @@ export class RpcCallError extends Error implements ContractError {
     this.name = 'RpcCallError';
   }
 
-  /** True when the outcome is unknown (no reply in time, or no broker): the call may or may not have happened. */
-  get outcomeUnknown(): boolean {
-    return this.code === ErrorCode.SERVICE_UNAVAILABLE && this.sent;
-  }
-
   /** Worth another try: the service could not be reached, or failed and rolled back. */
   get transient(): boolean {
     return this.code === ErrorCode.SERVICE_UNAVAILABLE || this.code === ErrorCode.INTERNAL;
