@@ -133,8 +133,8 @@ export class CoordinatorService {
       if ('ok' in packet && 'ok' in agent) return { packetId: packet.ok.packetId, agentId: agent.ok.agentId };
       if (Date.now() >= giveUpAt) return { refusal: 'ok' in packet ? NotPlacedReason.NO_AGENT : NotPlacedReason.OUT_OF_STOCK };
       if ('ok' in agent) {
-        // Packets before agents: an order never holds an agent while it waits for a packet, so two
-        // orders can never each hold what the other waits for.
+        // Packets before agents: once the first parallel try is over, an order does not keep an
+        // agent while it waits for a packet, so no two orders go on holding what the other waits for.
         const yielded = await attempt(this.participants.yieldAgent(orderId));
         if ('error' in yielded) return { refusal: NotPlacedReason.SERVICE_UNAVAILABLE };
         agent = WAITING;
