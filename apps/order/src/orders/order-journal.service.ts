@@ -1,4 +1,4 @@
-import { NotPlacedReason, OrderState, OrderView, SETTLED_STATES, isDuplicateKey, transaction } from '@app/contracts';
+import { NotPlacedReason, OrderState, OrderView, SETTLED_STATES, isDuplicateKey, withRetries } from '@app/contracts';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { OrderEnv } from '../config/order.env';
@@ -11,13 +11,11 @@ export interface OrderChanges {
   agentId?: number | null;
 }
 
-/** The log touches orders by primary key only, so the session's isolation level serves; no round trip to set it. */
-const KEYED_ONLY = null;
-
 /**
- * The coordinator's write-ahead log. A state is written (with its log row, in one transaction)
- * before the action it allows, and every transition is a compare-and-set on the current state, so
- * two instances driving the same order can never both decide: the loser sees `false` and stops.
+ * The coordinator's write-ahead log. A state is written (its order_log row by a trigger, in the
+ * same statement) before the action it allows, and every transition is a compare-and-set on the
+ * current state, so two instances driving the same order can never both decide: the loser sees
+ * `false` and stops.
  */
 @Injectable()
 export class OrderJournal {
@@ -26,21 +24,19 @@ export class OrderJournal {
     private readonly env: OrderEnv,
   ) {}
 
-  /** Records a new order; false when one with this id exists already (a redelivered command, or our own write hidden by a dropped connection). */
+  /**
+   * Records a new order; false when one with this id exists already (a redelivered command, or our
+   * own write hidden by a dropped connection).
+   */
   async begin(orderId: string, foodId: number | null, state: OrderState, reason: NotPlacedReason | null = null): Promise<boolean> {
     try {
-      await transaction(
-        this.dataSource,
-        async (manager) => {
-          await manager
-            .createQueryBuilder()
-            .insert()
-            .into(Order)
-            .values({ id: orderId, foodId, state, reason, leaseUntil: this.leaseExpression() })
-            .execute();
-          await manager.insert(OrderLog, { orderId, state, detail: reason });
-        },
-        KEYED_ONLY,
+      await withRetries(() =>
+        this.dataSource
+          .createQueryBuilder()
+          .insert()
+          .into(Order)
+          .values({ id: orderId, foodId, state, reason, leaseUntil: this.leaseExpression() })
+          .execute(),
       );
       return true;
     } catch (err) {
@@ -55,22 +51,16 @@ export class OrderJournal {
    * second driver made the same move); both drivers may then go on, as every step after a state is
    * idempotent. False when it is in another state: someone else decided, and the caller stops.
    */
-  transition(orderId: string, from: OrderState[], to: OrderState, changes: OrderChanges = {}): Promise<boolean> {
-    return transaction(
-      this.dataSource,
-      async (manager) => {
-        const result = await manager
-          .createQueryBuilder()
-          .update(Order)
-          .set({ state: to, ...changes, leaseUntil: this.leaseExpression() })
-          .where('id = :orderId AND state IN (:...from)', { orderId, from })
-          .execute();
-        if (result.affected !== 1) return (await manager.findOneBy(Order, { id: orderId }))?.state === to;
-        await manager.insert(OrderLog, { orderId, state: to, detail: changes.reason ?? null });
-        return true;
-      },
-      KEYED_ONLY,
+  async transition(orderId: string, from: OrderState[], to: OrderState, changes: OrderChanges = {}): Promise<boolean> {
+    const result = await withRetries(() =>
+      this.dataSource
+        .createQueryBuilder()
+        .update(Order)
+        .set({ state: to, ...changes, leaseUntil: this.leaseExpression() })
+        .where('id = :orderId AND state IN (:...from)', { orderId, from })
+        .execute(),
     );
+    return result.affected === 1 || (await this.find(orderId))?.state === to;
   }
 
   async find(orderId: string): Promise<Order | null> {
