@@ -111,14 +111,9 @@ export async function withRetries<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /**
- * One transaction, with retries. READ COMMITTED by default: SKIP LOCKED under REPEATABLE READ takes
- * gap locks that deadlock concurrent reservations. Pass `null` to keep the session's level and save
- * the round trip that sets it, where only rows found by primary or unique key are touched.
+ * One READ COMMITTED transaction, with retries: SKIP LOCKED under REPEATABLE READ takes gap locks
+ * that deadlock concurrent reservations.
  */
-export function transaction<T>(
-  dataSource: DataSource,
-  work: (manager: EntityManager) => Promise<T>,
-  isolation: 'READ COMMITTED' | null = 'READ COMMITTED',
-): Promise<T> {
-  return withRetries(() => (isolation ? dataSource.transaction(isolation, work) : dataSource.transaction(work)));
+export function transaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  return withRetries(() => dataSource.transaction('READ COMMITTED', work));
 }
