@@ -10,7 +10,7 @@ import { SERVICES, System } from '../../scripts/system';
 
 /**
  * A whole system for one test file: its own databases and queues (prefix `t_<suite>_`), its own
- * gateway port, short timeouts so faults resolve in seconds. It never touches a running demo.
+ * gateway port (both shifted by TEST_NS / TEST_PORT_OFFSET), short timeouts so faults resolve in seconds. It never touches a running demo.
  */
 export class TestSystem {
   readonly env: Record<string, string>;
@@ -19,8 +19,10 @@ export class TestSystem {
   private readonly clients: ClientProxy[] = [];
   readonly logFile: string;
 
-  constructor(suite: string, port: number, overrides: Record<string, string> = {}) {
-    const prefix = `t_${suite}_`;
+  constructor(suite: string, basePort: number, overrides: Record<string, string> = {}) {
+    // TEST_NS and TEST_PORT_OFFSET let two checkouts run their suites side by side on one machine.
+    const prefix = process.env.TEST_NS ? `t_${process.env.TEST_NS}_${suite}_` : `t_${suite}_`;
+    const port = basePort + Number(process.env.TEST_PORT_OFFSET ?? 0);
     this.env = {
       NODE_ENV: 'test',
       PORT: String(port),
