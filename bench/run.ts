@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { checkInvariants, optionsFromEnv } from '../scripts/check';
 import { SERVICES, System } from '../scripts/system';
 import { measureBound } from './bound';
+import { CpuMeter } from './cpu';
 
 /**
  * `npm run bench`: starts the whole system on its own databases and queues (bench_*), seeds stock,
@@ -48,6 +49,8 @@ interface RunFigures {
   p95Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** CPU milliseconds per placed order, per process (see CpuMeter). */
+  cpuMsPerOrder: Record<string, number>;
 }
 
 async function main(): Promise<void> {
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
   const seconds = Number(args.quick ? 5 : args.duration);
   const url = args.url ?? `http://127.0.0.1:${ENV.PORT}`;
   const system = args.url ? undefined : new System({ env: ENV, output: () => undefined });
+  const cpu = new CpuMeter(() => Object.fromEntries(SERVICES.map((service) => [service, system?.pid(service)])));
   if (system) {
     await resetDatabases();
     await system.start();
@@ -65,22 +69,26 @@ async function main(): Promise<void> {
     const foodIds = await seed(url, Number(args.foods), packets, agents);
 
     console.log(`\n1 client, ${Math.min(seconds, 10)} s`);
-    const single = await drive(url, foodIds, 1, Math.min(seconds, 10));
+    const single = await drive(url, foodIds, 1, Math.min(seconds, 10), cpu);
     console.log(`\n${concurrency} clients, ${seconds} s`);
-    const loaded = await drive(url, foodIds, concurrency, seconds);
+    const loaded = await drive(url, foodIds, concurrency, seconds, cpu);
+    const rssAfterLoad = system ? rssOf(system) : {};
 
     let scale: RunFigures | undefined;
     if (!args['skip-scale'] && !args.quick) {
       console.log('\nseeding 1,000,000 packets and 100,000 agents...');
       const bigFood = await seed(url, 1, 1_000_000, 100_000, 'Scale');
       console.log(`${concurrency} clients on the large stock, ${seconds} s`);
-      scale = await drive(url, bigFood, concurrency, seconds);
+      scale = await drive(url, bigFood, concurrency, seconds, cpu);
     }
 
     const rssMb = system ? rssOf(system) : {};
     const report = await checkInvariants(optionsFromEnv({ ...process.env, ...ENV }));
     console.log('\nsingle-database bound: 8 connections, READ COMMITTED');
+    const beforeBound = cpu.read();
     const bound = await measureBound({ database: 'bench_bound', packets: 50_000, agents: 50_000, connections: 8, seconds: Math.min(seconds, 10) });
+    const boundCpu = CpuMeter.perUnit(pick(beforeBound, BOUND_PROCESSES), pick(cpu.read(), BOUND_PROCESSES), bound.transactions);
+    console.log(`  ${round(bound.perSec)} tx/s; CPU ms per transaction: ${JSON.stringify(boundCpu)}`);
 
     const orders = loaded.orders + single.orders;
     const placed = loaded.placed + single.placed;
@@ -96,10 +104,13 @@ async function main(): Promise<void> {
       p99Ms: loaded.p99Ms,
       maxMs: loaded.maxMs,
       notPlacedPerSec: round(loaded.notPlacedPerSec),
+      cpuMsPerOrder: loaded.cpuMsPerOrder,
+      boundCpuMsPerTx: boundCpu,
       fillRate: round(placed / Math.min(packets * foodIds.length, agents, orders), 4),
       violations: report.violations.length,
       pendingAtEnd: report.pending,
       rssMb,
+      rssMbAfterLoad: rssAfterLoad,
       single,
       loaded,
       scale: scale ?? null,
@@ -123,8 +134,9 @@ async function main(): Promise<void> {
 }
 
 /** Each client posts orders back to back until time is up; latencies of every POST are kept. */
-async function drive(url: string, foodIds: number[], clients: number, seconds: number): Promise<RunFigures> {
+async function drive(url: string, foodIds: number[], clients: number, seconds: number, cpu: CpuMeter): Promise<RunFigures> {
   const latencies: number[] = [];
+  const cpuBefore = cpu.read();
   let placed = 0;
   let notPlaced = 0;
   let other = 0;
@@ -153,6 +165,7 @@ async function drive(url: string, foodIds: number[], clients: number, seconds: n
   await Promise.all(Array.from({ length: clients }, (_, n) => client(n)));
   clearInterval(progress);
   const elapsed = (performance.now() - started) / 1000;
+  const cpuMsPerOrder = CpuMeter.perUnit(cpuBefore, cpu.read(), placed);
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0, 2);
   const figures = {
@@ -168,9 +181,17 @@ async function drive(url: string, foodIds: number[], clients: number, seconds: n
     p95Ms: pct(95),
     p99Ms: pct(99),
     maxMs: round(latencies[latencies.length - 1] ?? 0, 1),
+    cpuMsPerOrder,
   };
   process.stdout.write(`\r  ${JSON.stringify(figures)}\n`);
   return figures;
+}
+
+/** The bound runs in this process against MariaDB alone; the services sit idle meanwhile. */
+const BOUND_PROCESSES = ['loadgen', 'mariadb'];
+
+function pick(values: Record<string, number>, names: string[]): Record<string, number> {
+  return Object.fromEntries(names.filter((name) => name in values).map((name) => [name, values[name]]));
 }
 
 async function seed(url: string, foods: number, packetsPerFood: number, agents: number, label = 'Bench'): Promise<number[]> {
@@ -239,6 +260,9 @@ function writeResults(result: Record<string, any>): void {
     ['not placed/s', result.notPlacedPerSec],
     ['fill rate', result.fillRate],
     ['scale (1M packets, 100k agents): placed/s, p50 ms', result.scale ? `${result.scale.placedPerSec}, ${result.scale.p50Ms}` : 'not run'],
+    ['CPU ms per placed order at 32 clients', cpuRow(result.cpuMsPerOrder)],
+    ['CPU ms per bound transaction', cpuRow(result.boundCpuMsPerTx)],
+    ['RSS after the 32-client run (MB)', Object.entries(result.rssMbAfterLoad).map(([k, v]) => `${k} ${v}`).join(', ')],
     ['RSS at end (MB)', Object.entries(result.rssMb).map(([k, v]) => `${k} ${v}`).join(', ')],
     ['invariant violations', result.violations],
     ['machine', `${result.machine.cores} cores, node ${result.machine.node}, MariaDB ${result.machine.mariadb}`],
@@ -246,6 +270,10 @@ function writeResults(result: Record<string, any>): void {
   const md = [`Benchmark of ${result.at} (\`${result.command}\`)`, '', '| figure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), ''].join('\n');
   writeFileSync(join(dir, 'latest.md'), md);
   console.log('\n' + md);
+}
+
+function cpuRow(perProcess: Record<string, number>): string {
+  return Object.entries(perProcess).map(([k, v]) => `${k} ${v}`).join(', ');
 }
 
 main().catch((err) => {
