@@ -1,5 +1,7 @@
-import { Controller, Get } from '@nestjs/common';
+import { ErrorCode } from '@app/contracts';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
+import { ApiError } from '../errors/api-error';
 import { ServiceHealthIndicator, ServiceName } from './service-health.indicator';
 
 const SERVICES: ServiceName[] = ['order', 'store', 'delivery'];
@@ -13,11 +15,17 @@ export class HealthController {
 
   /**
    * 200 when order, store and delivery each answer over RabbitMQ and reach their database; 503
-   * otherwise, with `error` naming each entry that is down and why (terminus's format).
+   * otherwise, naming what is down in `message` and, with the reason, in `error` (terminus's format).
    */
   @Get()
   @HealthCheck()
-  check(): Promise<HealthCheckResult> {
-    return this.health.check(SERVICES.map((service) => () => this.services.check(service)));
+  async check(): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check(SERVICES.map((service) => () => this.services.check(service)));
+    } catch (err) {
+      if (!(err instanceof ServiceUnavailableException)) throw err;
+      const result = err.getResponse() as HealthCheckResult;
+      throw new ApiError(ErrorCode.SERVICE_UNAVAILABLE, `Down: ${Object.keys(result.error ?? {}).join(', ')}`, { ...result });
+    }
   }
 }

@@ -20,6 +20,8 @@ type Channel = Parameters<ServerRMQ['setupChannel']>[0];
 export class ReplySafeServerRMQ extends ServerRMQ {
   private readonly consumerTag: string;
   private consuming?: Channel;
+  /** Replies handed to the channel and not yet confirmed by the broker. */
+  private readonly replies = new Set<Promise<unknown>>();
 
   constructor(
     options: RmqOptions['options'],
@@ -45,8 +47,10 @@ export class ReplySafeServerRMQ extends ServerRMQ {
       if (drained) this.logger.log(`Finished the ${inFlight} message(s) in flight`);
       else this.logger.warn(`${this.inFlight.size} message(s) still running after ${this.drainMs} ms go back to the queue`);
     }
-    // Replies are handed to the channel wrapper before the ack; let its queue reach the socket.
-    for (let waited = 0; (this.channel?.queueLength() ?? 0) > 0 && waited < 1000; waited += 10) await sleep(10);
+    // Nest publishes a reply on the tick after the handler's ack: let those go out, then wait for
+    // the broker to confirm them, so closing the channel does not drop a finished message's reply.
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.race([Promise.all(this.replies), sleep(1000)]);
     await super.close();
   }
 
@@ -55,8 +59,11 @@ export class ReplySafeServerRMQ extends ServerRMQ {
     const options = outgoing.options as Record<string, unknown> | undefined;
     delete outgoing.options;
     this.onProcessingEndHook?.(this.transportId, context);
-    this.channel
+    const sent = this.channel
       ?.sendToQueue(replyTo, Buffer.from(JSON.stringify(outgoing)), { correlationId, ...options })
       .catch((err: Error) => this.logger.warn(`Reply ${correlationId} to ${replyTo} was lost: ${err.message}`));
+    if (!sent) return;
+    this.replies.add(sent);
+    void sent.finally(() => this.replies.delete(sent));
   }
 }
