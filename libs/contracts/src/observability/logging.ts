@@ -30,6 +30,10 @@ export function loggerParams(app: string, env: RabbitEnv): Params {
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
     autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url ?? '') },
+    // A 5xx here means a service could not be reached (a bug is logged by the error filter): a warning
+    // with the reason in one line, not pino-http's made-up error and its stack on every request.
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'warn' : 'info'),
+    customErrorObject: (_req, _res, err, value: Record<string, unknown>) => ({ ...value, err: err.message }),
   };
   return { pinoHttp: [options, destination(env)] };
 }
