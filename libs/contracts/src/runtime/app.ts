@@ -17,6 +17,8 @@ export async function createApp<E extends RabbitEnv>(app: string, module: Type<u
   class AppRoot {}
   const nest = await NestFactory.create(AppRoot, { bufferLogs: true });
   nest.useLogger(nest.get(Logger));
+  // Start-up lines waited for pino; out with them now, not at listen, which may fail and lose them.
+  nest.flushLogs();
   nest.use(correlationMiddleware);
   nest.use(httpMetricsMiddleware);
   stopOnSignals(nest, app, env.SHUTDOWN_TIMEOUT_MS);
