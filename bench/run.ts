@@ -34,6 +34,9 @@ const ENV = {
   STORE_DB_NAME: 'bench_store',
   DELIVERY_DB_NAME: 'bench_delivery',
   ORDER_DB_NAME: 'bench_orders',
+  ORDER_METRICS_PORT: '3951',
+  STORE_METRICS_PORT: '3952',
+  DELIVERY_METRICS_PORT: '3953',
 };
 
 interface RunFigures {

@@ -42,8 +42,12 @@ export class System {
   spawn(service: ServiceName, instance = 1, extraEnv: Record<string, string> = {}): string {
     const name = instance === 1 ? service : `${service}#${instance}`;
     if (this.processes.has(name)) throw new Error(`${name} is already running`);
-    const env = { ...process.env, ...this.options.env, ...this.options.serviceEnv?.[service], ...extraEnv };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.options.env, ...this.options.serviceEnv?.[service], ...extraEnv };
     if (instance > 1 && service === 'gateway') env.PORT = String(Number(env.PORT ?? 3000) + instance - 1);
+    // A second instance of a service takes any free port for its /metrics rather than clash with the first.
+    if (instance > 1 && service !== 'gateway') env[metricsPortVariable(service)] = extraEnv[metricsPortVariable(service)] ?? '0';
+    // Lines arrive here through a pipe; when they end up on a terminal, ask for readable ones.
+    if (!this.options.output && process.stdout.isTTY && !env.LOG_FORMAT) env.LOG_FORMAT = 'pretty';
     const child = spawn(process.execPath, [resolve(this.root, `dist/apps/${service}/src/main.js`)], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,15 +75,19 @@ export class System {
     return this.processes.has(name);
   }
 
-  /** Stops one instance: SIGTERM lets it finish in-flight work; SIGKILL is the crash of fault tests. */
-  async stop(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  /**
+   * Stops one instance: SIGTERM lets it finish in-flight work; SIGKILL is the crash of fault tests.
+   * Resolves with how it exited, or undefined if it was not running.
+   */
+  async stop(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
     const child = this.processes.get(name);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
+    if (!child || child.exitCode !== null || child.signalCode !== null) return undefined;
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
+    const [code, exitSignal] = await exited;
     clearTimeout(timer);
+    return { code, signal: exitSignal };
   }
 
   async stopAll(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -116,6 +124,11 @@ export class System {
       });
     }
   }
+}
+
+/** The variable holding a service's HTTP port for /metrics and /health: STORE_METRICS_PORT, ... */
+export function metricsPortVariable(service: Exclude<ServiceName, 'gateway'>): string {
+  return `${service.toUpperCase()}_METRICS_PORT`;
 }
 
 /** The folder holding package.json, from scripts/ (ts-jest) or dist/scripts/ (built). */

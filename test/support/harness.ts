@@ -40,6 +40,10 @@ export class TestSystem {
       CONTENTION_WAIT_MS: '4000',
       ORDER_WAIT_MS: '20000',
       ORDER_LOST_AFTER_MS: '25000',
+      // Each system's services serve /metrics on ports of their own, clear of the gateways' range.
+      ORDER_METRICS_PORT: String(port + 1000),
+      STORE_METRICS_PORT: String(port + 2000),
+      DELIVERY_METRICS_PORT: String(port + 3000),
       ...overrides,
     };
     this.url = `http://127.0.0.1:${port}`;

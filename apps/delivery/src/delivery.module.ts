@@ -1,4 +1,4 @@
-import { EnvModule, dataSourceOptions, runMigrations } from '@app/contracts';
+import { EnvModule, DeliveryPattern, dataSourceOptions, runMigrations, serviceHealthController } from '@app/contracts';
 import { Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -6,7 +6,6 @@ import { Agent } from './agents/agent.entity';
 import { AgentsModule } from './agents/agents.module';
 import { DeliveryEnv } from './config/delivery.env';
 import { DeliverySchema1763769600000 } from './database/migrations/1763769600000-delivery-schema';
-import { HealthController } from './health/health.controller';
 
 @Module({
   imports: [
@@ -17,7 +16,7 @@ import { HealthController } from './health/health.controller';
     }),
     AgentsModule,
   ],
-  controllers: [HealthController],
+  controllers: [serviceHealthController('delivery', DeliveryPattern.HEALTH)],
 })
 export class DeliveryModule implements OnModuleInit {
   constructor(private readonly dataSource: DataSource) {}

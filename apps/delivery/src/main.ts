@@ -8,4 +8,5 @@ void bootstrapService({
   env: DeliveryEnv,
   queue: Queue.DELIVERY,
   database: (env) => env.DELIVERY_DB_NAME,
+  httpPort: (env) => env.DELIVERY_METRICS_PORT,
 });

@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { AgentsModule } from './agents/agents.module';
 import { GatewayEnv } from './config/gateway.env';
 import { FoodsModule } from './foods/foods.module';
-import { HealthController } from './health/health.controller';
+import { HealthModule } from './health/health.module';
 import { OrdersModule } from './orders/orders.module';
 
 @Module({
@@ -13,7 +13,7 @@ import { OrdersModule } from './orders/orders.module';
     OrdersModule,
     FoodsModule,
     AgentsModule,
+    HealthModule,
   ],
-  controllers: [HealthController],
 })
 export class GatewayModule {}

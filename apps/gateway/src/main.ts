@@ -1,6 +1,5 @@
-import { loadEnvOrExit } from '@app/contracts';
+import { createApp, loadEnvOrExit } from '@app/contracts';
 import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { GatewayEnv } from './config/gateway.env';
 import { ApiExceptionFilter } from './errors/api-exception.filter';
 import { httpValidationPipe } from './errors/validation';
@@ -8,8 +7,7 @@ import { GatewayModule } from './gateway.module';
 
 async function bootstrap(): Promise<void> {
   const env = loadEnvOrExit(GatewayEnv, 'gateway');
-  const app = await NestFactory.create(GatewayModule, { logger: ['log', 'error', 'warn'] });
-  app.enableShutdownHooks();
+  const app = await createApp('gateway', GatewayModule, GatewayEnv, env);
   app.useGlobalPipes(httpValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter());
   await app.listen(env.PORT, env.HOST);

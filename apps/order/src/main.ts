@@ -8,4 +8,5 @@ void bootstrapService({
   env: OrderEnv,
   queue: Queue.ORDER,
   database: (env) => env.ORDER_DB_NAME,
+  httpPort: (env) => env.ORDER_METRICS_PORT,
 });

@@ -1,11 +1,10 @@
-import { EnvModule, dataSourceOptions, runMigrations } from '@app/contracts';
+import { EnvModule, OrderPattern, dataSourceOptions, runMigrations, serviceHealthController } from '@app/contracts';
 import { Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { OrderEnv } from './config/order.env';
 import { OrderSchema1763769600000 } from './database/migrations/1763769600000-order-schema';
 import { OrderLogTriggers1763856000000 } from './database/migrations/1763856000000-order-log-triggers';
-import { HealthController } from './health/health.controller';
 import { OrderLog } from './orders/order-log.entity';
 import { Order } from './orders/order.entity';
 import { OrdersModule } from './orders/orders.module';
@@ -19,7 +18,7 @@ import { OrdersModule } from './orders/orders.module';
     }),
     OrdersModule,
   ],
-  controllers: [HealthController],
+  controllers: [serviceHealthController('order', OrderPattern.HEALTH)],
 })
 export class OrderModule implements OnModuleInit {
   constructor(private readonly dataSource: DataSource) {}

@@ -8,4 +8,5 @@ void bootstrapService({
   env: StoreEnv,
   queue: Queue.STORE,
   database: (env) => env.STORE_DB_NAME,
+  httpPort: (env) => env.STORE_METRICS_PORT,
 });

@@ -1,4 +1,4 @@
-import { EnvModule, dataSourceOptions, runMigrations } from '@app/contracts';
+import { EnvModule, StorePattern, dataSourceOptions, runMigrations, serviceHealthController } from '@app/contracts';
 import { Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -6,7 +6,6 @@ import { StoreEnv } from './config/store.env';
 import { StoreSchema1763769600000 } from './database/migrations/1763769600000-store-schema';
 import { Food } from './foods/food.entity';
 import { FoodsModule } from './foods/foods.module';
-import { HealthController } from './health/health.controller';
 import { Packet } from './packets/packet.entity';
 import { PacketsModule } from './packets/packets.module';
 
@@ -20,7 +19,7 @@ import { PacketsModule } from './packets/packets.module';
     FoodsModule,
     PacketsModule,
   ],
-  controllers: [HealthController],
+  controllers: [serviceHealthController('store', StorePattern.HEALTH)],
 })
 export class StoreModule implements OnModuleInit {
   constructor(private readonly dataSource: DataSource) {}

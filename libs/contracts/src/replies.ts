@@ -83,7 +83,10 @@ export interface OrderView {
   log?: OrderLogEntry[];
 }
 
+/** A service's answer to its health pattern: it is reachable; `database` says whether its database answers. */
 export interface HealthReply {
   service: string;
   status: 'ok';
+  database: 'up' | 'down';
+  error?: string;
 }

@@ -1,4 +1,4 @@
-import { IsInt, IsString, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
 import { RabbitEnv } from '@app/contracts';
 
 export class GatewayEnv extends RabbitEnv {
@@ -6,9 +6,6 @@ export class GatewayEnv extends RabbitEnv {
   @Min(1)
   @Max(65535)
   PORT: number = 3000;
-
-  @IsString()
-  HOST: string = '0.0.0.0';
 
   /**
    * How long POST /orders waits for the outcome before answering 202 "pending". The coordinator

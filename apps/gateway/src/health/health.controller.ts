@@ -1,40 +1,31 @@
-import { DeliveryPattern, HealthReply, OrderPattern, Queue, StorePattern, call, clientToken } from '@app/contracts';
-import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
-import { ClientProxy } from '@nestjs/microservices';
-import { GatewayEnv } from '../config/gateway.env';
+import { ErrorCode } from '@app/contracts';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheck, HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
+import { ApiError } from '../errors/api-error';
+import { ServiceHealthIndicator, ServiceName } from './service-health.indicator';
+
+const SERVICES: ServiceName[] = ['order', 'store', 'delivery'];
 
 @Controller('health')
 export class HealthController {
-  private readonly checks: [string, ClientProxy, string][];
-
   constructor(
-    @Inject(clientToken(Queue.ORDER)) order: ClientProxy,
-    @Inject(clientToken(Queue.STORE)) store: ClientProxy,
-    @Inject(clientToken(Queue.DELIVERY)) delivery: ClientProxy,
-    private readonly env: GatewayEnv,
-  ) {
-    this.checks = [
-      ['order', order, OrderPattern.HEALTH],
-      ['store', store, StorePattern.HEALTH],
-      ['delivery', delivery, DeliveryPattern.HEALTH],
-    ];
-  }
+    private readonly health: HealthCheckService,
+    private readonly services: ServiceHealthIndicator,
+  ) {}
 
-  /** 200 when every service answers over RabbitMQ and reaches its database; 503 naming the ones that do not. */
+  /**
+   * 200 when order, store and delivery each answer over RabbitMQ and reach their database; 503
+   * otherwise, naming what is down in `message` and, with the reason, in `error` (terminus's format).
+   */
   @Get()
-  async health() {
-    const results = await Promise.all(
-      this.checks.map(([name, client, pattern]) =>
-        call<HealthReply>(client, pattern, {}, this.env.RPC_TIMEOUT_MS).then(
-          () => [name, 'up'] as const,
-          (err: Error) => [name, `down: ${err.message}`] as const,
-        ),
-      ),
-    );
-    const services = Object.fromEntries(results);
-    if (results.some(([, status]) => status !== 'up')) {
-      throw new ServiceUnavailableException({ code: 'SERVICE_UNAVAILABLE', message: 'Some services are down', services });
+  @HealthCheck()
+  async check(): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check(SERVICES.map((service) => () => this.services.check(service)));
+    } catch (err) {
+      if (!(err instanceof ServiceUnavailableException)) throw err;
+      const result = err.getResponse() as HealthCheckResult;
+      throw new ApiError(ErrorCode.SERVICE_UNAVAILABLE, `Down: ${Object.keys(result.error ?? {}).join(', ')}`, { ...result });
     }
-    return { status: 'ok', services };
   }
 }

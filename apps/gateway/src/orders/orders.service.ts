@@ -9,6 +9,7 @@ import {
   call,
   clientToken,
   newOrderId,
+  setCorrelatedOrder,
 } from '@app/contracts';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
@@ -33,6 +34,8 @@ export class OrdersService {
    */
   async place(foodId: number): Promise<PlacedAnswer> {
     const command: PlaceOrderCommand = { orderId: newOrderId(), foodId, deadline: Date.now() + this.env.ORDER_WAIT_MS };
+    // From here on every line of this request, here and in the services, names the order.
+    setCorrelatedOrder(command.orderId);
     let order: OrderView;
     try {
       order = await call<OrderView>(this.orders, OrderPattern.PLACE_ORDER, command, this.env.ORDER_WAIT_MS);

@@ -12,7 +12,7 @@ import {
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
-import { DatabaseEnv } from '@app/contracts';
+import { DatabaseEnv, IsMetricsPort } from '@app/contracts';
 
 export const FAULT_POINTS = ['', 'after-reserve', 'after-decision', 'after-first-assign'] as const;
 export type FaultPoint = Exclude<(typeof FAULT_POINTS)[number], ''>;
@@ -39,6 +39,10 @@ export class OrderEnv extends DatabaseEnv {
   @IsString()
   @Matches(/^[A-Za-z0-9_]+$/, { message: 'ORDER_DB_NAME may hold only letters, digits and _' })
   ORDER_DB_NAME: string = 'orders';
+
+  /** HTTP port of this service's GET /metrics and GET /health. */
+  @IsMetricsPort()
+  ORDER_METRICS_PORT: number = 3001;
 
   /** Longest wait for a packet or agent that is reserved by orders still deciding, before refusing. */
   @IsInt()

@@ -14,6 +14,7 @@ import { OrderEnv } from '../config/order.env';
 import { FaultPoints } from './fault-points';
 import { OrderJournal } from './order-journal.service';
 import { Order } from './order.entity';
+import { noteRetry } from './order-telemetry';
 import { Participants } from './participants';
 
 type Attempt<T> = { ok: T } | { error: RpcCallError };
@@ -209,6 +210,7 @@ export class CoordinatorService {
         return await call();
       } catch (err) {
         if (!(err instanceof RpcCallError && err.transient) || attemptNo >= this.env.PHASE2_ATTEMPTS) throw err;
+        noteRetry(err, attemptNo, this.env.PHASE2_ATTEMPTS);
         await sleep(this.env.RETRY_BASE_MS * 2 ** (attemptNo - 1));
       }
     }

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { OrderEnv } from '../config/order.env';
 import { OrderLog } from './order-log.entity';
 import { Order } from './order.entity';
+import { OrderTelemetry } from './order-telemetry';
 
 export interface OrderChanges {
   reason?: NotPlacedReason | null;
@@ -22,6 +23,7 @@ export class OrderJournal {
   constructor(
     private readonly dataSource: DataSource,
     private readonly env: OrderEnv,
+    private readonly telemetry: OrderTelemetry,
   ) {}
 
   /**
@@ -38,6 +40,7 @@ export class OrderJournal {
           .values({ id: orderId, foodId, state, reason, leaseUntil: this.leaseExpression() })
           .execute(),
       );
+      this.telemetry.begun(orderId, foodId, state, reason);
       return true;
     } catch (err) {
       if (isDuplicateKey(err)) return false;
@@ -60,6 +63,7 @@ export class OrderJournal {
         .where('id = :orderId AND state IN (:...from)', { orderId, from })
         .execute(),
     );
+    if (result.affected === 1) this.telemetry.moved(orderId, from, to, changes);
     return result.affected === 1 || (await this.find(orderId))?.state === to;
   }
 

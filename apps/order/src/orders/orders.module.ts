@@ -4,6 +4,7 @@ import { OrderEnv } from '../config/order.env';
 import { CoordinatorService } from './coordinator.service';
 import { FaultPoints } from './fault-points';
 import { OrderJournal } from './order-journal.service';
+import { OrderTelemetry } from './order-telemetry';
 import { OrdersController } from './orders.controller';
 import { Participants } from './participants';
 import { RecoveryService } from './recovery.service';
@@ -11,6 +12,6 @@ import { RecoveryService } from './recovery.service';
 @Module({
   imports: [serviceClients(OrderEnv, [Queue.STORE, Queue.DELIVERY])],
   controllers: [OrdersController],
-  providers: [CoordinatorService, OrderJournal, Participants, FaultPoints, RecoveryService],
+  providers: [CoordinatorService, OrderJournal, OrderTelemetry, Participants, FaultPoints, RecoveryService],
 })
 export class OrdersModule {}

@@ -10,13 +10,18 @@ import {
   call,
   clientToken,
 } from '@app/contracts';
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { OrderEnv } from '../config/order.env';
 
-/** The two participants of every order, as the coordinator calls them: each call with a timeout. */
+/**
+ * The two participants of every order, as the coordinator calls them: each call with a timeout,
+ * and one log line per step a participant confirmed (refusals and failures show in the decision).
+ */
 @Injectable()
 export class Participants implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Coordinator');
+
   constructor(
     @Inject(clientToken(Queue.STORE)) private readonly store: ClientProxy,
     @Inject(clientToken(Queue.DELIVERY)) private readonly delivery: ClientProxy,
@@ -29,34 +34,40 @@ export class Participants implements OnApplicationBootstrap {
   }
 
   reservePacket(orderId: string, foodId: number): Promise<PacketReservation> {
-    return call(this.store, StorePattern.RESERVE_PACKET, { orderId, foodId }, this.env.RPC_TIMEOUT_MS);
+    return this.confirmed(call(this.store, StorePattern.RESERVE_PACKET, { orderId, foodId }, this.env.RPC_TIMEOUT_MS), (r) => `reserved packet ${r.packetId}`);
   }
 
   reserveAgent(orderId: string): Promise<AgentReservation> {
-    return call(this.delivery, DeliveryPattern.RESERVE_AGENT, { orderId }, this.env.RPC_TIMEOUT_MS);
+    return this.confirmed(call(this.delivery, DeliveryPattern.RESERVE_AGENT, { orderId }, this.env.RPC_TIMEOUT_MS), (r) => `reserved agent ${r.agentId}`);
   }
 
   yieldAgent(orderId: string): Promise<ReleaseResult> {
-    return call(this.delivery, DeliveryPattern.YIELD_AGENT, { orderId }, this.env.RPC_TIMEOUT_MS);
+    return this.confirmed(call(this.delivery, DeliveryPattern.YIELD_AGENT, { orderId }, this.env.RPC_TIMEOUT_MS), () => 'gave the agent back to wait for a packet');
   }
 
   assignPacket(orderId: string, packetId: number): Promise<PacketAssignment> {
-    return call(this.store, StorePattern.ASSIGN_PACKET, { orderId, packetId }, this.env.RPC_TIMEOUT_MS);
+    return this.confirmed(call(this.store, StorePattern.ASSIGN_PACKET, { orderId, packetId }, this.env.RPC_TIMEOUT_MS), (r) => `assigned packet ${r.packetId}`);
   }
 
   assignAgent(orderId: string, agentId: number): Promise<AgentAssignment> {
-    return call(this.delivery, DeliveryPattern.ASSIGN_AGENT, { orderId, agentId }, this.env.RPC_TIMEOUT_MS);
+    return this.confirmed(call(this.delivery, DeliveryPattern.ASSIGN_AGENT, { orderId, agentId }, this.env.RPC_TIMEOUT_MS), (r) => `assigned agent ${r.agentId}`);
   }
 
   releasePacket(orderId: string): Promise<ReleaseResult> {
-    return call(this.store, StorePattern.RELEASE_PACKET, { orderId }, this.env.RPC_TIMEOUT_MS);
+    return this.confirmed(call(this.store, StorePattern.RELEASE_PACKET, { orderId }, this.env.RPC_TIMEOUT_MS), (r) => `released packets: ${r.freed} freed`);
   }
 
   releaseAgent(orderId: string): Promise<ReleaseResult> {
-    return call(this.delivery, DeliveryPattern.RELEASE_AGENT, { orderId }, this.env.RPC_TIMEOUT_MS);
+    return this.confirmed(call(this.delivery, DeliveryPattern.RELEASE_AGENT, { orderId }, this.env.RPC_TIMEOUT_MS), (r) => `released agents: ${r.freed} freed`);
   }
 
   completeDelivery(orderId: string): Promise<ReleaseResult> {
-    return call(this.delivery, DeliveryPattern.COMPLETE_DELIVERY, { orderId }, this.env.RPC_TIMEOUT_MS);
+    return this.confirmed(call(this.delivery, DeliveryPattern.COMPLETE_DELIVERY, { orderId }, this.env.RPC_TIMEOUT_MS), () => 'delivery completed, agent freed');
+  }
+
+  private async confirmed<T extends { orderId: string }>(reply: Promise<T>, describe: (reply: T) => string): Promise<T> {
+    const result = await reply;
+    this.logger.log(result, describe(result));
+    return result;
   }
 }

@@ -1,7 +1,10 @@
 import { ClassConstructor, plainToInstance } from 'class-transformer';
-import { Logger } from '@nestjs/common';
+import { Logger, applyDecorators } from '@nestjs/common';
 import { IsIn, IsInt, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 import { RmqSettings } from '../transport/rmq-options';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
 /** Variables every app reads. Defaults match the local MariaDB/RabbitMQ of a development machine. */
 export class RabbitEnv {
@@ -23,6 +26,23 @@ export class RabbitEnv {
   @Min(50)
   @Max(120_000)
   RPC_TIMEOUT_MS: number = 2000;
+
+  /** Address the app's HTTP server binds to: the gateway's API, a service's /metrics and /health. */
+  @IsString()
+  HOST: string = '0.0.0.0';
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  /** auto: human-readable when stdout is a terminal, JSON lines otherwise. */
+  @IsIn(LOG_FORMATS)
+  LOG_FORMAT: (typeof LOG_FORMATS)[number] = 'auto';
+
+  /** On SIGTERM, how long messages and requests in flight may take to finish before the app exits anyway. */
+  @IsInt()
+  @Min(0)
+  @Max(120_000)
+  SHUTDOWN_TIMEOUT_MS: number = 5000;
 }
 
 /** Variables of the apps that own a database (store, delivery, order). */
@@ -45,6 +65,11 @@ export class DatabaseEnv extends RabbitEnv {
   @Min(1)
   @Max(200)
   DB_POOL_SIZE: number = 10;
+}
+
+/** The HTTP port of a service's /metrics and /health; 0 takes any free port (logged at start). */
+export function IsMetricsPort(): PropertyDecorator {
+  return applyDecorators(IsInt(), Min(0), Max(65535));
 }
 
 /** Variables of the participants (store, delivery). */

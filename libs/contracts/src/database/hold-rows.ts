@@ -1,5 +1,6 @@
 import { DataSource, EntityManager, EntityTarget, FindOptionsWhere, In } from 'typeorm';
 import { ErrorCode } from '../errors';
+import { reservationsExpired } from '../observability/participant-metrics';
 import { HoldState } from '../replies';
 import { PeriodicTask } from '../runtime/periodic-task';
 import { ContractException } from '../transport/contract.exception';
@@ -51,7 +52,7 @@ export class HoldRows<E extends HeldRow> {
         const held = await manager.findOne(this.entity, { where: { orderId } as FindOptionsWhere<E> });
         if (held) return held.id;
       }
-      const row = (await this.lockAvailable(manager, scope, 'free')) ?? (await this.lockAvailable(manager, scope, 'expired'));
+      const row = (await this.lockAvailable(manager, scope, 'free')) ?? (await this.takeExpired(manager, scope));
       if (!row) throw await refuse(manager);
       await manager
         .createQueryBuilder()
@@ -141,6 +142,7 @@ export class HoldRows<E extends HeldRow> {
   sweeper(intervalMs: number): PeriodicTask {
     return new PeriodicTask(`${this.options.noun} sweeper`, intervalMs, async () => {
       const freed = await this.sweepExpired();
+      reservationsExpired.inc({ resource: this.options.noun, fate: 'swept' }, freed);
       return freed > 0 ? `Swept ${freed} expired ${this.options.noun} reservation(s)` : undefined;
     });
   }
@@ -162,6 +164,12 @@ export class HoldRows<E extends HeldRow> {
       total += result.affected ?? 0;
       if ((result.affected ?? 0) < batch) return total;
     }
+  }
+
+  private async takeExpired(manager: EntityManager, scope: FindOptionsWhere<E>): Promise<E | null> {
+    const row = await this.lockAvailable(manager, scope, 'expired');
+    if (row) reservationsExpired.inc({ resource: this.options.noun, fate: 'taken' });
+    return row;
   }
 
   /** One available row, locked; rows other transactions are locking are skipped, not waited for. */

@@ -1,6 +1,7 @@
-import { ClientProxy } from '@nestjs/microservices';
+import { ClientProxy, RmqRecordBuilder } from '@nestjs/microservices';
 import { TimeoutError, firstValueFrom, timeout } from 'rxjs';
 import { ContractError, ErrorCode, isContractError } from '../errors';
+import { correlationHeaders } from '../observability/correlation';
 
 /** A failed call, as the caller sees it: the participant's contract error, or SERVICE_UNAVAILABLE. */
 export class RpcCallError extends Error implements ContractError {
@@ -25,7 +26,10 @@ export class RpcCallError extends Error implements ContractError {
   }
 }
 
-/** Sends one request and waits at most `timeoutMs` for its reply; a timeout never means success. */
+/**
+ * Sends one request and waits at most `timeoutMs` for its reply; a timeout never means success.
+ * The current correlation travels in the message headers, so the receiver logs under it too.
+ */
 export async function call<T>(client: ClientProxy, pattern: string, data: unknown, timeoutMs: number): Promise<T> {
   try {
     // While the broker connection is down the client refuses at once, before publishing anything.
@@ -34,7 +38,9 @@ export async function call<T>(client: ClientProxy, pattern: string, data: unknow
     throw new RpcCallError(ErrorCode.SERVICE_UNAVAILABLE, `${pattern}: not connected to RabbitMQ; not sent`, undefined, false);
   }
   try {
-    return await firstValueFrom(client.send<T>(pattern, data).pipe(timeout(timeoutMs)));
+    const headers = correlationHeaders();
+    const message = headers ? new RmqRecordBuilder(data).setOptions({ headers }).build() : data;
+    return await firstValueFrom(client.send<T>(pattern, message).pipe(timeout(timeoutMs)));
   } catch (err) {
     if (isContractError(err)) throw new RpcCallError(err.code, err.message, err.details);
     const why = err instanceof TimeoutError ? `no reply within ${timeoutMs} ms` : String((err as Error)?.message ?? err);

@@ -1,0 +1,94 @@
+import { NotPlacedReason, OrderState, RpcCallError } from '@app/contracts';
+import { Injectable, Logger } from '@nestjs/common';
+import type { OrderChanges } from './order-journal.service';
+import { orderMetrics } from './order-metrics';
+
+/** When this instance saw an order start, decide and start aborting, for the phase histograms. */
+interface Timeline {
+  startedAt: number;
+  decidedAt?: number;
+}
+
+/** Past this many orders in flight here, the oldest timelines are dropped (orders another instance took over). */
+const MAX_TIMELINES = 10_000;
+
+/**
+ * The coordinator's log lines and metrics, fed by OrderJournal for every state it writes: one line
+ * per step of the two-phase commit, each naming the order, so `grep <orderId>` tells its story.
+ */
+@Injectable()
+export class OrderTelemetry {
+  private readonly logger = new Logger('Coordinator');
+  private readonly timelines = new Map<string, Timeline>();
+
+  /** A new order was recorded in `state`. */
+  begun(orderId: string, foodId: number | null, state: OrderState, reason: NotPlacedReason | null): void {
+    orderMetrics.transitions.inc({ state });
+    if (state === OrderState.RESERVING) {
+      if (this.timelines.size >= MAX_TIMELINES) this.timelines.delete(this.timelines.keys().next().value!);
+      this.timelines.set(orderId, { startedAt: Date.now() });
+      this.logger.debug({ orderId, foodId, state }, `RESERVING food ${foodId}`);
+      return;
+    }
+    orderMetrics.outcomes.inc({ outcome: state, reason: reason ?? '' });
+    this.logger.log({ orderId, state, reason }, `${state}: ${reason}`);
+  }
+
+  /** This instance moved the order from one of `from` to `to`. */
+  moved(orderId: string, from: OrderState[], to: OrderState, changes: OrderChanges): void {
+    orderMetrics.transitions.inc({ state: to });
+    const timeline = this.timelines.get(orderId);
+    const now = Date.now();
+    const since = (at: number | undefined) => (at === undefined ? undefined : (now - at) / 1000);
+    switch (to) {
+      case OrderState.COMMITTING:
+        observe('reserve', 'decided', since(timeline?.startedAt));
+        if (timeline) timeline.decidedAt = now;
+        this.logger.log({ orderId, state: to, packetId: changes.packetId, agentId: changes.agentId }, `decided COMMITTING: packet ${changes.packetId}, agent ${changes.agentId}`);
+        return;
+      case OrderState.PLACED:
+        orderMetrics.outcomes.inc({ outcome: to, reason: '' });
+        observe('commit', to, since(timeline?.decidedAt));
+        observe('total', to, since(timeline?.startedAt));
+        this.timelines.delete(orderId);
+        this.logger.log({ orderId, state: to }, 'PLACED');
+        return;
+      case OrderState.ABORTING:
+        orderMetrics.outcomes.inc({ outcome: OrderState.NOT_PLACED, reason: changes.reason ?? '' });
+        if (from.includes(OrderState.RESERVING)) observe('reserve', 'refused', since(timeline?.startedAt));
+        if (timeline) timeline.decidedAt = now;
+        this.logger.log({ orderId, state: to, reason: changes.reason, from }, `ABORTING: ${changes.reason}`);
+        return;
+      case OrderState.NOT_PLACED:
+        observe('abort', to, since(timeline?.decidedAt));
+        observe('total', to, since(timeline?.startedAt));
+        this.timelines.delete(orderId);
+        this.logger.log({ orderId, state: to }, 'NOT_PLACED: both sides released');
+        return;
+      default:
+        this.logger.log({ orderId, state: to }, to);
+    }
+  }
+
+  /** Recovery took the order over in `state`. */
+  recovering(orderId: string, state: OrderState): void {
+    orderMetrics.recoveries.inc({ state });
+    this.logger.log({ orderId, state }, `recovering from ${state}`);
+  }
+
+  recovered(orderId: string, state: OrderState): void {
+    this.logger.log({ orderId, state }, `recovered: now ${state}`);
+  }
+}
+
+/** A phase-2 call failed transiently and is tried again after a backoff. */
+export function noteRetry(err: RpcCallError, attemptNo: number, attempts: number): void {
+  orderMetrics.retries.inc({ code: err.code });
+  retryLogger.warn({ code: err.code }, `retrying (try ${attemptNo + 1} of ${attempts}): ${err.message}`);
+}
+
+const retryLogger = new Logger('Coordinator');
+
+function observe(phase: string, outcome: string, seconds: number | undefined): void {
+  if (seconds !== undefined) orderMetrics.phases.observe({ phase, outcome }, seconds);
+}

@@ -1,0 +1,59 @@
+import { INestApplication, Logger as NestLogger, Module, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ClassConstructor } from 'class-transformer';
+import { Logger } from 'nestjs-pino';
+import { RabbitEnv } from '../config/env';
+import { correlationMiddleware } from '../observability/logging';
+import { collectProcessMetrics, httpMetricsMiddleware } from '../observability/metrics';
+import { ObservabilityModule } from '../observability/observability.module';
+
+/**
+ * Creates one app's Nest application with what every app shares: the pino logger, GET /metrics,
+ * a correlation id per HTTP request, and a graceful stop on SIGTERM/SIGINT.
+ */
+export async function createApp<E extends RabbitEnv>(app: string, module: Type<unknown>, envClass: ClassConstructor<E>, env: E): Promise<INestApplication> {
+  collectProcessMetrics(app);
+  @Module({ imports: [module, ObservabilityModule.forApp(app, envClass)] })
+  class AppRoot {}
+  const nest = await NestFactory.create(AppRoot, { bufferLogs: true });
+  nest.useLogger(nest.get(Logger));
+  // Start-up lines waited for pino; out with them now, not at listen, which may fail and lose them.
+  nest.flushLogs();
+  nest.use(correlationMiddleware);
+  nest.use(httpMetricsMiddleware);
+  stopOnSignals(nest, app, env.SHUTDOWN_TIMEOUT_MS);
+  return nest;
+}
+
+/**
+ * SIGTERM (or Ctrl-C) closes the app: the HTTP server stops accepting and finishes its requests,
+ * the RabbitMQ consumer stops and finishes its messages (see ReplySafeServerRMQ), then connections
+ * close and the process exits 0. If that takes well past `timeoutMs`, it exits 1; whatever was cut
+ * short is redelivered or recovered, as after a crash.
+ */
+function stopOnSignals(nest: INestApplication, app: string, timeoutMs: number): void {
+  const logger = new NestLogger(app);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    const started = Date.now();
+    logger.log(`${signal} received: stopping`);
+    setTimeout(() => {
+      logger.error(`Still stopping after ${Date.now() - started} ms; exiting now`);
+      process.exit(1);
+    }, timeoutMs + 2000).unref();
+    nest.close().then(
+      () => {
+        logger.log(`Stopped in ${Date.now() - started} ms`);
+        process.exit(0);
+      },
+      (err: Error) => {
+        logger.error(`Stopping failed: ${err.message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}

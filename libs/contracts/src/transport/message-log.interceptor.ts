@@ -1,0 +1,67 @@
+import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
+import { RmqContext, RpcException } from '@nestjs/microservices';
+import { randomUUID } from 'node:crypto';
+import { Observable, tap } from 'rxjs';
+import { ErrorCode, isContractError } from '../errors';
+import { CORRELATION_HEADER, ORDER_HEADER, withCorrelation } from '../observability/correlation';
+import { rpcMessageSeconds, rpcMessages } from '../observability/rpc-metrics';
+
+/** Reply fields worth a log line: what an operation took, freed or decided. */
+const REPLY_FIELDS = ['packetId', 'agentId', 'freed', 'state', 'reason'] as const;
+
+/**
+ * Every service's view of one message: takes the correlation from the message headers (or the
+ * payload's orderId) so every line logged while handling it, and every message it sends on, carry
+ * it; then logs one line per message with its outcome and counts it. Health probes are not logged.
+ */
+@Injectable()
+export class MessageLogInterceptor implements NestInterceptor {
+  private readonly logger = new Logger('Message');
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'rpc') return next.handle();
+    const rmq = context.switchToRpc().getContext<RmqContext>();
+    const pattern = rmq.getPattern();
+    const headers = (rmq.getMessage()?.properties?.headers ?? {}) as Record<string, unknown>;
+    const payload = context.switchToRpc().getData() as { orderId?: unknown } | undefined;
+    const orderId = stringOrUndefined(headers[ORDER_HEADER]) ?? stringOrUndefined(payload?.orderId);
+    const correlationId = stringOrUndefined(headers[CORRELATION_HEADER]) ?? orderId ?? randomUUID();
+    const quiet = pattern.endsWith('.health');
+    const stopTimer = rpcMessageSeconds.startTimer({ pattern });
+    const done = (outcome: string) => {
+      stopTimer();
+      rpcMessages.inc({ pattern, outcome });
+    };
+    const correlation = { correlationId, orderId };
+    // next.handle() binds the handler to the async context it is called in, so call it inside. The
+    // lines below run outside it, so they name the correlation themselves.
+    return withCorrelation(correlation, () => next.handle()).pipe(
+      tap({
+        next: (reply) => {
+          done('ok');
+          if (!quiet) this.logger.log({ ...correlation, pattern, ...pick(reply) }, `${pattern} ok`);
+        },
+        error: (err: unknown) => {
+          const error = err instanceof RpcException ? err.getError() : err;
+          const code = isContractError(error) ? error.code : ErrorCode.INTERNAL;
+          done(code);
+          if (quiet) return;
+          // Waiting for reserved rows is routine under contention; every other refusal is worth a line.
+          const line = { ...correlation, pattern, code };
+          if (code === ErrorCode.ALL_RESERVED) this.logger.debug(line, `${pattern} refused: ${code}`);
+          else this.logger.log(line, `${pattern} refused: ${code}`);
+        },
+      }),
+    );
+  }
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function pick(reply: unknown): Record<string, unknown> {
+  if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) return {};
+  const source = reply as Record<string, unknown>;
+  return Object.fromEntries(REPLY_FIELDS.filter((key) => source[key] !== undefined && source[key] !== null).map((key) => [key, source[key]]));
+}

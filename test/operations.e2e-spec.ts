@@ -1,0 +1,223 @@
+import { Queue, StorePattern, call } from '@app/contracts';
+import { RowDataPacket } from 'mysql2/promise';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { metricsPortVariable } from '../scripts/system';
+import { TestSystem } from './support/harness';
+import { runLoad } from './support/load';
+
+/**
+ * Running in production: config refused at boot, health, one order's log lines across the four
+ * apps, Prometheus metrics, and a graceful stop on SIGTERM, all on the real system.
+ */
+
+jest.setTimeout(120_000);
+
+const t = new TestSystem('ops', 3903);
+
+beforeAll(() => t.start());
+afterAll(() => t.stop());
+
+type LogLine = { app: string; msg: string; orderId?: string; correlationId?: string; [key: string]: unknown };
+
+/** Every JSON line the system logged so far, with the instance that logged it. */
+function logLines(): (LogLine & { instance: string })[] {
+  return readFileSync(t.logFile, 'utf8')
+    .split('\n')
+    .flatMap((line) => {
+      const match = /^\[(\S+)\] (\{.*\})$/.exec(line);
+      return match ? [{ instance: match[1], ...(JSON.parse(match[2]) as LogLine) }] : [];
+    });
+}
+
+const metricsUrl = (service: 'order' | 'store' | 'delivery') => `http://127.0.0.1:${t.env[metricsPortVariable(service)]}`;
+
+/** The sum of a metric's samples whose labels include `labels`, from Prometheus text. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  let total: number | undefined;
+  for (const line of text.split('\n')) {
+    const match = /^(\w+)\{(.*)\} (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const own = Object.fromEntries([...match[2].matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([key, value]) => own[key] === value)) total = (total ?? 0) + Number(match[3]);
+  }
+  return total;
+}
+
+async function metrics(url: string): Promise<string> {
+  const res = await fetch(`${url}/metrics`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+  return res.text();
+}
+
+describe('configuration', () => {
+  /** Runs one app from dist with `env` and returns how it exited and what it printed. */
+  async function runApp(app: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+    const child = spawn(process.execPath, [join(__dirname, '..', 'dist', 'apps', app, 'src', 'main.js')], {
+      env: { ...process.env, ...t.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const [code] = await once(child, 'exit');
+    clearTimeout(killer);
+    return { code, output };
+  }
+
+  it.each([
+    ['gateway', { ORDER_WAIT_MS: '5' }, /ORDER_WAIT_MS="5": ORDER_WAIT_MS must not be less than 1000/],
+    ['order', { ORDER_METRICS_PORT: '70000' }, /ORDER_METRICS_PORT="70000": ORDER_METRICS_PORT must not be greater than 65535/],
+    ['store', { RESERVATION_TTL_MS: 'soon' }, /RESERVATION_TTL_MS="soon": .*RESERVATION_TTL_MS must be an integer number/],
+    ['delivery', { LOG_LEVEL: 'loud' }, /LOG_LEVEL="loud": LOG_LEVEL must be one of the following values: fatal, error/],
+  ])('%s refuses to start with a bad variable, naming it and what it expects', async (app, bad, expected) => {
+    const { code, output } = await runApp(app, bad);
+
+    expect(code).toBe(1);
+    expect(output).toMatch(expected);
+  });
+});
+
+describe('health', () => {
+  it('answers 200 with every service and database up, and 503 naming the service that is down', async () => {
+    const up = await t.get('/health');
+    expect(up.status).toBe(200);
+    expect(up.body).toMatchObject({ status: 'ok', error: {} });
+    expect(Object.keys(up.body.details).sort()).toEqual(['delivery', 'delivery_database', 'order', 'order_database', 'store', 'store_database']);
+    const own = await fetch(`${metricsUrl('store')}/health`);
+    expect(own.status).toBe(200);
+    expect(await own.json()).toEqual({ service: 'store', status: 'ok', database: 'up' });
+
+    await t.system.stop('store');
+    try {
+      const down = await t.get('/health');
+
+      expect(down.status).toBe(503);
+      expect(down.body).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: 'Down: store, store_database', status: 'error' });
+      expect(Object.keys(down.body.error).sort()).toEqual(['store', 'store_database']);
+      expect(down.body.error.store.message).toMatch(/store\.health: no reply within/);
+      expect(down.body.info).toMatchObject({ order: { status: 'up' }, delivery_database: { status: 'up' } });
+    } finally {
+      t.system.spawn('store');
+      await t.system.waitHealthy();
+    }
+  });
+});
+
+describe('logs', () => {
+  it('follows one order across the four apps by its id, one line per step, under the caller correlation id', async () => {
+    const food = await t.post('/foods', { name: 'Traced Dosa', packets: 2 });
+    await t.post('/agents', { count: 2 });
+    const res = await fetch(`${t.url}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-correlation-id': 'ops-trace-1' },
+      body: JSON.stringify({ foodId: food.body.id }),
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-correlation-id')).toBe('ops-trace-1');
+    const { orderId, packetId, agentId } = await res.json();
+
+    const lines = await t.until(
+      async () => {
+        const found = logLines().filter((line) => JSON.stringify(line).includes(orderId));
+        return new Set(found.map((line) => line.app)).size === 4 && found.some((l) => l.msg === 'request completed') ? found : undefined;
+      },
+      5000,
+      'lines of the order from all four apps',
+    );
+
+    for (const line of lines) expect(line).toMatchObject({ orderId, correlationId: 'ops-trace-1' });
+    const said = (app: string) => lines.filter((line) => line.app === app).map((line) => line.msg);
+    expect(said('order')).toEqual(
+      expect.arrayContaining([
+        `reserved packet ${packetId}`,
+        `reserved agent ${agentId}`,
+        `decided COMMITTING: packet ${packetId}, agent ${agentId}`,
+        `assigned packet ${packetId}`,
+        `assigned agent ${agentId}`,
+        'PLACED',
+        'order.place ok',
+      ]),
+    );
+    expect(said('store')).toEqual(['store.packet.reserve ok', 'store.packet.assign ok']);
+    expect(said('delivery')).toEqual(['delivery.agent.reserve ok', 'delivery.agent.assign ok']);
+    expect(lines.find((line) => line.app === 'gateway')).toMatchObject({ req: { method: 'POST', url: '/orders' }, res: { statusCode: 201 } });
+  });
+});
+
+describe('metrics', () => {
+  it('serves Prometheus metrics on every app: outcomes, phases, messages, expiries, process', async () => {
+    const food = await t.post('/foods', { name: 'Metered', packets: 1 });
+    expect((await t.post('/orders', { foodId: food.body.id })).status).toBe(201);
+    expect((await t.post('/orders', { foodId: food.body.id })).status).toBe(409);
+    // A reservation nobody assigns expires (TTL 3 s) and the sweep gives it back.
+    const stray = await t.post('/foods', { name: 'Abandoned', packets: 1 });
+    await call(t.client(Queue.STORE), StorePattern.RESERVE_PACKET, { orderId: randomUUID(), foodId: stray.body.id }, 2000);
+    const swept = async () => sample(await metrics(metricsUrl('store')), 'reservations_expired_total', { resource: 'packet', fate: 'swept' });
+    await t.until(async () => ((await swept()) ?? 0) >= 1, 8000, 'the sweep to count the expired reservation');
+
+    const gateway = await metrics(t.url);
+    expect(sample(gateway, 'http_requests_total', { app: 'gateway', route: '/orders', method: 'POST', status: '201' })).toBeGreaterThanOrEqual(1);
+    expect(sample(gateway, 'http_requests_total', { route: '/orders', status: '409' })).toBeGreaterThanOrEqual(1);
+    expect(sample(gateway, 'process_cpu_seconds_total', { app: 'gateway' })).toBeGreaterThan(0);
+
+    const order = await metrics(metricsUrl('order'));
+    expect(sample(order, 'orders_total', { app: 'order', outcome: 'PLACED' })).toBeGreaterThanOrEqual(1);
+    expect(sample(order, 'orders_total', { outcome: 'NOT_PLACED', reason: 'OUT_OF_STOCK' })).toBeGreaterThanOrEqual(1);
+    expect(sample(order, 'order_phase_duration_seconds_count', { phase: 'reserve', outcome: 'decided' })).toBeGreaterThanOrEqual(1);
+    expect(sample(order, 'order_phase_duration_seconds_count', { phase: 'total', outcome: 'PLACED' })).toBeGreaterThanOrEqual(1);
+    expect(sample(order, 'rpc_messages_total', { pattern: 'order.place', outcome: 'ok' })).toBeGreaterThanOrEqual(2);
+    expect(order).toMatch(/^# TYPE order_call_retries_total counter$/m);
+    expect(order).toMatch(/^# TYPE orders_recovered_total counter$/m);
+
+    const store = await metrics(metricsUrl('store'));
+    expect(sample(store, 'rpc_messages_total', { app: 'store', pattern: 'store.packet.reserve', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(sample(store, 'rpc_message_duration_seconds_count', { pattern: 'store.packet.assign' })).toBeGreaterThanOrEqual(1);
+    const delivery = await metrics(metricsUrl('delivery'));
+    expect(sample(delivery, 'rpc_messages_total', { app: 'delivery', pattern: 'delivery.agent.assign', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(sample(delivery, 'nodejs_eventloop_lag_seconds', { app: 'delivery' })).toBeDefined();
+  });
+});
+
+describe('shutdown', () => {
+  it('stops the order service on SIGTERM within seconds, finishing the orders it has in flight', async () => {
+    const ORDERS = 150;
+    const food = await t.post('/foods', { name: 'Rush hour', packets: ORDERS });
+    await t.post('/agents', { count: ORDERS });
+    t.system.spawn('order', 2);
+    await t.until(async () => logLines().some((l) => l.instance === 'order#2' && /is consuming queue/.test(l.msg)), 30_000, 'order#2');
+    let stopped: { code: number | null; signal: string | null; ms: number } | undefined;
+
+    const { answers } = await runLoad(t, {
+      foodId: food.body.id,
+      orders: ORDERS,
+      concurrency: 16,
+      faultAfter: 40,
+      fault: async () => {
+        const started = Date.now();
+        const exit = await t.system.stop('order', 'SIGTERM');
+        stopped = { code: exit!.code, signal: exit!.signal, ms: Date.now() - started };
+      },
+    });
+
+    expect(stopped).toMatchObject({ code: 0, signal: null });
+    expect(stopped!.ms).toBeLessThan(5000);
+    // Nothing was left for redelivery or recovery to finish: every client got its order placed.
+    expect(answers.filter((a) => a.status !== 201)).toEqual([]);
+    const said = logLines().filter((l) => l.instance === 'order').map((l) => l.msg);
+    expect(said).toContainEqual(expect.stringMatching(/^Finished the \d+ message\(s\) in flight$/));
+    t.system.spawn('order');
+    await t.system.waitHealthy();
+    const report = await t.settled();
+    expect(report.violations).toEqual([]);
+    expect(report.pending).toBe(0);
+    const recovered = await t.query<RowDataPacket>(`SELECT id FROM ${t.env.ORDER_DB_NAME}.orders WHERE reason = 'COORDINATOR_RECOVERY'`);
+    expect(recovered).toEqual([]);
+    await t.system.stop('order#2');
+  });
+});
