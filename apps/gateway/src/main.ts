@@ -1,15 +1,18 @@
 import { loadEnvOrExit } from '@app/contracts';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
 import { GatewayEnv } from './config/gateway.env';
 import { ApiExceptionFilter } from './errors/api-exception.filter';
 import { httpValidationPipe } from './errors/validation';
 import { GatewayModule } from './gateway.module';
+import { acceptJsonOnly } from './http/http-input';
 
 async function bootstrap(): Promise<void> {
   const env = loadEnvOrExit(GatewayEnv, 'gateway');
-  const app = await NestFactory.create(GatewayModule, { logger: ['log', 'error', 'warn'] });
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule, { logger: ['log', 'error', 'warn'], bodyParser: false });
   app.enableShutdownHooks();
+  acceptJsonOnly(app, env);
   app.useGlobalPipes(httpValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter());
   await app.listen(env.PORT, env.HOST);
