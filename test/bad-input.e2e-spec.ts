@@ -1,6 +1,9 @@
 import { DeliveryPattern, ErrorCode, OrderPattern, Queue, QueueName, StorePattern, call } from '@app/contracts';
 import { RowDataPacket } from 'mysql2/promise';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { DEV_ADMIN_API_KEY } from '../apps/gateway/src/config/gateway.env';
 import { snapshotDatabases } from './support/db-snapshot';
 import { TEST_ADMIN_KEY, TestSystem } from './support/harness';
 import { RawBroker } from './support/raw-broker';
@@ -106,6 +109,18 @@ describe('admin endpoints', () => {
     const placed = await t.post('/orders', { foodId }, {});
     expect(placed.status).toBe(201);
     expect((await t.get(`/orders/${placed.body.orderId}`)).status).toBe(200);
+  });
+});
+
+describe('the admin key in production', () => {
+  it('keeps the gateway from starting with the .env.example key, naming ADMIN_API_KEY', () => {
+    const gateway = join(__dirname, '..', 'dist', 'apps', 'gateway', 'src', 'main.js');
+    const env = { ...process.env, ...t.env, NODE_ENV: 'production', PORT: '1', ADMIN_API_KEY: DEV_ADMIN_API_KEY };
+
+    const run = spawnSync(process.execPath, [gateway], { env, encoding: 'utf8', timeout: 30_000 });
+
+    expect(run.status).toBe(1);
+    expect(run.stdout + run.stderr).toMatch(/ADMIN_API_KEY.*NODE_ENV=production/);
   });
 });
 
