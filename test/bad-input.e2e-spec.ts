@@ -150,6 +150,17 @@ describe('rate limit of POST /orders', () => {
 
 describe('Idempotency-Key', () => {
   const keyed = (key: string, food = foodId) => t.post('/orders', { foodId: food }, { 'idempotency-key': key });
+  // A second gateway: retries through different instances meet only in the order service's database.
+  const second = `http://127.0.0.1:${Number(new URL(t.url).port) + 2}`;
+  const keyedVia = async (url: string, key: string) => {
+    const res = await fetch(`${url}/orders`, { method: 'POST', headers: { ...json, 'idempotency-key': key }, body: JSON.stringify({ foodId }) });
+    return { status: res.status, body: (await res.json()) as { orderId: string } };
+  };
+  beforeAll(async () => {
+    t.system.spawn('gateway', 3);
+    await t.until(async () => (await fetch(`${second}/health`).catch(() => undefined))?.ok, 30_000, 'the third gateway');
+  });
+  afterAll(() => t.system.stop('gateway#3'));
 
   it('answers a retry with the same order and outcome, never a second order', async () => {
     const key = randomUUID();
@@ -161,10 +172,10 @@ describe('Idempotency-Key', () => {
     expect(await ordersWithKey(key)).toEqual([{ id: first.body.orderId, food_id: foodId, state: 'PLACED' }]);
   });
 
-  it('makes one order when retries race the first request', async () => {
+  it('makes one order when retries race the first request, through two gateways', async () => {
     const key = randomUUID();
 
-    const answers = await Promise.all(Array.from({ length: 8 }, () => keyed(key)));
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => keyedVia(i % 2 ? second : t.url, key)));
 
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(201));
     expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);

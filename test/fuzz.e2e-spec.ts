@@ -21,7 +21,7 @@ const MESSAGE_BATCH = 100;
 const MESSAGE_RUNS = 3;
 const BODY_LIMIT = 16_384;
 
-const t = new TestSystem('fuzz', 3905, { BODY_LIMIT_BYTES: String(BODY_LIMIT) });
+const t = new TestSystem('fuzz', 3907, { BODY_LIMIT_BYTES: String(BODY_LIMIT) });
 let broker: RawBroker;
 let foodId: number;
 

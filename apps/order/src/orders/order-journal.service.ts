@@ -28,13 +28,7 @@ export class OrderJournal {
    * Records a new order; false when one with this id exists already (a redelivered command, or our
    * own write hidden by a dropped connection), or one with this idempotency key (IdempotencyKeys).
    */
-  async begin(
-    orderId: string,
-    foodId: number | null,
-    state: OrderState,
-    reason: NotPlacedReason | null = null,
-    idempotencyKey?: string,
-  ): Promise<boolean> {
+  async begin(orderId: string, foodId: number | null, state: OrderState, reason: NotPlacedReason | null = null, idempotencyKey?: string): Promise<boolean> {
     try {
       await withRetries(() =>
         this.dataSource
