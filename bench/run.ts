@@ -1,8 +1,10 @@
 import { createConnection } from 'mysql2/promise';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEV_ADMIN_API_KEY } from '../apps/gateway/src/config/gateway.env';
 import { checkInvariants, optionsFromEnv } from '../scripts/check';
 import { SERVICES, System } from '../scripts/system';
 import { measureBound } from './bound';
@@ -29,6 +31,10 @@ const { values: args } = parseArgs({
 
 const ENV = {
   NODE_ENV: 'production',
+  // A key of this run's own (production refuses the development one); with --url, the target's key.
+  ADMIN_API_KEY: args.url ? (process.env.ADMIN_API_KEY ?? DEV_ADMIN_API_KEY) : randomBytes(16).toString('hex'),
+  // Every client posts from 127.0.0.1: the per-client rate limit would measure itself, not the system.
+  THROTTLE_ORDERS_LIMIT: '10000000',
   PORT: '3950',
   QUEUE_PREFIX: 'bench_',
   STORE_DB_NAME: 'bench_store',
@@ -211,7 +217,11 @@ async function seed(url: string, foods: number, packetsPerFood: number, agents: 
 }
 
 async function post(url: string, body: unknown): Promise<{ id: number }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': ENV.ADMIN_API_KEY },
+    body: JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${await res.text()}`);
   return res.json() as Promise<{ id: number }>;
 }

@@ -1,3 +1,6 @@
+import { validateEnv } from '@app/contracts';
+import { config as loadDotenv } from 'dotenv';
+import { GatewayEnv } from '../apps/gateway/src/config/gateway.env';
 import { System } from './system';
 
 interface Seed {
@@ -15,6 +18,9 @@ const DEMO: Seed = {
 
 /** `npm start`: the whole system in the foreground, with demo data when the databases are empty. */
 async function main(): Promise<void> {
+  // The same .env the apps read, so the seeding below sends the gateway's own admin key.
+  loadDotenv({ quiet: true });
+  const adminKey = validateEnv(GatewayEnv)(process.env).ADMIN_API_KEY;
   const system = new System();
   let stopping = false;
   const stop = async (code: number) => {
@@ -32,7 +38,7 @@ async function main(): Promise<void> {
     console.error(`${name} exited unexpectedly (code ${code}); stopping the system`);
     void stop(1);
   });
-  await seedIfEmpty(system.gatewayUrl);
+  await seedIfEmpty(system.gatewayUrl, adminKey);
   console.log(`
 The system is up. Try:
   curl -s ${system.gatewayUrl}/foods
@@ -41,21 +47,21 @@ The system is up. Try:
 Ctrl-C stops everything.`);
 }
 
-async function seedIfEmpty(url: string): Promise<void> {
+async function seedIfEmpty(url: string, adminKey: string): Promise<void> {
   const foods = (await (await fetch(`${url}/foods`)).json()) as unknown[];
   if (foods.length === 0) {
-    for (const food of DEMO.foods) await post(`${url}/foods`, food);
+    for (const food of DEMO.foods) await post(`${url}/foods`, food, adminKey);
     console.log(`Seeded demo foods: ${DEMO.foods.map((f) => `${f.name} (${f.packets} packets)`).join(', ')}`);
   }
   const { agents } = (await (await fetch(`${url}/agents`)).json()) as { agents: { total: number } };
   if (agents.total === 0) {
-    await post(`${url}/agents`, { count: DEMO.agents });
+    await post(`${url}/agents`, { count: DEMO.agents }, adminKey);
     console.log(`Seeded ${DEMO.agents} demo delivery agents`);
   }
 }
 
-async function post(url: string, body: unknown): Promise<void> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function post(url: string, body: unknown, adminKey: string): Promise<void> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': adminKey }, body: JSON.stringify(body) });
   if (!res.ok) throw new Error(`POST ${url} failed: ${res.status} ${await res.text()}`);
 }
 

@@ -120,7 +120,7 @@ describe('logs', () => {
     });
     expect(res.status).toBe(201);
     expect(res.headers.get('x-correlation-id')).toBe('ops-trace-1');
-    const { orderId, packetId, agentId } = await res.json();
+    const { orderId, packetId, agentId } = (await res.json()) as { orderId: string; packetId: number; agentId: number };
 
     const lines = await t.until(
       async () => {

@@ -1,4 +1,4 @@
-import { Queue, RmqSettings, queueName, rmqClientOptions } from '@app/contracts';
+import { Queue, RmqSettings, deadLetterQueueName, queueName, rmqClientOptions } from '@app/contracts';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import { connect } from 'amqplib';
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CheckReport, checkInvariants, optionsFromEnv } from '../../scripts/check';
 import { SERVICES, System } from '../../scripts/system';
+
+/** The ADMIN_API_KEY of every test system. */
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
 
 /**
  * A whole system for one test file: its own databases and queues (prefix `t_<suite>_`), its own
@@ -44,6 +47,9 @@ export class TestSystem {
       ORDER_METRICS_PORT: String(port + 1000),
       STORE_METRICS_PORT: String(port + 2000),
       DELIVERY_METRICS_PORT: String(port + 3000),
+      ADMIN_API_KEY: TEST_ADMIN_KEY,
+      // The suites measure the system, not the rate limit; the bad-input suite lowers it on purpose.
+      THROTTLE_ORDERS_LIMIT: '1000000',
       ...overrides,
     };
     this.url = `http://127.0.0.1:${port}`;
@@ -72,7 +78,11 @@ export class TestSystem {
     await db.end();
     const broker = await connect(this.rmq.url);
     const channel = await broker.createChannel();
-    for (const queue of Object.values(Queue)) await channel.deleteQueue(queueName(this.env.QUEUE_PREFIX, queue));
+    for (const queue of Object.values(Queue)) {
+      const name = queueName(this.env.QUEUE_PREFIX, queue);
+      await channel.deleteQueue(name);
+      await channel.deleteQueue(deadLetterQueueName(name));
+    }
     await broker.close();
   }
 
@@ -120,10 +130,11 @@ export class TestSystem {
     }
   }
 
-  async post(path: string, body: unknown): Promise<{ status: number; body: any }> {
+  /** POSTs JSON with the admin key (order endpoints ignore it); `headers` replace the key, e.g. `{}` for none. */
+  async post(path: string, body: unknown, headers: Record<string, string> = { 'x-api-key': TEST_ADMIN_KEY }): Promise<{ status: number; body: any }> {
     const res = await fetch(this.url + path, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
     return { status: res.status, body: await res.json() };

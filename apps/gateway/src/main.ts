@@ -1,13 +1,17 @@
 import { createApp, loadEnvOrExit } from '@app/contracts';
 import { Logger } from '@nestjs/common';
+import { NestExpressApplication } from '@nestjs/platform-express';
 import { GatewayEnv } from './config/gateway.env';
 import { ApiExceptionFilter } from './errors/api-exception.filter';
 import { httpValidationPipe } from './errors/validation';
 import { GatewayModule } from './gateway.module';
+import { acceptJsonOnly } from './http/http-input';
 
 async function bootstrap(): Promise<void> {
   const env = loadEnvOrExit(GatewayEnv, 'gateway');
-  const app = await createApp('gateway', GatewayModule, GatewayEnv, env);
+  // Our own JSON-only body parser with a size limit (acceptJsonOnly), not Nest's default one.
+  const app = await createApp<GatewayEnv, NestExpressApplication>('gateway', GatewayModule, GatewayEnv, env, { bodyParser: false });
+  acceptJsonOnly(app, env);
   app.useGlobalPipes(httpValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter());
   await app.listen(env.PORT, env.HOST);

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { OrderEnv } from './config/order.env';
 import { OrderSchema1763769600000 } from './database/migrations/1763769600000-order-schema';
 import { OrderLogTriggers1763856000000 } from './database/migrations/1763856000000-order-log-triggers';
+import { OrderIdempotencyKey1764028800000 } from './database/migrations/1764028800000-order-idempotency-key';
 import { OrderLog } from './orders/order-log.entity';
 import { Order } from './orders/order.entity';
 import { OrdersModule } from './orders/orders.module';
@@ -14,7 +15,8 @@ import { OrdersModule } from './orders/orders.module';
     EnvModule.forRoot(OrderEnv),
     TypeOrmModule.forRootAsync({
       inject: [OrderEnv],
-      useFactory: (env: OrderEnv) => dataSourceOptions(env, env.ORDER_DB_NAME, [Order, OrderLog], [OrderSchema1763769600000, OrderLogTriggers1763856000000]),
+      useFactory: (env: OrderEnv) =>
+        dataSourceOptions(env, env.ORDER_DB_NAME, [Order, OrderLog], [OrderSchema1763769600000, OrderLogTriggers1763856000000, OrderIdempotencyKey1764028800000]),
     }),
     OrdersModule,
   ],

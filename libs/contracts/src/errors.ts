@@ -22,6 +22,16 @@ export enum ErrorCode {
   /** A call timed out or could not be sent: its outcome is unknown. */
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   INTERNAL = 'INTERNAL',
+  /** A message whose pattern no handler of the receiving service knows. */
+  UNKNOWN_PATTERN = 'UNKNOWN_PATTERN',
+  /** The same Idempotency-Key sent again with a different request (another food). */
+  IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
+  /** HTTP only: answered by the gateway itself, never by a service. */
+  UNAUTHORIZED = 'UNAUTHORIZED',
+  ROUTE_NOT_FOUND = 'ROUTE_NOT_FOUND',
+  PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
+  TOO_MANY_REQUESTS = 'TOO_MANY_REQUESTS',
 }
 
 export interface ContractError {

@@ -1,5 +1,6 @@
 import { AgentsCreated, AgentsView, CreateAgentsDto } from '@app/contracts';
 import { Body, Controller, Get, Post } from '@nestjs/common';
+import { AdminOnly } from '../auth/admin-key.guard';
 import { AgentsService } from './agents.service';
 
 @Controller('agents')
@@ -7,6 +8,7 @@ export class AgentsController {
   constructor(private readonly agents: AgentsService) {}
 
   @Post()
+  @AdminOnly()
   create(@Body() dto: CreateAgentsDto): Promise<AgentsCreated> {
     return this.agents.create(dto);
   }

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { ErrorCode, RpcCallError } from '@app/contracts';
 import { Response } from 'express';
 import { ApiError } from './api-error';
-import { HTTP_STATUS } from './http-status';
+import { FRAMEWORK_ERROR_CODE, HTTP_STATUS } from './http-status';
 
 /** The gateway's one error filter: every error answer is `{ code, message }` with its status from HTTP_STATUS. */
 @Catch()
@@ -28,11 +28,20 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const { statusCode: _status, error: _error, code, message, ...rest } = body;
       return [exception.getStatus(), { code: code ?? httpCode(exception.getStatus()), message: message ?? exception.message, ...rest }];
     }
+    if (isClientHttpError(exception)) {
+      return [exception.status, { code: httpCode(exception.status), message: exception.message }];
+    }
     this.logger.error('Unhandled error', (exception as Error)?.stack ?? String(exception));
     return [HttpStatus.INTERNAL_SERVER_ERROR, { code: ErrorCode.INTERNAL, message: 'Internal error; see the gateway log' }];
   }
 }
 
-function httpCode(status: number): string {
-  return status === 400 ? ErrorCode.VALIDATION_FAILED : (HttpStatus[status] ?? 'HTTP_ERROR');
+function httpCode(status: HttpStatus): string {
+  return FRAMEWORK_ERROR_CODE[status] ?? HttpStatus[status] ?? 'HTTP_ERROR';
+}
+
+/** An `http-errors` error of Express's body parser (413 too large, 415 charset, 400 aborted): its message is meant for the client. */
+function isClientHttpError(exception: unknown): exception is Error & { status: number } {
+  const { status, expose } = (exception ?? {}) as { status?: unknown; expose?: unknown };
+  return exception instanceof Error && expose === true && typeof status === 'number' && status >= 400 && status < 500;
 }

@@ -17,8 +17,27 @@ export const HTTP_STATUS: Record<ErrorCode | NotPlacedReason, HttpStatus> = {
   [ErrorCode.RESERVATION_LOST]: HttpStatus.CONFLICT,
   [ErrorCode.SERVICE_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
   [ErrorCode.INTERNAL]: HttpStatus.INTERNAL_SERVER_ERROR,
+  // The gateway and a service disagree on the contract (a deployment mismatch), not a client error.
+  [ErrorCode.UNKNOWN_PATTERN]: HttpStatus.INTERNAL_SERVER_ERROR,
+  [ErrorCode.IDEMPOTENCY_KEY_REUSED]: HttpStatus.UNPROCESSABLE_ENTITY,
+  [ErrorCode.UNAUTHORIZED]: HttpStatus.UNAUTHORIZED,
+  [ErrorCode.ROUTE_NOT_FOUND]: HttpStatus.NOT_FOUND,
+  [ErrorCode.PAYLOAD_TOO_LARGE]: HttpStatus.PAYLOAD_TOO_LARGE,
+  [ErrorCode.UNSUPPORTED_MEDIA_TYPE]: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  [ErrorCode.TOO_MANY_REQUESTS]: HttpStatus.TOO_MANY_REQUESTS,
   [NotPlacedReason.RESERVATION_EXPIRED]: HttpStatus.CONFLICT,
   [NotPlacedReason.COORDINATOR_RECOVERY]: HttpStatus.SERVICE_UNAVAILABLE,
   [NotPlacedReason.REQUEST_EXPIRED]: HttpStatus.SERVICE_UNAVAILABLE,
   [NotPlacedReason.REQUEST_LOST]: HttpStatus.SERVICE_UNAVAILABLE,
+};
+
+/**
+ * The code of an error raised by the framework or Express itself (an unknown route, a body-parser
+ * refusal), which carries only a status. Statuses not listed keep their HTTP name as code.
+ */
+export const FRAMEWORK_ERROR_CODE: Partial<Record<HttpStatus, ErrorCode>> = {
+  [HttpStatus.BAD_REQUEST]: ErrorCode.VALIDATION_FAILED,
+  [HttpStatus.NOT_FOUND]: ErrorCode.ROUTE_NOT_FOUND,
+  [HttpStatus.PAYLOAD_TOO_LARGE]: ErrorCode.PAYLOAD_TOO_LARGE,
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
 };

@@ -1,5 +1,9 @@
-import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, ParseIntPipe, ValidationPipe } from '@nestjs/common';
 import { ErrorCode, describeValidationErrors } from '@app/contracts';
+
+function invalidRequest(details: string[]): BadRequestException {
+  return new BadRequestException({ code: ErrorCode.VALIDATION_FAILED, message: 'Invalid request', details });
+}
 
 /** Every HTTP body and parameter is validated; a bad one gets 400 naming each offending field. */
 export function httpValidationPipe(): ValidationPipe {
@@ -7,11 +11,16 @@ export function httpValidationPipe(): ValidationPipe {
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
-    exceptionFactory: (errors) =>
-      new BadRequestException({
-        code: ErrorCode.VALIDATION_FAILED,
-        message: 'Invalid request',
-        details: describeValidationErrors(errors),
-      }),
+    exceptionFactory: (errors) => invalidRequest(describeValidationErrors(errors)),
   });
+}
+
+/** A path parameter that must be a whole number: `@Param('foodId', intParam('foodId'))`. */
+export function intParam(name: string): ParseIntPipe {
+  return new ParseIntPipe({ exceptionFactory: () => invalidRequest([`${name} must be an integer`]) });
+}
+
+/** 400 for a header that breaks its rule, naming the header. */
+export function invalidHeader(name: string, rule: string): BadRequestException {
+  return invalidRequest([`${name} ${rule}`]);
 }

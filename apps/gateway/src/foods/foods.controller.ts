@@ -1,5 +1,7 @@
 import { CreateFoodDto, FoodView, PacketCountDto } from '@app/contracts';
-import { Body, Controller, Get, Param, ParseIntPipe, Post } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post } from '@nestjs/common';
+import { AdminOnly } from '../auth/admin-key.guard';
+import { intParam } from '../errors/validation';
 import { FoodsService } from './foods.service';
 
 @Controller('foods')
@@ -7,12 +9,14 @@ export class FoodsController {
   constructor(private readonly foods: FoodsService) {}
 
   @Post()
+  @AdminOnly()
   create(@Body() dto: CreateFoodDto): Promise<FoodView> {
     return this.foods.create(dto);
   }
 
   @Post(':foodId/packets')
-  addPackets(@Param('foodId', ParseIntPipe) foodId: number, @Body() dto: PacketCountDto): Promise<FoodView> {
+  @AdminOnly()
+  addPackets(@Param('foodId', intParam('foodId')) foodId: number, @Body() dto: PacketCountDto): Promise<FoodView> {
     return this.foods.addPackets(foodId, dto.count);
   }
 

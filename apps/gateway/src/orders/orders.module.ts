@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
+import { ordersThrottlerModule } from '../throttling/orders-throttler';
 import { OrdersController } from './orders.controller';
 import { OrdersService } from './orders.service';
 
 @Module({
+  imports: [ordersThrottlerModule],
   controllers: [OrdersController],
   providers: [OrdersService],
 })

@@ -12,6 +12,7 @@ import {
   setCorrelatedOrder,
 } from '@app/contracts';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ClientProxy } from '@nestjs/microservices';
 import { ApiError } from '../errors/api-error';
 import { GatewayEnv } from '../config/gateway.env';
@@ -32,8 +33,8 @@ export class OrdersService {
    * 201 only for a PLACED order, an ApiError (409/503) only for one that will end NOT_PLACED, and
    * 202 "pending" with the order id whenever the outcome is not known yet (I4).
    */
-  async place(foodId: number): Promise<PlacedAnswer> {
-    const command: PlaceOrderCommand = { orderId: newOrderId(), foodId, deadline: Date.now() + this.env.ORDER_WAIT_MS };
+  async place(foodId: number, idempotencyKey?: string): Promise<PlacedAnswer> {
+    const command: PlaceOrderCommand = { orderId: newOrderId(), foodId, deadline: Date.now() + this.env.ORDER_WAIT_MS, idempotencyKey };
     // From here on every line of this request, here and in the services, names the order.
     setCorrelatedOrder(command.orderId);
     let order: OrderView;
@@ -50,7 +51,9 @@ export class OrdersService {
       if (err instanceof RpcCallError && err.transient) return pending(command.orderId);
       throw err;
     }
-    if (order.state === OrderState.PLACED) {
+    // A retry answered with the order its Idempotency-Key made first: wait for that one as for our own.
+    if (order.orderId !== command.orderId) order = await this.settled(order, command.deadline);
+    if (PLACED_STATES.includes(order.state)) {
       const { orderId, packetId, agentId } = order;
       return { status: HttpStatus.CREATED, body: { orderId, state: 'PLACED', message: 'Order Placed', packetId: packetId!, agentId: agentId! } };
     }
@@ -61,6 +64,20 @@ export class OrdersService {
     return pending(order.orderId);
   }
 
+  /** Polls an order someone else is driving until it is decided or `deadline` passes. */
+  private async settled(order: OrderView, deadline: number): Promise<OrderView> {
+    while (!isDecided(order) && Date.now() < deadline) {
+      await sleep(SETTLE_POLL_MS);
+      try {
+        order = await this.get(order.orderId);
+      } catch (err) {
+        // Not recorded yet, or the order service is out of reach: still pending, as far as we know.
+        if (!(err instanceof RpcCallError)) throw err;
+      }
+    }
+    return order;
+  }
+
   get(orderId: string): Promise<OrderView> {
     return call(this.orders, OrderPattern.GET_ORDER, { orderId }, this.env.RPC_TIMEOUT_MS);
   }
@@ -68,6 +85,15 @@ export class OrdersService {
   markDelivered(orderId: string): Promise<OrderView> {
     return call(this.orders, OrderPattern.MARK_DELIVERED, { orderId }, this.env.ORDER_WAIT_MS);
   }
+}
+
+/** States of an order that was placed; a retry may find it delivered since. */
+const PLACED_STATES = [OrderState.PLACED, OrderState.DELIVERING, OrderState.DELIVERED];
+const SETTLE_POLL_MS = 50;
+
+/** Placed, or sure to end NOT_PLACED (ABORTING carries its reason). */
+function isDecided(order: OrderView): boolean {
+  return PLACED_STATES.includes(order.state) || order.state === OrderState.NOT_PLACED || order.state === OrderState.ABORTING;
 }
 
 function pending(orderId: string): PlacedAnswer {

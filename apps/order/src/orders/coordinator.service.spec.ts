@@ -1,10 +1,11 @@
-import { ErrorCode, NotPlacedReason, OrderState, OrderView, RpcCallError } from '@app/contracts';
+import { ContractException, ErrorCode, NotPlacedReason, OrderState, OrderView, PlaceOrderCommand, RpcCallError } from '@app/contracts';
 import { Test } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import { v7 } from 'uuid';
 import { OrderEnv } from '../config/order.env';
 import { CoordinatorService } from './coordinator.service';
 import { FaultPoints } from './fault-points';
+import { IdempotencyKeys } from './idempotency-keys.service';
 import { OrderChanges, OrderJournal } from './order-journal.service';
 import { Participants } from './participants';
 
@@ -13,8 +14,11 @@ class MemoryJournal {
   readonly orders = new Map<string, OrderView>();
   readonly history: OrderState[] = [];
 
-  async begin(orderId: string, foodId: number | null, state: OrderState, reason: NotPlacedReason | null = null) {
-    if (this.orders.has(orderId)) return false;
+  readonly keys = new Map<string, string>();
+
+  async begin(orderId: string, foodId: number | null, state: OrderState, reason: NotPlacedReason | null = null, key?: string) {
+    if (this.orders.has(orderId) || (key && this.keys.has(key))) return false;
+    if (key) this.keys.set(key, orderId);
     const now = new Date().toISOString();
     this.orders.set(orderId, { orderId, foodId, state, reason, packetId: null, agentId: null, createdAt: now, updatedAt: now });
     this.history.push(state);
@@ -33,6 +37,15 @@ class MemoryJournal {
     const order = this.orders.get(orderId);
     return order ? { ...order } : null;
   }
+}
+
+/** IdempotencyKeys over the memory journal. */
+async function memoryEarlierOrder(journal: MemoryJournal, command: PlaceOrderCommand): Promise<OrderView | undefined> {
+  const orderId = command.idempotencyKey && journal.keys.get(command.idempotencyKey);
+  if (!orderId || orderId === command.orderId) return undefined;
+  const order = (await journal.view(orderId))!;
+  if (order.foodId !== command.foodId) throw new ContractException(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'reused');
+  return order;
 }
 
 const uuidv7 = (msecs: number) => v7({ msecs });
@@ -62,6 +75,7 @@ describe('CoordinatorService', () => {
       providers: [
         CoordinatorService,
         { provide: OrderJournal, useValue: journal },
+        { provide: IdempotencyKeys, useValue: { earlierOrder: (c: PlaceOrderCommand) => memoryEarlierOrder(journal, c) } },
         { provide: Participants, useValue: participants },
         { provide: FaultPoints, useValue: { reach: jest.fn() } },
         { provide: OrderEnv, useValue: env },
@@ -182,5 +196,16 @@ describe('CoordinatorService', () => {
 
     expect(again.state).toBe(OrderState.PLACED);
     expect(participants.reservePacket).toHaveBeenCalledTimes(1);
+  });
+
+  it('answers a retry with the same Idempotency-Key with the first order, and refuses the key for another food', async () => {
+    const first = await coordinator.place({ ...command(), idempotencyKey: 'k-1' });
+    const retry = await coordinator.place({ ...command(), idempotencyKey: 'k-1' });
+    expect(retry).toEqual(first);
+    expect(participants.reservePacket).toHaveBeenCalledTimes(1);
+    await expect(coordinator.place({ ...command(), foodId: 8, idempotencyKey: 'k-1' })).rejects.toMatchObject({
+      error: { code: ErrorCode.IDEMPOTENCY_KEY_REUSED },
+    });
+    expect(journal.orders.size).toBe(1);
   });
 });

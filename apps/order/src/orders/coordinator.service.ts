@@ -12,6 +12,7 @@ import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OrderEnv } from '../config/order.env';
 import { FaultPoints } from './fault-points';
+import { IdempotencyKeys } from './idempotency-keys.service';
 import { OrderJournal } from './order-journal.service';
 import { Order } from './order.entity';
 import { noteRetry } from './order-telemetry';
@@ -40,19 +41,23 @@ const FINAL_REFUSALS: Partial<Record<ErrorCode, NotPlacedReason>> = {
 export class CoordinatorService {
   constructor(
     private readonly journal: OrderJournal,
+    private readonly keys: IdempotencyKeys,
     private readonly participants: Participants,
     private readonly faults: FaultPoints,
     private readonly env: OrderEnv,
   ) {}
 
   async place(command: PlaceOrderCommand): Promise<OrderView> {
-    const { orderId, foodId } = command;
+    const { orderId, foodId, idempotencyKey } = command;
     if (Date.now() > Math.min(command.deadline, this.lostAt(orderId))) {
       // The gateway has stopped waiting: starting now could place an order nobody was told of.
-      await this.journal.begin(orderId, foodId, OrderState.NOT_PLACED, NotPlacedReason.REQUEST_EXPIRED);
-      return this.get(orderId);
+      const recorded = await this.journal.begin(orderId, foodId, OrderState.NOT_PLACED, NotPlacedReason.REQUEST_EXPIRED, idempotencyKey);
+      return (!recorded && (await this.keys.earlierOrder(command))) || this.get(orderId);
     }
-    if (!(await this.journal.begin(orderId, foodId, OrderState.RESERVING))) {
+    if (!(await this.journal.begin(orderId, foodId, OrderState.RESERVING, null, idempotencyKey))) {
+      // A client's retry: answered with the order its key made first.
+      const earlier = await this.keys.earlierOrder(command);
+      if (earlier) return earlier;
       // Seen before. While nothing is decided, driving phase 1 again is harmless (reserves are
       // idempotent, the decision a compare-and-set) and finishes an order whose first driver died.
       const existing = await this.get(orderId);

@@ -28,16 +28,16 @@ export class OrderJournal {
 
   /**
    * Records a new order; false when one with this id exists already (a redelivered command, or our
-   * own write hidden by a dropped connection).
+   * own write hidden by a dropped connection), or one with this idempotency key (IdempotencyKeys).
    */
-  async begin(orderId: string, foodId: number | null, state: OrderState, reason: NotPlacedReason | null = null): Promise<boolean> {
+  async begin(orderId: string, foodId: number | null, state: OrderState, reason: NotPlacedReason | null = null, idempotencyKey?: string): Promise<boolean> {
     try {
       await withRetries(() =>
         this.dataSource
           .createQueryBuilder()
           .insert()
           .into(Order)
-          .values({ id: orderId, foodId, state, reason, leaseUntil: this.leaseExpression() })
+          .values({ id: orderId, foodId, state, reason, idempotencyKey, leaseUntil: this.leaseExpression() })
           .execute(),
       );
       this.telemetry.begun(orderId, foodId, state, reason);

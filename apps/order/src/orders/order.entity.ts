@@ -21,6 +21,10 @@ export class Order {
   @Column({ name: 'agent_id', type: 'int', unsigned: true, nullable: true })
   agentId: number | null;
 
+  /** The client's Idempotency-Key, unique; null when the request had none. */
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 100, nullable: true })
+  idempotencyKey: string | null;
+
   @Column({ name: 'lease_until', type: 'datetime', precision: 3 })
   leaseUntil: Date;
 

@@ -1,4 +1,3 @@
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsUUID,
@@ -35,7 +34,6 @@ class CountOrNames implements ValidatorConstraintInterface {
 /** Either `count` anonymous agents or the named ones in `names`, not both. */
 export class CreateAgentsDto {
   @ValidateIf((dto: CreateAgentsDto) => dto.names === undefined || dto.count !== undefined)
-  @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(MAX_AGENTS_PER_REQUEST)

@@ -1,11 +1,12 @@
-import { Type } from 'class-transformer';
-import { IsInt, IsNotEmpty, IsUUID, Max, Min } from 'class-validator';
+import { IsInt, IsNotEmpty, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
 
 const MAX_ID = 2_147_483_647;
 
-/** HTTP body of POST /orders. */
+/** An Idempotency-Key: 1 to 100 letters, digits and `_ . : -` (a UUID fits). */
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+/** HTTP body of POST /orders. A JSON number only: "1" or true is refused, not converted. */
 export class PlaceOrderDto {
-  @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(MAX_ID)
@@ -21,6 +22,11 @@ export class PlaceOrderCommand extends PlaceOrderDto {
   @IsInt()
   @Min(0)
   deadline: number;
+
+  /** The client's Idempotency-Key: every command with this key answers with the first one's order. */
+  @IsOptional()
+  @Matches(IDEMPOTENCY_KEY)
+  idempotencyKey?: string;
 }
 
 /** Any message that names one order: get, assign, release, yield, complete. */

@@ -1,4 +1,3 @@
-import { Type } from 'class-transformer';
 import { IsInt, IsNotEmpty, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import { MAX_ID } from './order.dto';
 
@@ -16,7 +15,6 @@ export class ReservePacketDto {
 }
 
 export class PacketCountDto {
-  @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(MAX_PACKETS_PER_REQUEST)
@@ -36,7 +34,6 @@ export class CreateFoodDto {
   @MaxLength(100)
   name: string;
 
-  @Type(() => Number)
   @IsInt()
   @Min(0)
   @Max(MAX_PACKETS_PER_REQUEST)

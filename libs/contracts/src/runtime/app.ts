@@ -1,4 +1,4 @@
-import { INestApplication, Logger as NestLogger, Module, Type } from '@nestjs/common';
+import { INestApplication, NestApplicationOptions, Logger as NestLogger, Module, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClassConstructor } from 'class-transformer';
 import { Logger } from 'nestjs-pino';
@@ -11,11 +11,17 @@ import { ObservabilityModule } from '../observability/observability.module';
  * Creates one app's Nest application with what every app shares: the pino logger, GET /metrics,
  * a correlation id per HTTP request, and a graceful stop on SIGTERM/SIGINT.
  */
-export async function createApp<E extends RabbitEnv>(app: string, module: Type<unknown>, envClass: ClassConstructor<E>, env: E): Promise<INestApplication> {
+export async function createApp<E extends RabbitEnv, A extends INestApplication = INestApplication>(
+  app: string,
+  module: Type<unknown>,
+  envClass: ClassConstructor<E>,
+  env: E,
+  options: NestApplicationOptions = {},
+): Promise<A> {
   collectProcessMetrics(app);
   @Module({ imports: [module, ObservabilityModule.forApp(app, envClass)] })
   class AppRoot {}
-  const nest = await NestFactory.create(AppRoot, { bufferLogs: true });
+  const nest = await NestFactory.create<A>(AppRoot, { ...options, bufferLogs: true });
   nest.useLogger(nest.get(Logger));
   // Start-up lines waited for pino; out with them now, not at listen, which may fail and lose them.
   nest.flushLogs();

@@ -1,25 +1,37 @@
 import { RmqContext, RmqOptions, ServerRMQ } from '@nestjs/microservices';
+import { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ContractError, ErrorCode } from '../errors';
+import { deadLetterQueueName } from '../queues';
 import { InFlightMessages } from './in-flight';
 
-type Channel = Parameters<ServerRMQ['setupChannel']>[0];
-
 /**
- * ServerRMQ whose replies cannot crash the process, and which stops gracefully.
+ * The services' RabbitMQ server. Three things differ from Nest's ServerRMQ:
  *
- * Replies: Nest publishes a reply without handling the returned promise, so a reply caught by a
- * broker restart rejects unhandled and Node exits. A lost reply is harmless here: the caller times
- * out and treats the outcome as unknown, and the request, acked only after its handler finished,
- * is idempotent. So it is logged instead.
+ * Poison messages. A message that is not a request this service can answer (unparsable JSON, no
+ * string pattern, a pattern no handler knows, no id, reply-to or correlation id) never reaches a
+ * handler: Nest would otherwise run a known pattern without an id as a fire-and-forget event, and
+ * change data for a caller that can hear no answer. Such a message is copied to the service's
+ * dead-letter queue (`<queue>.dead-letter`, durable, no consumer), with the reason in the
+ * `x-rejected-reason` header, and acked once the broker confirmed the copy: it is kept for
+ * inspection and never redelivered. The request queue's own arguments stay as they were, so queues
+ * declared by an earlier version need no migration. A sender that can hear an answer (an unknown
+ * pattern with id and reply-to) also gets UNKNOWN_PATTERN.
  *
  * Shutdown: close() first cancels the consumer (the broker stops delivering), then waits up to
  * `drainMs` for the messages already taken to finish (reply sent, acked), then closes the channel.
  * A message still running then is unacked and goes back to the queue for another instance.
+ *
+ * Replies cannot crash the process. Nest publishes a reply without handling the returned promise,
+ * so a reply caught by a broker restart rejects unhandled and Node exits. A lost reply is harmless
+ * here: the caller times out and treats the outcome as unknown, and the request, acked only after
+ * its handler finished, is idempotent. So it is logged instead.
  */
 export class ReplySafeServerRMQ extends ServerRMQ {
   private readonly consumerTag: string;
-  private consuming?: Channel;
+  private readonly deadLetterQueue: string;
+  private consuming?: ConfirmChannel;
   /** Replies handed to the channel and not yet confirmed by the broker. */
   private readonly replies = new Set<Promise<unknown>>();
 
@@ -31,11 +43,13 @@ export class ReplySafeServerRMQ extends ServerRMQ {
     const consumerTag = `${options?.queue ?? 'queue'}.${process.pid}.${randomUUID()}`;
     super({ ...options, consumerTag });
     this.consumerTag = consumerTag;
+    this.deadLetterQueue = deadLetterQueueName(this.queue);
   }
 
-  override async setupChannel(channel: Channel, callback: Function): Promise<void> {
+  override async setupChannel(channel: ConfirmChannel, callback: () => void): Promise<void> {
     this.consuming = channel;
-    await super.setupChannel(channel, callback);
+    await channel.assertQueue(this.deadLetterQueue, { durable: true });
+    return super.setupChannel(channel, callback);
   }
 
   override async close(): Promise<void> {
@@ -54,6 +68,20 @@ export class ReplySafeServerRMQ extends ServerRMQ {
     await super.close();
   }
 
+  override async handleMessage(delivery: Record<string, unknown> | null, channel: ConfirmChannel): Promise<void> {
+    if (!delivery) return;
+    const message = delivery as unknown as ConsumeMessage;
+    const rejection = this.rejection(message);
+    if (!rejection) return super.handleMessage(message, channel);
+    const { id, pattern, reason } = rejection;
+    const { replyTo, correlationId } = message.properties;
+    if (pattern !== undefined && id && replyTo && correlationId) {
+      const err: ContractError = { code: ErrorCode.UNKNOWN_PATTERN, message: `No handler for pattern ${pattern}` };
+      this.sendMessage({ id, err, isDisposed: true }, replyTo, correlationId, new RmqContext([message, channel, pattern]));
+    }
+    return this.deadLetter(message, channel, reason);
+  }
+
   override sendMessage<T = unknown>(message: T, replyTo: string, correlationId: string, context: RmqContext): void {
     const outgoing = this.serializer.serialize(message as never) as Record<string, unknown>;
     const options = outgoing.options as Record<string, unknown> | undefined;
@@ -65,5 +93,53 @@ export class ReplySafeServerRMQ extends ServerRMQ {
     if (!sent) return;
     this.replies.add(sent);
     void sent.finally(() => this.replies.delete(sent));
+  }
+
+  /** Why this message is no request we can answer (with its id and unknown pattern, if any), or undefined. */
+  private rejection(message: ConsumeMessage): { reason: string; id?: string; pattern?: string } | undefined {
+    let packet: unknown;
+    try {
+      // Parsed again by ServerRMQ for an accepted message; a request is a few hundred bytes.
+      packet = JSON.parse(message.content.toString());
+    } catch {
+      return { reason: 'the body is not JSON' };
+    }
+    if (typeof packet !== 'object' || packet === null || Array.isArray(packet)) return { reason: 'the body is not a JSON object' };
+    const { id, pattern } = packet as { id?: unknown; pattern?: unknown };
+    if (typeof pattern !== 'string') return { reason: 'no string pattern' };
+    const knownId = typeof id === 'string' && id.length > 0 ? id : undefined;
+    if (!this.getHandlerByPattern(pattern)) return { reason: `unknown pattern ${JSON.stringify(pattern).slice(0, 200)}`, id: knownId, pattern };
+    if (!knownId) return { reason: 'no request id: events are not accepted' };
+    if (!message.properties.replyTo || !message.properties.correlationId) return { reason: 'no reply-to or correlation id' };
+    return undefined;
+  }
+
+  private deadLetter(message: ConsumeMessage, channel: ConfirmChannel, reason: string): Promise<void> {
+    this.logger.warn(`Rejected a message on ${this.queue} to ${this.deadLetterQueue}: ${reason}`);
+    const { contentType, contentEncoding, correlationId, replyTo, messageId, timestamp, type, appId } = message.properties;
+    const headers = { 'x-rejected-reason': reason, 'x-rejected-from': this.queue };
+    return new Promise((resolve) => {
+      const settle = (err: unknown) => {
+        try {
+          if (err) {
+            // Not kept: dropping it still beats a redelivery loop.
+            this.logger.error(`Could not dead-letter a message (${String(err)}); dropped`);
+            channel.nack(message, false, false);
+          } else {
+            channel.ack(message);
+          }
+        } catch (closed) {
+          // The channel closed under us: the broker redelivers the message, and it is rejected again.
+          this.logger.warn(`Could not settle a rejected message: ${(closed as Error).message}`);
+        }
+        resolve();
+      };
+      try {
+        const options = { contentType, contentEncoding, correlationId, replyTo, messageId, timestamp, type, appId, headers, persistent: true };
+        channel.sendToQueue(this.deadLetterQueue, message.content, options, settle);
+      } catch (err) {
+        settle(err);
+      }
+    });
   }
 }

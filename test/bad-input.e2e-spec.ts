@@ -1,0 +1,263 @@
+import { DeliveryPattern, ErrorCode, OrderPattern, Queue, QueueName, StorePattern, call } from '@app/contracts';
+import { RowDataPacket } from 'mysql2/promise';
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { DEV_ADMIN_API_KEY } from '../apps/gateway/src/config/gateway.env';
+import { snapshotDatabases } from './support/db-snapshot';
+import { TEST_ADMIN_KEY, TestSystem } from './support/harness';
+import { RawBroker } from './support/raw-broker';
+
+jest.setTimeout(120_000);
+
+const t = new TestSystem('input', 3903);
+let broker: RawBroker;
+let foodId: number;
+
+async function send(method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) {
+  const res = await fetch(t.url + path, { method, body: init.body, headers: init.headers });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, type: res.headers.get('content-type') ?? '', body: JSON.parse(text) };
+}
+const json = { 'content-type': 'application/json' };
+const ordersWithKey = async (key: string) =>
+  t.query<RowDataPacket>(`SELECT id, food_id, state FROM ${t.env.ORDER_DB_NAME}.orders WHERE idempotency_key = ?`, [key]);
+const orderCount = async () => Number((await t.query<RowDataPacket>(`SELECT COUNT(*) AS n FROM ${t.env.ORDER_DB_NAME}.orders`))[0].n);
+
+beforeAll(async () => {
+  await t.start();
+  broker = await RawBroker.open(t);
+  foodId = (await t.post('/foods', { name: 'Rava Idli', packets: 20 })).body.id;
+  await t.post('/agents', { count: 20 });
+});
+afterAll(async () => {
+  await broker?.close();
+  await t.stop();
+});
+afterEach(async () => {
+  const report = await t.settled();
+  expect(report.violations).toEqual([]);
+});
+
+describe('HTTP: every door validates', () => {
+  it('answers every malformed body, id and query with 400 naming the offending fields, and changes nothing', async () => {
+    const before = await snapshotDatabases(t);
+    const cases: [string, string, string | undefined, RegExp][] = [
+      ['POST', '/orders', '{"foodId": "1"}', /foodId must be an integer/],
+      ['POST', '/orders', '{"foodId": true}', /foodId/],
+      ['POST', '/orders', '{"foodId": 1, "admin": true}', /property admin should not exist/],
+      ['POST', '/orders', '[{"foodId": 1}]', /foodId/],
+      ['POST', '/orders', '{"foodId": ', /JSON/],
+      ['POST', '/foods', '{"name": "", "packets": 1}', /name should not be empty/],
+      ['POST', '/foods', '{"name": "X", "packets": "5"}', /packets must be an integer/],
+      ['POST', '/foods/abc/packets', '{"count": 1}', /foodId must be an integer/],
+      ['POST', '/agents', '{"count": 1, "names": ["Asha"]}', /give either count or names/],
+      ['GET', '/orders/not-a-uuid', undefined, /orderId must be a UUID/],
+      ['POST', '/orders/123/delivered', undefined, /orderId must be a UUID/],
+      ['GET', '/foods?limit=5', undefined, /query parameter "limit" should not exist/],
+      ['GET', `/orders/${randomUUID()}?x`, undefined, /query parameter "x" should not exist/],
+    ];
+    for (const [method, path, body, detail] of cases) {
+      const res = await send(method, path, { body, headers: { ...json, 'x-api-key': TEST_ADMIN_KEY } });
+      expect({ method, path, body, status: res.status }).toEqual({ method, path, body, status: 400 });
+      expect(res.body.code).toBe(ErrorCode.VALIDATION_FAILED);
+      expect([res.body.message, ...(res.body.details ?? [])].join('; ')).toMatch(detail);
+    }
+    expect(await snapshotDatabases(t)).toEqual(before);
+  });
+
+  it('answers unknown ids and routes with 404, oversized bodies with 413, other content types with 415', async () => {
+    const before = await snapshotDatabases(t);
+    const expectations: [Promise<Awaited<ReturnType<typeof send>>>, number, ErrorCode][] = [
+      [send('GET', `/orders/${randomUUID()}`), 404, ErrorCode.ORDER_NOT_FOUND],
+      [send('POST', `/orders/${randomUUID()}/delivered`), 404, ErrorCode.ORDER_NOT_FOUND],
+      [send('POST', '/foods/424242/packets', { body: '{"count": 1}', headers: { ...json, 'x-api-key': TEST_ADMIN_KEY } }), 404, ErrorCode.FOOD_NOT_FOUND],
+      [send('DELETE', '/orders'), 404, ErrorCode.ROUTE_NOT_FOUND],
+      [send('GET', '/admin'), 404, ErrorCode.ROUTE_NOT_FOUND],
+      [send('POST', '/orders', { body: JSON.stringify({ foodId, pad: 'x'.repeat(200_000) }), headers: json }), 413, ErrorCode.PAYLOAD_TOO_LARGE],
+      [send('POST', '/orders', { body: `{"foodId": ${foodId}}`, headers: { 'content-type': 'text/plain' } }), 415, ErrorCode.UNSUPPORTED_MEDIA_TYPE],
+      [send('POST', '/orders', { body: `foodId=${foodId}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, ErrorCode.UNSUPPORTED_MEDIA_TYPE],
+      [send('POST', '/orders', { body: `{"foodId": ${foodId}}` }), 415, ErrorCode.UNSUPPORTED_MEDIA_TYPE],
+      [send('POST', '/orders', { body: `{"foodId": ${foodId}}`, headers: { 'content-type': 'application/json; charset=latin1' } }), 415, ErrorCode.UNSUPPORTED_MEDIA_TYPE],
+    ];
+    for (const [answer, status, code] of expectations) {
+      const res = await answer;
+      expect({ status: res.status, code: res.body.code }).toEqual({ status, code });
+      expect(res.type).toMatch(/application\/json/);
+      expect(typeof res.body.message).toBe('string');
+    }
+    expect(await snapshotDatabases(t)).toEqual(before);
+  });
+});
+
+describe('admin endpoints', () => {
+  it('need the x-api-key; order endpoints stay public', async () => {
+    const before = await snapshotDatabases(t);
+    for (const headers of <Record<string, string>[]>[{}, { 'x-api-key': '' }, { 'x-api-key': 'wrong' }, { 'x-api-key': TEST_ADMIN_KEY.replace(/.$/, 'X') }]) {
+      for (const [path, body] of [['/foods', { name: 'Sneaky', packets: 1000 }], [`/foods/${foodId}/packets`, { count: 1000 }], ['/agents', { count: 1000 }]] as const) {
+        const res = await t.post(path, body, headers);
+        expect({ path, headers, status: res.status, code: res.body.code }).toEqual({ path, headers, status: 401, code: ErrorCode.UNAUTHORIZED });
+      }
+    }
+    // Authentication comes before validation: a stranger learns nothing about the body.
+    expect((await t.post('/foods', { bogus: 1 }, {})).status).toBe(401);
+    expect(await snapshotDatabases(t)).toEqual(before);
+
+    expect((await t.post('/foods', { name: 'Pesarattu', packets: 2 })).status).toBe(201);
+    expect((await t.get('/foods')).status).toBe(200);
+    expect((await t.get('/agents')).status).toBe(200);
+    const placed = await t.post('/orders', { foodId }, {});
+    expect(placed.status).toBe(201);
+    expect((await t.get(`/orders/${placed.body.orderId}`)).status).toBe(200);
+  });
+});
+
+describe('the admin key in production', () => {
+  it('keeps the gateway from starting with the .env.example key, naming ADMIN_API_KEY', () => {
+    const gateway = join(__dirname, '..', 'dist', 'apps', 'gateway', 'src', 'main.js');
+    const env = { ...process.env, ...t.env, NODE_ENV: 'production', PORT: '1', ADMIN_API_KEY: DEV_ADMIN_API_KEY };
+
+    const run = spawnSync(process.execPath, [gateway], { env, encoding: 'utf8', timeout: 30_000 });
+
+    expect(run.status).toBe(1);
+    expect(run.stdout + run.stderr).toMatch(/ADMIN_API_KEY.*NODE_ENV=production/);
+  });
+});
+
+describe('rate limit of POST /orders', () => {
+  const port = Number(new URL(t.url).port) + 1;
+  beforeAll(async () => {
+    t.system.spawn('gateway', 2, { THROTTLE_ORDERS_LIMIT: '3', THROTTLE_ORDERS_TTL_MS: '60000' });
+    await t.until(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok, 30_000, 'the second gateway');
+  });
+  afterAll(() => t.system.stop('gateway#2'));
+
+  it('answers 429 with Retry-After past THROTTLE_ORDERS_LIMIT per client, and limits nothing else', async () => {
+    const post = () => fetch(`http://127.0.0.1:${port}/orders`, { method: 'POST', headers: json, body: '{"foodId": 0}' });
+    for (let i = 0; i < 3; i++) expect((await post()).status).toBe(400);
+
+    const limited = await post();
+
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    expect(await limited.json()).toMatchObject({ code: ErrorCode.TOO_MANY_REQUESTS });
+    expect((await fetch(`http://127.0.0.1:${port}/foods`)).status).toBe(200);
+    // The counter is the gateway's own: the suite's first gateway still takes orders from this client.
+    expect((await t.post('/orders', { foodId: 0 })).status).toBe(400);
+  });
+});
+
+describe('Idempotency-Key', () => {
+  const keyed = (key: string, food = foodId) => t.post('/orders', { foodId: food }, { 'idempotency-key': key });
+  // A second gateway: retries through different instances meet only in the order service's database.
+  const second = `http://127.0.0.1:${Number(new URL(t.url).port) + 2}`;
+  const keyedVia = async (url: string, key: string) => {
+    const res = await fetch(`${url}/orders`, { method: 'POST', headers: { ...json, 'idempotency-key': key }, body: JSON.stringify({ foodId }) });
+    return { status: res.status, body: (await res.json()) as { orderId: string } };
+  };
+  beforeAll(async () => {
+    t.system.spawn('gateway', 3);
+    await t.until(async () => (await fetch(`${second}/health`).catch(() => undefined))?.ok, 30_000, 'the third gateway');
+  });
+  afterAll(() => t.system.stop('gateway#3'));
+
+  it('answers a retry with the same order and outcome, never a second order', async () => {
+    const key = randomUUID();
+    const first = await keyed(key);
+    const retry = await keyed(key);
+
+    expect(first.status).toBe(201);
+    expect(retry).toEqual(first);
+    expect(await ordersWithKey(key)).toEqual([{ id: first.body.orderId, food_id: foodId, state: 'PLACED' }]);
+  });
+
+  it('makes one order when retries race the first request, through two gateways', async () => {
+    const key = randomUUID();
+
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => keyedVia(i % 2 ? second : t.url, key)));
+
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(201));
+    expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);
+    expect(await ordersWithKey(key)).toHaveLength(1);
+    const holds = await t.query<RowDataPacket>(`SELECT COUNT(*) AS n FROM ${t.env.STORE_DB_NAME}.packet WHERE order_id = ?`, [answers[0].body.orderId]);
+    expect(Number(holds[0].n)).toBe(1);
+  });
+
+  it('replays a refusal, and refuses the key for another food with 422', async () => {
+    const key = randomUUID();
+    const refused = await keyed(key, 999_999);
+    expect(refused.status).toBe(409);
+    expect(await keyed(key, 999_999)).toEqual(refused);
+
+    const before = await orderCount();
+    const reused = await keyed(key, foodId);
+
+    expect(reused.status).toBe(422);
+    expect(reused.body.code).toBe(ErrorCode.IDEMPOTENCY_KEY_REUSED);
+    expect(await orderCount()).toBe(before);
+  });
+
+  it('refuses a malformed key with 400 before ordering anything', async () => {
+    const before = await orderCount();
+    for (const key of ['', 'has space', 'x'.repeat(101), 'a/b', 'a,b']) {
+      const res = await t.post('/orders', { foodId }, { 'idempotency-key': key });
+      expect({ key, status: res.status }).toEqual({ key, status: 400 });
+      expect(res.body.details.join(' ')).toMatch(/Idempotency-Key/);
+    }
+    expect(await orderCount()).toBe(before);
+  });
+});
+
+describe('messages', () => {
+  it('answers an invalid payload with VALIDATION_FAILED and an unknown pattern with UNKNOWN_PATTERN', async () => {
+    const before = await snapshotDatabases(t);
+    const cases: [QueueName, string, unknown][] = [
+      [Queue.STORE, StorePattern.RESERVE_PACKET, { orderId: 'nope', foodId }],
+      [Queue.STORE, StorePattern.CREATE_FOOD, { name: 'X', packets: 1, extra: 1 }],
+      [Queue.DELIVERY, DeliveryPattern.ASSIGN_AGENT, { orderId: randomUUID(), agentId: -1 }],
+      [Queue.DELIVERY, DeliveryPattern.RELEASE_AGENT, 'just a string'],
+      [Queue.ORDER, OrderPattern.PLACE_ORDER, { orderId: randomUUID(), foodId: '1', deadline: Date.now() + 5000 }],
+      [Queue.ORDER, OrderPattern.GET_ORDER, null],
+    ];
+    for (const queue of Object.values(Queue)) cases.push([queue, `${queue}.no-such-thing`, {}]);
+
+    const sent = cases.map(([queue, pattern, payload]) => broker.request(queue, pattern, payload));
+    await broker.waitForReplies(sent.length, 10_000);
+
+    const codes = sent.map((id) => (broker.reply(id) as { err?: { code?: string } } | undefined)?.err?.code);
+    expect(codes).toEqual([...Array(cases.length - 3).fill(ErrorCode.VALIDATION_FAILED), ...Array(3).fill(ErrorCode.UNKNOWN_PATTERN)]);
+    // Through Nest's own client too: the contract error reaches the caller as its code.
+    await expect(call(t.client(Queue.STORE), StorePattern.RESERVE_PACKET, { orderId: 'nope', foodId }, 3000)).rejects.toMatchObject({
+      code: ErrorCode.VALIDATION_FAILED,
+    });
+    await expect(call(t.client(Queue.ORDER), 'order.no-such-thing', {}, 3000)).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_PATTERN });
+    expect(await snapshotDatabases(t)).toEqual(before);
+  });
+
+  it('puts poison messages in the dead-letter queue once, without running them, and keeps answering', async () => {
+    const before = await snapshotDatabases(t);
+    for (const queue of Object.values(Queue)) await broker.drainDeadLetters(queue);
+    const release = (orderId: string) => JSON.stringify({ pattern: StorePattern.RELEASE_PACKET, data: { orderId }, id: randomUUID() });
+    const poison: [Buffer | string, { reply?: boolean }, RegExp][] = [
+      ['{"pattern": "store.packet.rel', { reply: true }, /not JSON/],
+      [Buffer.from([0xff, 0xfe, 0x00, 0x01]), {}, /not JSON/],
+      ['[1, 2, 3]', { reply: true }, /not a JSON object/],
+      ['{"data": {}, "id": "1"}', { reply: true }, /no string pattern/],
+      // Valid requests but for nobody to answer: running them would change data silently.
+      [release(randomUUID()), {}, /no reply-to/],
+      [JSON.stringify({ pattern: StorePattern.RELEASE_PACKET, data: { orderId: randomUUID() } }), { reply: true }, /no request id/],
+      [JSON.stringify({ pattern: 'store.drop-tables', data: {}, id: 'x' }), {}, /unknown pattern/],
+    ];
+    for (const [content, options] of poison) broker.publish(Queue.STORE, content, options);
+
+    await t.until(async () => (await broker.depth(Queue.STORE)).deadLettered === poison.length, 10_000, 'the dead-letter queue');
+    // Nothing is redelivered: the queue stays empty and the dead-letter count stays put.
+    await call(t.client(Queue.STORE), StorePattern.HEALTH, {}, 3000);
+    expect(await broker.depth(Queue.STORE)).toEqual({ ready: 0, deadLettered: poison.length });
+    const reasons = await broker.drainDeadLetters(Queue.STORE);
+    for (const [, , reason] of poison) expect(reasons.some((r) => reason.test(r))).toBe(true);
+    expect(await snapshotDatabases(t)).toEqual(before);
+    expect((await t.get('/health')).status).toBe(200);
+  });
+});
