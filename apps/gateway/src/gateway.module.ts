@@ -4,6 +4,7 @@ import { AgentsModule } from './agents/agents.module';
 import { GatewayEnv } from './config/gateway.env';
 import { FoodsModule } from './foods/foods.module';
 import { HealthController } from './health/health.controller';
+import { LiveModule } from './live/live.module';
 import { OrdersModule } from './orders/orders.module';
 
 @Module({
@@ -13,6 +14,7 @@ import { OrdersModule } from './orders/orders.module';
     OrdersModule,
     FoodsModule,
     AgentsModule,
+    LiveModule,
   ],
   controllers: [HealthController],
 })

@@ -2,6 +2,7 @@ import { loadEnvOrExit } from '@app/contracts';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GatewayEnv } from './config/gateway.env';
+import { setUpDocs } from './docs/docs';
 import { ApiExceptionFilter } from './errors/api-exception.filter';
 import { httpValidationPipe } from './errors/validation';
 import { GatewayModule } from './gateway.module';
@@ -12,6 +13,7 @@ async function bootstrap(): Promise<void> {
   app.enableShutdownHooks();
   app.useGlobalPipes(httpValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter());
+  setUpDocs(app);
   await app.listen(env.PORT, env.HOST);
   new Logger('gateway').log(`gateway is listening on http://${env.HOST}:${env.PORT}`);
 }

@@ -2,6 +2,7 @@ import { EnvModule, dataSourceOptions, runMigrations } from '@app/contracts';
 import { Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { ActivityModule } from './activity/activity.module';
 import { OrderEnv } from './config/order.env';
 import { OrderSchema1763769600000 } from './database/migrations/1763769600000-order-schema';
 import { OrderLogTriggers1763856000000 } from './database/migrations/1763856000000-order-log-triggers';
@@ -18,6 +19,7 @@ import { OrdersModule } from './orders/orders.module';
       useFactory: (env: OrderEnv) => dataSourceOptions(env, env.ORDER_DB_NAME, [Order, OrderLog], [OrderSchema1763769600000, OrderLogTriggers1763856000000]),
     }),
     OrdersModule,
+    ActivityModule,
   ],
   controllers: [HealthController],
 })

@@ -1,8 +1,12 @@
-import { DeliveryPattern, HealthReply, OrderPattern, Queue, StorePattern, call, clientToken } from '@app/contracts';
+import { DeliveryPattern, ErrorCode, HealthReply, OrderPattern, Queue, StorePattern, call, clientToken } from '@app/contracts';
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../docs/api-errors.decorator';
+import { HealthDoc } from '../docs/schemas';
 import { GatewayEnv } from '../config/gateway.env';
 
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   private readonly checks: [string, ClientProxy, string][];
@@ -22,6 +26,9 @@ export class HealthController {
 
   /** 200 when every service answers over RabbitMQ and reaches its database; 503 naming the ones that do not. */
   @Get()
+  @ApiOperation({ summary: 'Whether order, store and delivery each answer over RabbitMQ and reach their database' })
+  @ApiOkResponse({ type: HealthDoc })
+  @ApiErrors(ErrorCode.SERVICE_UNAVAILABLE)
   async health() {
     const results = await Promise.all(
       this.checks.map(([name, client, pattern]) =>
@@ -33,7 +40,7 @@ export class HealthController {
     );
     const services = Object.fromEntries(results);
     if (results.some(([, status]) => status !== 'up')) {
-      throw new ServiceUnavailableException({ code: 'SERVICE_UNAVAILABLE', message: 'Some services are down', services });
+      throw new ServiceUnavailableException({ code: ErrorCode.SERVICE_UNAVAILABLE, message: 'Some services are down', services });
     }
     return { status: 'ok', services };
   }

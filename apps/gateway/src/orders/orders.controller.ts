@@ -1,13 +1,30 @@
-import { OrderRefDto, OrderView, PlaceOrderDto } from '@app/contracts';
+import { ErrorCode, NotPlacedReason, OrderRefDto, OrderView, PlaceOrderDto } from '@app/contracts';
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
+import { ApiErrors } from '../docs/api-errors.decorator';
+import { OrderViewDoc, PendingOrderDoc, PlacedOrderDoc } from '../docs/schemas';
 import { OrdersService } from './orders.service';
 
+@ApiTags('orders')
 @Controller('orders')
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
   @Post()
+  @ApiOperation({ summary: 'Place an order: one packet of the food and one delivery agent, or nothing' })
+  @ApiCreatedResponse({ type: PlacedOrderDoc, description: 'Order Placed: a packet and an agent are assigned to it' })
+  @ApiAcceptedResponse({ type: PendingOrderDoc, description: 'Outcome not known within ORDER_WAIT_MS; GET /orders/{orderId} shows it once settled' })
+  @ApiErrors(
+    ErrorCode.VALIDATION_FAILED,
+    ErrorCode.UNKNOWN_FOOD,
+    ErrorCode.OUT_OF_STOCK,
+    ErrorCode.NO_AGENT,
+    NotPlacedReason.RESERVATION_EXPIRED,
+    ErrorCode.SERVICE_UNAVAILABLE,
+    NotPlacedReason.REQUEST_EXPIRED,
+    NotPlacedReason.COORDINATOR_RECOVERY,
+  )
   async place(@Body() dto: PlaceOrderDto, @Res({ passthrough: true }) res: Response) {
     const answer = await this.orders.place(dto.foodId);
     res.status(answer.status);
@@ -15,12 +32,18 @@ export class OrdersController {
   }
 
   @Get(':orderId')
+  @ApiOperation({ summary: 'An order: state, reason, packet and agent, and its log' })
+  @ApiOkResponse({ type: OrderViewDoc })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.ORDER_NOT_FOUND, ErrorCode.SERVICE_UNAVAILABLE)
   get(@Param() { orderId }: OrderRefDto): Promise<OrderView> {
     return this.orders.get(orderId);
   }
 
   @Post(':orderId/delivered')
   @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'The food was delivered: frees the order’s agent' })
+  @ApiOkResponse({ type: OrderViewDoc, description: 'The order, DELIVERED (or DELIVERING while delivery cannot be reached; recovery finishes it)' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.ORDER_NOT_FOUND, ErrorCode.ORDER_NOT_DELIVERABLE, ErrorCode.SERVICE_UNAVAILABLE)
   markDelivered(@Param() { orderId }: OrderRefDto): Promise<OrderView> {
     return this.orders.markDelivered(orderId);
   }
