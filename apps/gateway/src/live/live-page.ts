@@ -23,6 +23,7 @@ export const LIVE_PAGE = `<!doctype html>
   section.wide { grid-column: 1 / -1; }
   h2 { font-size: .95rem; margin: 0 0 .6rem; color: #445; }
   table { border-collapse: collapse; width: 100%; }
+  td:first-child { white-space: nowrap; }
   th, td { text-align: left; padding: .25rem .4rem; border-bottom: 1px solid #eee; vertical-align: top; }
   th { font-weight: 600; color: var(--muted); font-size: .8rem; }
   td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
