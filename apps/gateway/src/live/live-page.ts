@@ -27,11 +27,12 @@ export const LIVE_PAGE = `<!doctype html>
   th, td { text-align: left; padding: .25rem .4rem; border-bottom: 1px solid #eee; vertical-align: top; }
   th { font-weight: 600; color: var(--muted); font-size: .8rem; }
   td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-  .bar { display: flex; height: 8px; border-radius: 4px; overflow: hidden; background: #eee; min-width: 80px; }
+  .bar { display: flex; height: 8px; border-radius: 4px; overflow: hidden; background: #eee; }
+  td .bar { margin-top: .2rem; }
   .bar span { display: block; height: 100%; }
   .free { background: var(--free); } .reserved { background: var(--reserved); } .assigned { background: var(--assigned); }
-  .figures { display: flex; gap: 1.5rem; flex-wrap: wrap; }
-  .figure b { display: block; font-size: 1.6rem; font-variant-numeric: tabular-nums; }
+  .figures { display: flex; gap: 1.2rem; flex-wrap: wrap; }
+  .figure b { display: block; font-size: 1.4rem; font-variant-numeric: tabular-nums; }
   .figure small { color: var(--muted); }
   .placed-c { color: var(--placed); } .notplaced-c { color: var(--notplaced); } .pending-c { color: var(--pending); }
   svg { width: 100%; height: 70px; margin-top: .5rem; background: #fafbfc; }
@@ -56,7 +57,7 @@ export const LIVE_PAGE = `<!doctype html>
   <div id="errors" class="errors"></div>
   <section>
     <h2>Stock: packets per food</h2>
-    <table><thead><tr><th>food</th><th class="num">free</th><th class="num">reserved</th><th class="num">assigned</th><th class="num">total</th><th></th></tr></thead>
+    <table><thead><tr><th>food</th><th class="num">free</th><th class="num">reserved</th><th class="num">assigned</th><th class="num">total</th></tr></thead>
     <tbody id="foods"></tbody></table>
   </section>
   <section>
@@ -108,8 +109,8 @@ export const LIVE_PAGE = `<!doctype html>
     document.getElementById('foods').replaceChildren.apply(document.getElementById('foods'), (foods || []).map(function (f) {
       var p = f.packets;
       return el('tr', { 'data-food-id': f.id }, [
-        el('td', {}, [f.name]), el('td', { class: 'num' }, [p.free]), el('td', { class: 'num' }, [p.reserved]),
-        el('td', { class: 'num' }, [p.assigned]), el('td', { class: 'num' }, [p.total]), el('td', {}, [el('div', { class: 'bar' }, bar(p))]),
+        el('td', {}, [f.name, el('div', { class: 'bar' }, bar(p))]), el('td', { class: 'num' }, [p.free]), el('td', { class: 'num' }, [p.reserved]),
+        el('td', { class: 'num' }, [p.assigned]), el('td', { class: 'num' }, [p.total]),
       ]);
     }));
   }
