@@ -1,7 +1,7 @@
 import { ClassConstructor, plainToInstance } from 'class-transformer';
 import { Logger } from '@nestjs/common';
 import { IsIn, IsInt, IsString, Matches, Max, Min, validateSync } from 'class-validator';
-import { RmqSettings } from '../transport/rmq-options';
+import { RmqQueueType, RmqSettings } from '../transport/rmq-options';
 
 /** Variables every app reads. Defaults match the local MariaDB/RabbitMQ of a development machine. */
 export class RabbitEnv {
@@ -23,6 +23,10 @@ export class RabbitEnv {
   @Min(50)
   @Max(120_000)
   RPC_TIMEOUT_MS: number = 2000;
+
+  /** Type of the request queues; every app must use the same, and an existing queue keeps its type. */
+  @IsIn(['classic', 'quorum'])
+  RMQ_QUEUE_TYPE: RmqQueueType = 'classic';
 }
 
 /** Variables of the apps that own a database (store, delivery, order). */
@@ -63,7 +67,7 @@ export class ParticipantEnv extends DatabaseEnv {
 }
 
 export function rmqSettings(env: RabbitEnv): RmqSettings {
-  return { url: env.RABBITMQ_URL, queuePrefix: env.QUEUE_PREFIX, prefetch: env.RMQ_PREFETCH };
+  return { url: env.RABBITMQ_URL, queuePrefix: env.QUEUE_PREFIX, prefetch: env.RMQ_PREFETCH, queueType: env.RMQ_QUEUE_TYPE };
 }
 
 /**
