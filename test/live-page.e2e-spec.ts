@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, Page, chromium } from 'playwright-core';
 import { TestSystem } from './support/harness';
@@ -28,6 +28,12 @@ describeWithChromium('the live page, GET /', () => {
   let browser: Browser;
   let page: Page;
   const text = (selector: string) => page.locator(selector).first().textContent();
+  /** The gateway's last line about the live stream. */
+  const gatewayLog = () =>
+    readFileSync(t.logFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('[gateway]') && /viewer/.test(line))
+      .pop() ?? '';
 
   beforeAll(async () => {
     await t.start();
@@ -84,6 +90,8 @@ describeWithChromium('the live page, GET /', () => {
 
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     await page.close();
+    // With the last viewer gone, the gateway stops reading the services.
+    await t.until(async () => gatewayLog().includes('No viewer left: stopped reading the services'), 10_000, 'the live stream to stop');
   });
 
   it('says when a service cannot be reached and shows the rest', async () => {

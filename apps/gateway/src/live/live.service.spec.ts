@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { Observable, of, throwError } from 'rxjs';
 import { GatewayEnv } from '../config/gateway.env';
@@ -12,6 +13,8 @@ describe('LiveService', () => {
   };
   let reads: string[];
   let live: LiveService;
+
+  beforeAll(() => Logger.overrideLogger(false));
 
   beforeEach(() => {
     jest.useFakeTimers();

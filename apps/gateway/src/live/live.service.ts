@@ -1,7 +1,7 @@
 import { DeliveryPattern, OrderPattern, Queue, RecentOrders, StorePattern, AgentsView, FoodView, call, clientToken } from '@app/contracts';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
-import { Observable, ReplaySubject, exhaustMap, share, timer } from 'rxjs';
+import { Observable, ReplaySubject, defer, exhaustMap, finalize, share, timer } from 'rxjs';
 import { GatewayEnv } from '../config/gateway.env';
 import { LiveSnapshot } from './live-snapshot';
 
@@ -12,15 +12,20 @@ export const LIVE_RATE_WINDOW_MS = 10_000;
 
 @Injectable()
 export class LiveService {
+  private readonly logger = new Logger(LiveService.name);
+
   /**
    * One read of the services per second, shared by every viewer, and only while someone watches:
    * the timer starts with the first subscriber and stops with the last. A newcomer gets the latest
    * snapshot at once. A read slower than the interval skips ticks instead of piling up.
    */
-  readonly snapshots: Observable<LiveSnapshot> = timer(0, LIVE_REFRESH_MS).pipe(
-    exhaustMap(() => this.snapshot()),
-    share({ connector: () => new ReplaySubject<LiveSnapshot>(1), resetOnRefCountZero: true }),
-  );
+  readonly snapshots: Observable<LiveSnapshot> = defer(() => {
+    this.logger.log('First viewer: reading the services every second');
+    return timer(0, LIVE_REFRESH_MS).pipe(
+      exhaustMap(() => this.snapshot()),
+      finalize(() => this.logger.log('No viewer left: stopped reading the services')),
+    );
+  }).pipe(share({ connector: () => new ReplaySubject<LiveSnapshot>(1), resetOnRefCountZero: true }));
 
   constructor(
     @Inject(clientToken(Queue.STORE)) private readonly store: ClientProxy,
