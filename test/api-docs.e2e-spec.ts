@@ -128,5 +128,6 @@ describe('GET /docs-json, the OpenAPI document', () => {
     const res = await fetch(`${t.url}/docs`);
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('swagger-ui');
+    expect((await fetch(`${t.url}/docs/swagger-ui-init.js`)).status).toBe(200);
   });
 });

@@ -1,4 +1,4 @@
-import { DeliveryPattern, OrderPattern, Queue, RecentOrders, StorePattern, AgentsView, FoodView, call, clientToken } from '@app/contracts';
+import { AgentsView, DeliveryPattern, FoodView, OrderPattern, Queue, RecentOrders, StorePattern, call, clientToken } from '@app/contracts';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { Observable, ReplaySubject, defer, exhaustMap, finalize, share, timer } from 'rxjs';
