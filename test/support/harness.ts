@@ -87,7 +87,8 @@ export class TestSystem {
   }
 
   get rmq(): RmqSettings {
-    return { url: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672', queuePrefix: this.env.QUEUE_PREFIX, prefetch: 8 };
+    const queueType = this.env.RMQ_QUEUE_TYPE === 'quorum' ? 'quorum' : 'classic';
+    return { url: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672', queuePrefix: this.env.QUEUE_PREFIX, prefetch: 8, queueType };
   }
 
   /** A raw client onto one service's queue, for tests that act as a stray or duplicating producer. */

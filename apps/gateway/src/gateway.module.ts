@@ -4,6 +4,7 @@ import { AgentsModule } from './agents/agents.module';
 import { GatewayEnv } from './config/gateway.env';
 import { FoodsModule } from './foods/foods.module';
 import { HealthModule } from './health/health.module';
+import { LiveModule } from './live/live.module';
 import { OrdersModule } from './orders/orders.module';
 
 @Module({
@@ -14,6 +15,7 @@ import { OrdersModule } from './orders/orders.module';
     FoodsModule,
     AgentsModule,
     HealthModule,
+    LiveModule,
   ],
 })
 export class GatewayModule {}

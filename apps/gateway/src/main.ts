@@ -2,6 +2,7 @@ import { createApp, loadEnvOrExit } from '@app/contracts';
 import { Logger } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { GatewayEnv } from './config/gateway.env';
+import { setUpDocs } from './docs/docs';
 import { ApiExceptionFilter } from './errors/api-exception.filter';
 import { httpValidationPipe } from './errors/validation';
 import { GatewayModule } from './gateway.module';
@@ -14,6 +15,7 @@ async function bootstrap(): Promise<void> {
   acceptJsonOnly(app, env);
   app.useGlobalPipes(httpValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter());
+  setUpDocs(app);
   await app.listen(env.PORT, env.HOST);
   new Logger('gateway').log(`gateway is listening on http://${env.HOST}:${env.PORT}`);
 }

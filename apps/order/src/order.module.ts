@@ -2,6 +2,7 @@ import { EnvModule, OrderPattern, dataSourceOptions, runMigrations, serviceHealt
 import { Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { ActivityModule } from './activity/activity.module';
 import { OrderEnv } from './config/order.env';
 import { OrderSchema1763769600000 } from './database/migrations/1763769600000-order-schema';
 import { OrderLogTriggers1763856000000 } from './database/migrations/1763856000000-order-log-triggers';
@@ -19,6 +20,7 @@ import { OrdersModule } from './orders/orders.module';
         dataSourceOptions(env, env.ORDER_DB_NAME, [Order, OrderLog], [OrderSchema1763769600000, OrderLogTriggers1763856000000, OrderIdempotencyKey1764028800000]),
     }),
     OrdersModule,
+    ActivityModule,
   ],
   controllers: [serviceHealthController('order', OrderPattern.HEALTH)],
 })

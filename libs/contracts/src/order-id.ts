@@ -18,3 +18,13 @@ export function orderIdMintedAt(orderId: string): number | undefined {
   }
   return parseInt(orderId.replace(/-/g, '').slice(0, 12), 16);
 }
+
+/**
+ * The smallest UUIDv7 minted at `epochMs` or later: ids sort by their minting time (the timestamp
+ * leads, in fixed-width hex), so `id >= orderIdFloor(t)` is a primary-key range of the orders minted
+ * since t.
+ */
+export function orderIdFloor(epochMs: number): string {
+  const hex = Math.max(0, Math.floor(epochMs)).toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8)}-0000-0000-000000000000`;
+}

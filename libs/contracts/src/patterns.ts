@@ -26,4 +26,6 @@ export const OrderPattern = {
   PLACE_ORDER: 'order.place',
   GET_ORDER: 'order.get',
   MARK_DELIVERED: 'order.delivered',
+  /** The latest orders with their logs, and how many orders minted in a recent window ended each way. */
+  RECENT_ORDERS: 'order.recent',
 } as const;

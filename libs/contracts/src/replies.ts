@@ -90,3 +90,19 @@ export interface HealthReply {
   database: 'up' | 'down';
   error?: string;
 }
+
+/** Orders minted in the last `windowMs`, by where they stand now. */
+export interface OrderOutcomes {
+  windowMs: number;
+  /** PLACED, DELIVERING or DELIVERED. */
+  placed: number;
+  notPlaced: number;
+  /** Not decided yet: RESERVING, COMMITTING or ABORTING. */
+  pending: number;
+}
+
+export interface RecentOrders {
+  /** Newest first, each with its log. */
+  orders: OrderView[];
+  outcomes: OrderOutcomes;
+}

@@ -1,12 +1,15 @@
 import { ErrorCode } from '@app/contracts';
-import { CanActivate, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, UseGuards, applyDecorators } from '@nestjs/common';
+import { ApiSecurity } from '@nestjs/swagger';
 import { Request } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { GatewayEnv } from '../config/gateway.env';
+import { ApiErrors } from '../docs/api-errors.decorator';
 import { ApiError } from '../errors/api-error';
 
-/** The header that carries the admin key. */
+/** The header that carries the admin key, and its name in the API docs. */
 export const ADMIN_KEY_HEADER = 'x-api-key';
+export const ADMIN_KEY_SCHEME = 'admin-key';
 
 /**
  * Lets a request through only with `x-api-key: <ADMIN_API_KEY>`. Both sides are hashed first, so
@@ -29,8 +32,8 @@ export class AdminKeyGuard implements CanActivate {
   }
 }
 
-/** Marks an endpoint that changes stock or staff: admin key required. */
-export const AdminOnly = () => UseGuards(AdminKeyGuard);
+/** Marks an endpoint that changes stock or staff: admin key required (and documented so). */
+export const AdminOnly = () => applyDecorators(UseGuards(AdminKeyGuard), ApiSecurity(ADMIN_KEY_SCHEME), ApiErrors(ErrorCode.UNAUTHORIZED));
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();

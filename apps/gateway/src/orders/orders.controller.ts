@@ -1,15 +1,41 @@
-import { OrderRefDto, OrderView, PlaceOrderDto } from '@app/contracts';
+import { ErrorCode, NotPlacedReason, OrderRefDto, OrderView, PlaceOrderDto } from '@app/contracts';
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
+import { ApiErrors } from '../docs/api-errors.decorator';
+import { OrderViewDoc, PendingOrderDoc, PlacedOrderDoc } from '../docs/schemas';
 import { ThrottleOrders } from '../throttling/orders-throttler';
 import { IdempotencyKey } from './idempotency-key';
 import { OrdersService } from './orders.service';
 
+@ApiTags('orders')
 @Controller('orders')
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
   @Post()
+  @ApiOperation({ summary: 'Place an order: one packet of the food and one delivery agent, or nothing' })
+  @ApiCreatedResponse({ type: PlacedOrderDoc, description: 'Order Placed: a packet and an agent are assigned to it' })
+  @ApiAcceptedResponse({ type: PendingOrderDoc, description: 'Outcome not known within ORDER_WAIT_MS; GET /orders/{orderId} shows it once settled' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Retries with the same key return the same order and outcome, never a second order (1-100 of A-Z a-z 0-9 _ . : -)',
+  })
+  @ApiErrors(
+    ErrorCode.VALIDATION_FAILED,
+    ErrorCode.PAYLOAD_TOO_LARGE,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED,
+    ErrorCode.TOO_MANY_REQUESTS,
+    ErrorCode.UNKNOWN_FOOD,
+    ErrorCode.OUT_OF_STOCK,
+    ErrorCode.NO_AGENT,
+    NotPlacedReason.RESERVATION_EXPIRED,
+    ErrorCode.SERVICE_UNAVAILABLE,
+    NotPlacedReason.REQUEST_EXPIRED,
+    NotPlacedReason.COORDINATOR_RECOVERY,
+  )
   @ThrottleOrders()
   async place(
     @Body() dto: PlaceOrderDto,
@@ -22,12 +48,18 @@ export class OrdersController {
   }
 
   @Get(':orderId')
+  @ApiOperation({ summary: 'An order: state, reason, packet and agent, and its log' })
+  @ApiOkResponse({ type: OrderViewDoc })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.ORDER_NOT_FOUND, ErrorCode.SERVICE_UNAVAILABLE)
   get(@Param() { orderId }: OrderRefDto): Promise<OrderView> {
     return this.orders.get(orderId);
   }
 
   @Post(':orderId/delivered')
   @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'The food was delivered: frees the order’s agent' })
+  @ApiOkResponse({ type: OrderViewDoc, description: 'The order, DELIVERED (or DELIVERING while delivery cannot be reached; recovery finishes it)' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.ORDER_NOT_FOUND, ErrorCode.ORDER_NOT_DELIVERABLE, ErrorCode.SERVICE_UNAVAILABLE)
   markDelivered(@Param() { orderId }: OrderRefDto): Promise<OrderView> {
     return this.orders.markDelivered(orderId);
   }

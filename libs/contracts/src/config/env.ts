@@ -1,7 +1,7 @@
 import { ClassConstructor, plainToInstance } from 'class-transformer';
 import { Logger, applyDecorators } from '@nestjs/common';
 import { IsIn, IsInt, IsString, Matches, Max, Min, validateSync } from 'class-validator';
-import { RmqSettings } from '../transport/rmq-options';
+import { RmqQueueType, RmqSettings } from '../transport/rmq-options';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
@@ -43,6 +43,9 @@ export class RabbitEnv {
   @Min(0)
   @Max(120_000)
   SHUTDOWN_TIMEOUT_MS: number = 5000;
+  /** Type of the request queues; every app must use the same, and an existing queue keeps its type. */
+  @IsIn(['classic', 'quorum'])
+  RMQ_QUEUE_TYPE: RmqQueueType = 'classic';
 }
 
 /** Variables of the apps that own a database (store, delivery, order). */
@@ -88,7 +91,7 @@ export class ParticipantEnv extends DatabaseEnv {
 }
 
 export function rmqSettings(env: RabbitEnv): RmqSettings {
-  return { url: env.RABBITMQ_URL, queuePrefix: env.QUEUE_PREFIX, prefetch: env.RMQ_PREFETCH };
+  return { url: env.RABBITMQ_URL, queuePrefix: env.QUEUE_PREFIX, prefetch: env.RMQ_PREFETCH, queueType: env.RMQ_QUEUE_TYPE };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   IsUUID,
@@ -33,12 +34,18 @@ class CountOrNames implements ValidatorConstraintInterface {
 
 /** Either `count` anonymous agents or the named ones in `names`, not both. */
 export class CreateAgentsDto {
+  @ApiPropertyOptional({ description: 'How many anonymous agents to create (not with names)', minimum: 1, maximum: MAX_AGENTS_PER_REQUEST, example: 10 })
   @ValidateIf((dto: CreateAgentsDto) => dto.names === undefined || dto.count !== undefined)
   @IsInt()
   @Min(1)
   @Max(MAX_AGENTS_PER_REQUEST)
   count?: number;
 
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Unique names of the agents to create (not with count); at most 1000, each at most 100 characters',
+    example: ['Asha', 'Ravi'],
+  })
   @IsOptional()
   @Validate(CountOrNames)
   @IsArray()

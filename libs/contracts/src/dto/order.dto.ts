@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsNotEmpty, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
 
 const MAX_ID = 2_147_483_647;
@@ -7,6 +8,7 @@ export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 /** HTTP body of POST /orders. A JSON number only: "1" or true is refused, not converted. */
 export class PlaceOrderDto {
+  @ApiProperty({ description: 'The food to order', minimum: 1, maximum: MAX_ID, example: 1 })
   @IsInt()
   @Min(1)
   @Max(MAX_ID)
@@ -31,9 +33,25 @@ export class PlaceOrderCommand extends PlaceOrderDto {
 
 /** Any message that names one order: get, assign, release, yield, complete. */
 export class OrderRefDto {
+  @ApiProperty({ format: 'uuid', description: 'The order id answered by POST /orders', example: '019aa9e0-5c1e-7a2b-9c3d-4e5f6a7b8c9d' })
   @IsNotEmpty()
   @IsUUID()
   orderId: string;
+}
+
+export const MAX_RECENT_ORDERS = 100;
+
+/** gateway -> order: the latest `limit` orders, and the outcomes of the orders minted in the last `windowMs`. */
+export class RecentOrdersDto {
+  @IsInt()
+  @Min(1)
+  @Max(MAX_RECENT_ORDERS)
+  limit: number;
+
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  windowMs: number;
 }
 
 export { MAX_ID };

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsNotEmpty, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import { MAX_ID } from './order.dto';
 
@@ -15,6 +16,7 @@ export class ReservePacketDto {
 }
 
 export class PacketCountDto {
+  @ApiProperty({ description: 'Packets to add', minimum: 1, maximum: MAX_PACKETS_PER_REQUEST, example: 10 })
   @IsInt()
   @Min(1)
   @Max(MAX_PACKETS_PER_REQUEST)
@@ -29,11 +31,13 @@ export class AddPacketsDto extends PacketCountDto {
 }
 
 export class CreateFoodDto {
+  @ApiProperty({ description: 'Unique name of the food', maxLength: 100, example: 'Idli' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
   name: string;
 
+  @ApiProperty({ description: 'Packets it starts with', minimum: 0, maximum: MAX_PACKETS_PER_REQUEST, example: 50 })
   @IsInt()
   @Min(0)
   @Max(MAX_PACKETS_PER_REQUEST)

@@ -1,4 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { NextFunction, Request, Response } from 'express';
 import { Counter, Histogram, collectDefaultMetrics, register } from 'prom-client';
 
@@ -10,9 +11,13 @@ export function collectProcessMetrics(app: string): void {
 }
 
 /** GET /metrics in the Prometheus text format: every metric this process registered. */
+@ApiTags('operations')
 @Controller('metrics')
 export class MetricsController {
   @Get()
+  @ApiOperation({ summary: 'Prometheus metrics of this app (text exposition format)' })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'Every metric this process registered', schema: { type: 'string', example: 'orders_total{outcome="PLACED",reason="",app="order"} 1' } })
   @Header('content-type', register.contentType)
   metrics(): Promise<string> {
     return register.metrics();

@@ -1,10 +1,14 @@
 import { RmqOptions, Transport } from '@nestjs/microservices';
 import { QueueName, queueName } from '../queues';
 
+export type RmqQueueType = 'classic' | 'quorum';
+
 export interface RmqSettings {
   url: string;
   queuePrefix: string;
   prefetch: number;
+  /** quorum: replicated over a RabbitMQ cluster's nodes (Raft), so a request survives losing one. */
+  queueType?: RmqQueueType;
 }
 
 // Client and server must declare each queue with the same options, so both are built here.
@@ -13,7 +17,7 @@ function baseOptions(settings: RmqSettings, queue: QueueName) {
     urls: [settings.url],
     queue: queueName(settings.queuePrefix, queue),
     // Requests survive a broker restart: durable queues, persistent messages.
-    queueOptions: { durable: true },
+    queueOptions: settings.queueType === 'quorum' ? { durable: true, arguments: { 'x-queue-type': 'quorum' } } : { durable: true },
     persistent: true,
     socketOptions: {
       // Nagle's algorithm plus delayed acks costs ~40 ms per request-reply round trip.

@@ -1,0 +1,169 @@
+import { AgentsCreated, AgentsView, FoodView, HoldCounts, NotPlacedReason, OrderLogEntry, OrderState, OrderView } from '@app/contracts';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import { HTTP_STATUS } from '../errors/http-status';
+
+/*
+ * The HTTP reply bodies as OpenAPI schemas. Each class implements the contract type it describes,
+ * so a change to the contract that the docs do not follow fails the build.
+ */
+
+@ApiSchema({ name: 'HoldCounts' })
+export class HoldCountsDoc implements HoldCounts {
+  @ApiProperty({ example: 18 })
+  free: number;
+
+  @ApiProperty({ description: 'Held by orders still deciding (phase one)', example: 1 })
+  reserved: number;
+
+  @ApiProperty({ description: 'Taken by placed orders', example: 1 })
+  assigned: number;
+
+  @ApiProperty({ example: 20 })
+  total: number;
+}
+
+@ApiSchema({ name: 'FoodView' })
+export class FoodViewDoc implements FoodView {
+  @ApiProperty({ example: 1 })
+  id: number;
+
+  @ApiProperty({ example: 'Masala Dosa' })
+  name: string;
+
+  @ApiProperty({ type: HoldCountsDoc })
+  packets: HoldCounts;
+}
+
+@ApiSchema({ name: 'AgentsView' })
+export class AgentsViewDoc implements AgentsView {
+  @ApiProperty({ type: HoldCountsDoc })
+  agents: HoldCounts;
+}
+
+@ApiSchema({ name: 'AgentsCreated' })
+export class AgentsCreatedDoc extends AgentsViewDoc implements AgentsCreated {
+  @ApiProperty({ example: 10 })
+  created: number;
+}
+
+@ApiSchema({ name: 'OrderLogEntry' })
+export class OrderLogEntryDoc implements OrderLogEntry {
+  @ApiProperty({ enum: OrderState, enumName: 'OrderState', example: OrderState.COMMITTING })
+  state: OrderState;
+
+  @ApiProperty({ type: String, nullable: true, description: 'The not-placed reason, for NOT_PLACED and ABORTING', example: null })
+  detail: string | null;
+
+  @ApiProperty({ description: 'When the order entered this state', example: '2026-11-22T08:00:00.012Z' })
+  at: string;
+}
+
+@ApiSchema({ name: 'OrderView' })
+export class OrderViewDoc implements OrderView {
+  @ApiProperty({ format: 'uuid', description: 'UUIDv7, minted by the gateway', example: '019aa9e0-5c1e-7a2b-9c3d-4e5f6a7b8c9d' })
+  orderId: string;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'Null only for an order whose request never arrived (REQUEST_LOST)', example: 1 })
+  foodId: number | null;
+
+  @ApiProperty({ enum: OrderState, enumName: 'OrderState', example: OrderState.PLACED })
+  state: OrderState;
+
+  @ApiProperty({ enum: NotPlacedReason, enumName: 'NotPlacedReason', nullable: true, example: null })
+  reason: NotPlacedReason | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: 7 })
+  packetId: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: 3 })
+  agentId: number | null;
+
+  @ApiProperty({ example: '2026-11-22T08:00:00.000Z' })
+  createdAt: string;
+
+  @ApiProperty({ example: '2026-11-22T08:00:00.020Z' })
+  updatedAt: string;
+
+  @ApiPropertyOptional({
+    type: [OrderLogEntryDoc],
+    description: 'Every state the order entered, oldest first',
+    example: [
+      { state: 'RESERVING', detail: null, at: '2026-11-22T08:00:00.000Z' },
+      { state: 'COMMITTING', detail: null, at: '2026-11-22T08:00:00.012Z' },
+      { state: 'PLACED', detail: null, at: '2026-11-22T08:00:00.020Z' },
+    ],
+  })
+  log?: OrderLogEntry[];
+}
+
+@ApiSchema({ name: 'PlacedOrder' })
+export class PlacedOrderDoc {
+  @ApiProperty({ format: 'uuid', example: '019aa9e0-5c1e-7a2b-9c3d-4e5f6a7b8c9d' })
+  orderId: string;
+
+  @ApiProperty({ enum: ['PLACED'], example: 'PLACED' })
+  state: 'PLACED';
+
+  @ApiProperty({ example: 'Order Placed' })
+  message: string;
+
+  @ApiProperty({ description: 'The packet assigned to the order', example: 7 })
+  packetId: number;
+
+  @ApiProperty({ description: 'The delivery agent assigned to the order', example: 3 })
+  agentId: number;
+}
+
+@ApiSchema({ name: 'PendingOrder' })
+export class PendingOrderDoc {
+  @ApiProperty({ format: 'uuid', example: '019aa9e0-5c1e-7a2b-9c3d-4e5f6a7b8c9d' })
+  orderId: string;
+
+  @ApiProperty({ enum: ['PENDING'], example: 'PENDING' })
+  state: 'PENDING';
+
+  @ApiProperty({ example: 'Outcome not known yet; GET /orders/019aa9e0-5c1e-7a2b-9c3d-4e5f6a7b8c9d shows it once settled' })
+  message: string;
+}
+
+@ApiSchema({ name: 'Health' })
+export class HealthDoc {
+  @ApiProperty({ enum: ['ok'], example: 'ok' })
+  status: 'ok';
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'object', properties: { status: { type: 'string', enum: ['up', 'down'] } } },
+    description: 'One entry per service (answers over RabbitMQ) and per service database (terminus format)',
+    example: { order: { status: 'up' }, order_database: { status: 'up' }, store: { status: 'up' }, store_database: { status: 'up' } },
+  })
+  info: Record<string, { status: string }>;
+
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'object' }, example: {} })
+  error: Record<string, unknown>;
+
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'object' }, description: 'info and error together' })
+  details: Record<string, unknown>;
+}
+
+/** Every error answer of the gateway; `code` is one of the keys of HTTP_STATUS, which also gives the status. */
+@ApiSchema({ name: 'Error' })
+export class ApiErrorBody {
+  @ApiProperty({ enum: Object.keys(HTTP_STATUS), enumName: 'ErrorCode', description: 'Stable code; the HTTP status follows from it', example: 'OUT_OF_STOCK' })
+  code: string;
+
+  @ApiProperty({ example: 'Order Not Placed: no packet of this food is left' })
+  message: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'Each offending field, for VALIDATION_FAILED', example: ['foodId must be an integer number'] })
+  details?: string[];
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'The order, for an order that was not placed', example: '019aa9e0-5c1e-7a2b-9c3d-4e5f6a7b8c9d' })
+  orderId?: string;
+
+  @ApiPropertyOptional({ enum: ['NOT_PLACED'], description: 'For an order that was not placed', example: 'NOT_PLACED' })
+  state?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'For /health: each service, up or why it is down' })
+  services?: Record<string, string>;
+}

@@ -1,0 +1,52 @@
+import { OrderOutcomes, OrderState, RecentOrders, RecentOrdersDto, orderIdFloor } from '@app/contracts';
+import { Injectable } from '@nestjs/common';
+import { DataSource, In } from 'typeorm';
+import { toView } from '../orders/order-journal.service';
+import { OrderLog } from '../orders/order-log.entity';
+import { Order } from '../orders/order.entity';
+
+const PLACED_STATES: readonly OrderState[] = [OrderState.PLACED, OrderState.DELIVERING, OrderState.DELIVERED];
+
+/**
+ * What the gateway's live page shows. Read-only and cheap at any table size: order ids are UUIDv7,
+ * so "latest" and "minted in the window" are ranges of the primary key, and each order's log comes
+ * from idx_order_log_order.
+ */
+@Injectable()
+export class ActivityService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async recent({ limit, windowMs }: RecentOrdersDto): Promise<RecentOrders> {
+    const [orders, outcomes] = await Promise.all([this.latest(limit), this.outcomes(windowMs)]);
+    return { orders, outcomes };
+  }
+
+  private async latest(limit: number) {
+    const orders = await this.dataSource.getRepository(Order).find({ order: { id: 'DESC' }, take: limit });
+    if (orders.length === 0) return [];
+    const entries = await this.dataSource
+      .getRepository(OrderLog)
+      .find({ where: { orderId: In(orders.map((o) => o.id)) }, order: { orderId: 'ASC', id: 'ASC' } });
+    return orders.map((order) => ({
+      ...toView(order),
+      log: entries.filter((e) => e.orderId === order.id).map((e) => ({ state: e.state, detail: e.detail, at: e.createdAt.toISOString() })),
+    }));
+  }
+
+  private async outcomes(windowMs: number): Promise<OrderOutcomes> {
+    const rows: { state: OrderState; n: string }[] = await this.dataSource
+      .getRepository(Order)
+      .createQueryBuilder('o')
+      .select('o.state', 'state')
+      .addSelect('COUNT(*)', 'n')
+      .where('o.id >= :floor', { floor: orderIdFloor(Date.now() - windowMs) })
+      .groupBy('o.state')
+      .getRawMany();
+    const outcomes: OrderOutcomes = { windowMs, placed: 0, notPlaced: 0, pending: 0 };
+    for (const { state, n } of rows) {
+      const kind = PLACED_STATES.includes(state) ? 'placed' : state === OrderState.NOT_PLACED ? 'notPlaced' : 'pending';
+      outcomes[kind] += Number(n);
+    }
+    return outcomes;
+  }
+}

@@ -1,0 +1,133 @@
+import { DynamicModule, RequestMethod, Type } from '@nestjs/common';
+import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { DECORATORS } from '@nestjs/swagger';
+import { HTTP_STATUS } from '../apps/gateway/src/errors/http-status';
+import { GatewayModule } from '../apps/gateway/src/gateway.module';
+import { TestSystem } from './support/harness';
+
+jest.setTimeout(60_000);
+
+// The OpenAPI document needs only the gateway: no order, store or delivery is started.
+const t = new TestSystem('docs', 3903);
+let doc: any;
+
+beforeAll(async () => {
+  t.system.spawn('gateway');
+  doc = await t.until(async () => {
+    const res = await fetch(`${t.url}/docs-json`).catch(() => undefined);
+    return res?.ok ? res.json() : undefined;
+  }, 30_000, 'GET /docs-json');
+});
+afterAll(() => t.stop());
+
+/** Every HTTP route the gateway's controllers declare, as "GET /orders/{orderId}", from Nest's own metadata. */
+function declaredRoutes(): string[] {
+  const routes = new Set<string>();
+  const seen = new Set<unknown>();
+  const visit = (entry: Type | DynamicModule | undefined) => {
+    if (!entry || seen.has(entry)) return;
+    seen.add(entry);
+    const module = 'module' in entry ? entry.module : entry;
+    const dynamic: Partial<DynamicModule> = 'module' in entry ? entry : {};
+    const imports = [...(Reflect.getMetadata(MODULE_METADATA.IMPORTS, module) ?? []), ...(dynamic.imports ?? [])];
+    const controllers: Type[] = [...(Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, module) ?? []), ...(dynamic.controllers ?? [])];
+    for (const controller of controllers) {
+      if (Reflect.getMetadata(DECORATORS.API_EXCLUDE_CONTROLLER, controller)?.[0]) continue;
+      const prefix: string = Reflect.getMetadata(PATH_METADATA, controller) ?? '';
+      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+        const handler = controller.prototype[name];
+        const method: RequestMethod | undefined = Reflect.getMetadata(METHOD_METADATA, handler);
+        if (name === 'constructor' || method === undefined || Reflect.getMetadata(DECORATORS.API_EXCLUDE_ENDPOINT, handler)?.disable) continue;
+        const path = ['', prefix, Reflect.getMetadata(PATH_METADATA, handler)]
+          .join('/')
+          .replace(/\/+/g, '/')
+          .replace(/(.)\/$/, '$1')
+          .replace(/:(\w+)/g, '{$1}');
+        routes.add(`${RequestMethod[method]} ${path}`);
+      }
+    }
+    for (const imported of imports) visit(imported);
+  };
+  visit(GatewayModule);
+  return [...routes].sort();
+}
+
+const operations = () =>
+  Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops as object).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })));
+
+describe('GET /docs-json, the OpenAPI document', () => {
+  it('describes every route of the gateway, and nothing else', () => {
+    const routes = declaredRoutes();
+    expect(routes).toEqual(expect.arrayContaining(['POST /orders', 'GET /orders/{orderId}', 'GET /foods', 'GET /agents', 'GET /health', 'GET /']));
+    expect(operations().map((o) => o.route).sort()).toEqual(routes);
+  });
+
+  it('gives every route a summary and a described success reply with its schema', () => {
+    for (const { route, op } of operations()) {
+      expect([route, typeof op.summary]).toEqual([route, 'string']);
+      const success = Object.entries(op.responses).filter(([status]) => status.startsWith('2'));
+      expect([route, success.length > 0]).toEqual([route, true]);
+      for (const [, reply] of success as [string, any][]) expect([route, Object.keys(reply.content ?? {}).length > 0]).toEqual([route, true]);
+    }
+  });
+
+  it('describes the error body once, with every code the gateway answers', () => {
+    const error = doc.components.schemas.Error;
+    expect(error.required).toEqual(expect.arrayContaining(['code', 'message']));
+    const code = error.properties.code;
+    const codes = code.enum ?? doc.components.schemas[(code.$ref ?? code.allOf[0].$ref).split('/').pop()].enum;
+    expect([...codes].sort()).toEqual(Object.keys(HTTP_STATUS).sort());
+  });
+
+  it('documents each error reply with the Error schema and example bodies whose code maps to that status', () => {
+    for (const { route, op } of operations()) {
+      for (const [status, reply] of Object.entries(op.responses) as [string, any][]) {
+        if (status.startsWith('2')) continue;
+        const json = reply.content['application/json'];
+        expect([route, status, json.schema.$ref]).toEqual([route, status, '#/components/schemas/Error']);
+        const examples = Object.values(json.examples) as { value: { code: keyof typeof HTTP_STATUS; message: string } }[];
+        expect(examples.length).toBeGreaterThan(0);
+        for (const { value } of examples) {
+          expect([route, value.code, HTTP_STATUS[value.code]]).toEqual([route, value.code, Number(status)]);
+          expect(typeof value.message).toBe('string');
+        }
+      }
+    }
+  });
+
+  it('documents placing an order: 201 placed, 202 pending, 409 and 503 not placed, 400 bad input', () => {
+    const place = doc.paths['/orders'].post;
+    expect(Object.keys(place.responses)).toEqual(expect.arrayContaining(['201', '202', '400', '409', '503']));
+    expect(place.responses['201'].content['application/json'].schema.$ref).toBe('#/components/schemas/PlacedOrder');
+    expect(place.responses['202'].content['application/json'].schema.$ref).toBe('#/components/schemas/PendingOrder');
+    expect(Object.keys(place.responses['409'].content['application/json'].examples)).toEqual(
+      expect.arrayContaining(['OUT_OF_STOCK', 'NO_AGENT', 'UNKNOWN_FOOD', 'RESERVATION_EXPIRED']),
+    );
+    expect(Object.keys(place.responses['503'].content['application/json'].examples)).toContain('SERVICE_UNAVAILABLE');
+    expect(place.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/PlaceOrderDto');
+    expect(doc.paths['/orders/{orderId}'].get.responses['404'].content['application/json'].examples).toHaveProperty('ORDER_NOT_FOUND');
+  });
+
+  it('gives every property of every schema a description or an example', () => {
+    for (const [name, schema] of Object.entries(doc.components.schemas) as [string, any][]) {
+      for (const [property, spec] of Object.entries(schema.properties ?? {}) as [string, any][]) {
+        const described = spec.example !== undefined || spec.description !== undefined || spec.$ref !== undefined || spec.items?.$ref !== undefined;
+        expect([name, property, described]).toEqual([name, property, true]);
+      }
+    }
+  });
+
+  it('matches what the gateway really answers: a bad request gets a documented Error body', async () => {
+    const res = await t.post('/orders', { foodId: 'one' });
+    expect(res.status).toBe(400);
+    expect(Object.keys(doc.components.schemas.Error.properties)).toEqual(expect.arrayContaining(Object.keys(res.body)));
+    expect(res.body.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('serves the interactive docs at /docs', async () => {
+    const res = await fetch(`${t.url}/docs`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('swagger-ui');
+    expect((await fetch(`${t.url}/docs/swagger-ui-init.js`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,40 @@
+import { Queue, queueName } from '@app/contracts';
+import { connect } from 'amqplib';
+import { TestSystem } from './support/harness';
+
+jest.setTimeout(90_000);
+
+// RMQ_QUEUE_TYPE=quorum, as on a RabbitMQ cluster (README, "Running beyond one machine"). A single
+// node runs quorum queues too, so the whole protocol is checked on them here.
+const t = new TestSystem('quorum', 3906, { RMQ_QUEUE_TYPE: 'quorum' });
+
+beforeAll(() => t.start());
+afterAll(() => t.stop());
+
+it('places orders over quorum queues, every service consuming its own', async () => {
+  const foodId = (await t.post('/foods', { name: 'Idli', packets: 2 })).body.id;
+  expect((await t.post('/agents', { count: 3 })).status).toBe(201);
+
+  const answers = await Promise.all([1, 2, 3].map(() => t.post('/orders', { foodId })));
+
+  expect(answers.map((a) => a.status).sort()).toEqual([201, 201, 409]);
+  const report = await t.settled();
+  expect(report.violations).toEqual([]);
+  expect(report.pending).toBe(0);
+
+  const broker = await connect(t.rmq.url);
+  try {
+    for (const queue of Object.values(Queue)) {
+      const name = queueName(t.env.QUEUE_PREFIX, queue);
+      const channel = await broker.createChannel();
+      await expect(channel.assertQueue(name, { durable: true, arguments: { 'x-queue-type': 'quorum' } })).resolves.toMatchObject({ consumerCount: 1 });
+      // Declaring it as a classic queue is refused: it really is a quorum queue.
+      const classic = await broker.createChannel();
+      classic.on('error', () => undefined);
+      await expect(classic.assertQueue(name, { durable: true, arguments: { 'x-queue-type': 'classic' } })).rejects.toThrow(/PRECONDITION_FAILED/);
+      await channel.close();
+    }
+  } finally {
+    await broker.close();
+  }
+});
