@@ -2,7 +2,9 @@ import { DynamicModule, RequestMethod, Type } from '@nestjs/common';
 import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DECORATORS } from '@nestjs/swagger';
 import { HTTP_STATUS } from '../apps/gateway/src/errors/http-status';
+import { GatewayEnv } from '../apps/gateway/src/config/gateway.env';
 import { GatewayModule } from '../apps/gateway/src/gateway.module';
+import { ObservabilityModule } from '../libs/contracts/src/observability/observability.module';
 import { TestSystem } from './support/harness';
 
 jest.setTimeout(60_000);
@@ -48,7 +50,9 @@ function declaredRoutes(): string[] {
     }
     for (const imported of imports) visit(imported);
   };
+  // The gateway runs its module beside what createApp() adds to every app (GET /metrics).
   visit(GatewayModule);
+  visit(ObservabilityModule.forApp('gateway', GatewayEnv));
   return [...routes].sort();
 }
 
