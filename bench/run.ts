@@ -33,6 +33,7 @@ const ENV = {
   NODE_ENV: 'production',
   // A key of this run's own (production refuses the development one); with --url, the target's key.
   ADMIN_API_KEY: args.url ? (process.env.ADMIN_API_KEY ?? DEV_ADMIN_API_KEY) : randomBytes(16).toString('hex'),
+  ORDER_ID_SECRET: randomBytes(16).toString('hex'),
   // Every client posts from 127.0.0.1: the per-client rate limit would measure itself, not the system.
   THROTTLE_ORDERS_LIMIT: '10000000',
   PORT: '3950',

@@ -30,7 +30,7 @@ const apps = services.filter(([, s]) => s.build);
 const appOf = (service: Service): string => service.build.args.APP;
 
 /** What an operator sets for the variables compose requires (`${X:?message}`): it refuses to start without them. */
-const REQUIRED: Record<string, string> = { ADMIN_API_KEY: 'an-operator-chosen-secret-4f9c2e' };
+const REQUIRED: Record<string, string> = { ADMIN_API_KEY: 'an-operator-chosen-secret-4f9c2e', ORDER_ID_SECRET: 'another-operator-secret-77d1a0' };
 
 /**
  * Compose interpolation with only the required variables set: `${X:-default}` is the default,

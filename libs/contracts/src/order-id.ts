@@ -1,12 +1,33 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { v7, version } from 'uuid';
 
 /**
  * Order ids are UUIDv7: the gateway mints them, and the first 48 bits say when. That lets the
  * coordinator tell an id it has never seen because its command is still on the way from one whose
  * command was lost (a broker crash can drop a publish that was never confirmed).
+ *
+ * The last 40 bits are a MAC of the rest under ORDER_ID_SECRET, so the coordinator records a lost
+ * order only for an id a gateway really minted: a look-up of a made-up id changes nothing. The
+ * first 88 bits (time, version, uuid's per-millisecond sequence, variant) keep ids unique.
  */
-export function newOrderId(): string {
-  return v7();
+export function newOrderId(secret: string, mintedAt = Date.now()): string {
+  const head = v7({ msecs: mintedAt }).replace(/-/g, '').slice(0, MAC_AT);
+  const hex = head + mac(head, secret);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Whether a gateway holding `secret` minted this id. */
+export function isMintedOrderId(orderId: string, secret: string): boolean {
+  const hex = orderId.toLowerCase().replace(/-/g, '');
+  if (!/^[0-9a-f]{32}$/.test(hex)) return false;
+  return timingSafeEqual(Buffer.from(hex.slice(MAC_AT)), Buffer.from(mac(hex.slice(0, MAC_AT), secret)));
+}
+
+/** Hex digits before the MAC: 88 bits. */
+const MAC_AT = 22;
+
+function mac(head: string, secret: string): string {
+  return createHmac('sha256', secret).update(head).digest('hex').slice(0, 32 - MAC_AT);
 }
 
 /** When the order id was minted (epoch ms), or undefined for an id that is not a UUIDv7. */

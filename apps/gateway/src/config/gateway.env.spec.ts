@@ -1,4 +1,4 @@
-import { validateEnv } from '@app/contracts';
+import { DEV_ORDER_ID_SECRET, validateEnv } from '@app/contracts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
@@ -18,7 +18,16 @@ describe('GatewayEnv', () => {
     for (const key of [DEV_ADMIN_API_KEY, '']) {
       expect(() => validate({ NODE_ENV: 'production', ADMIN_API_KEY: key })).toThrow(/ADMIN_API_KEY.*NODE_ENV=production/);
     }
-    expect(validate({ NODE_ENV: 'production', ADMIN_API_KEY: 'a-real-secret-of-32-characters!!' }).ADMIN_API_KEY).toBe('a-real-secret-of-32-characters!!');
+    const own = { NODE_ENV: 'production', ADMIN_API_KEY: 'a-real-secret-of-32-characters!!', ORDER_ID_SECRET: 'another-secret-of-our-own-0123' };
+    expect(validate(own).ADMIN_API_KEY).toBe('a-real-secret-of-32-characters!!');
+  });
+
+  it('refuses to start in production with the .env.example order id secret, naming ORDER_ID_SECRET', () => {
+    const example = parse(readFileSync(join(__dirname, '../../../../.env.example')));
+    expect(example.ORDER_ID_SECRET).toBe(DEV_ORDER_ID_SECRET);
+    const env = { NODE_ENV: 'production', ADMIN_API_KEY: 'a-real-secret-of-32-characters!!', ORDER_ID_SECRET: DEV_ORDER_ID_SECRET };
+    expect(() => validate(env)).toThrow(/ORDER_ID_SECRET.*NODE_ENV=production/);
+    expect(() => validate({ ORDER_ID_SECRET: 'short' })).toThrow(/ORDER_ID_SECRET/);
   });
 
   it('refuses short or blank admin keys and out-of-range limits', () => {

@@ -34,7 +34,7 @@ export class OrdersService {
    * 202 "pending" with the order id whenever the outcome is not known yet (I4).
    */
   async place(foodId: number, idempotencyKey?: string): Promise<PlacedAnswer> {
-    const command: PlaceOrderCommand = { orderId: newOrderId(), foodId, deadline: Date.now() + this.env.ORDER_WAIT_MS, idempotencyKey };
+    const command: PlaceOrderCommand = { orderId: newOrderId(this.env.ORDER_ID_SECRET), foodId, deadline: Date.now() + this.env.ORDER_WAIT_MS, idempotencyKey };
     // From here on every line of this request, here and in the services, names the order.
     setCorrelatedOrder(command.orderId);
     let order: OrderView;

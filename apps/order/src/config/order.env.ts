@@ -12,7 +12,7 @@ import {
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
-import { DatabaseEnv, IsMetricsPort } from '@app/contracts';
+import { DEV_ORDER_ID_SECRET, DatabaseEnv, IsMetricsPort, IsSecret } from '@app/contracts';
 
 export const FAULT_POINTS = ['', 'after-reserve', 'after-decision', 'after-first-assign'] as const;
 export type FaultPoint = Exclude<(typeof FAULT_POINTS)[number], ''>;
@@ -39,6 +39,10 @@ export class OrderEnv extends DatabaseEnv {
   @IsString()
   @Matches(/^[A-Za-z0-9_]+$/, { message: 'ORDER_DB_NAME may hold only letters, digits and _' })
   ORDER_DB_NAME: string = 'orders';
+
+  /** The gateways' ORDER_ID_SECRET: only ids minted under it are ever recorded as lost (see newOrderId). */
+  @IsSecret(DEV_ORDER_ID_SECRET)
+  ORDER_ID_SECRET: string = DEV_ORDER_ID_SECRET;
 
   /** HTTP port of this service's GET /metrics and GET /health. */
   @IsMetricsPort()

@@ -1,4 +1,14 @@
-import { ContractException, ErrorCode, NotPlacedReason, OrderState, OrderView, PlaceOrderCommand, RpcCallError } from '@app/contracts';
+import {
+  ContractException,
+  DEV_ORDER_ID_SECRET,
+  ErrorCode,
+  NotPlacedReason,
+  OrderState,
+  OrderView,
+  PlaceOrderCommand,
+  RpcCallError,
+  newOrderId,
+} from '@app/contracts';
 import { Test } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import { v7 } from 'uuid';
@@ -48,7 +58,8 @@ async function memoryEarlierOrder(journal: MemoryJournal, command: PlaceOrderCom
   return order;
 }
 
-const uuidv7 = (msecs: number) => v7({ msecs });
+/** An order id as the gateways mint it, at `msecs`. */
+const minted = (msecs: number) => newOrderId(DEV_ORDER_ID_SECRET, msecs);
 const refusal = (code: ErrorCode) => Promise.reject(new RpcCallError(code, code));
 
 describe('CoordinatorService', () => {
@@ -177,15 +188,26 @@ describe('CoordinatorService', () => {
   });
 
   it('records an order it never saw as lost once its command can no longer start, and then refuses that command', async () => {
-    const lost = uuidv7(Date.now() - 61_000);
+    const lost = minted(Date.now() - 61_000);
 
     await expect(coordinator.get(lost)).rejects.toMatchObject({ error: { code: ErrorCode.ORDER_NOT_FOUND } });
     expect(await coordinator.lookUp(lost)).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.REQUEST_LOST });
-    await expect(coordinator.lookUp(uuidv7(Date.now()))).rejects.toMatchObject({ error: { code: ErrorCode.ORDER_NOT_FOUND } });
+    await expect(coordinator.lookUp(minted(Date.now()))).rejects.toMatchObject({ error: { code: ErrorCode.ORDER_NOT_FOUND } });
 
-    const late = await coordinator.place({ orderId: uuidv7(Date.now() - 61_000), foodId: 7, deadline: Date.now() + 10_000 });
+    const late = await coordinator.place({ orderId: minted(Date.now() - 61_000), foodId: 7, deadline: Date.now() + 10_000 });
     expect(late).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.REQUEST_EXPIRED });
     expect(participants.reservePacket).not.toHaveBeenCalled();
+  });
+
+  it('records nothing for an old id no gateway minted: a made-up id is not found, whatever its age', async () => {
+    const madeUp = v7({ msecs: Date.now() - 61_000 });
+    const real = minted(Date.now() - 61_000);
+    const forged = real.slice(0, -1) + (real.endsWith('0') ? '1' : '0');
+
+    for (const orderId of [madeUp, forged]) {
+      await expect(coordinator.lookUp(orderId)).rejects.toMatchObject({ error: { code: ErrorCode.ORDER_NOT_FOUND } });
+      expect(await journal.view(orderId)).toBeNull();
+    }
   });
 
   it('answers a redelivered command with the order as it is, without running it twice', async () => {

@@ -6,6 +6,7 @@ import {
   OrderView,
   PlaceOrderCommand,
   RpcCallError,
+  isMintedOrderId,
   orderIdMintedAt,
 } from '@app/contracts';
 import { Injectable } from '@nestjs/common';
@@ -82,12 +83,14 @@ export class CoordinatorService {
 
   /**
    * A client's look-up (GET /orders/:id). An order never seen whose command can no longer start
-   * (place() refuses it) was lost on the way: it is recorded NOT_PLACED, so the client that was told
-   * "pending" gets an outcome. begin() arbitrates a race with a command arriving just then.
+   * (place() refuses it) was lost on the way, if a gateway minted it: it is recorded NOT_PLACED, so
+   * the client that was told "pending" gets an outcome. begin() arbitrates a race with a command
+   * arriving just then.
    */
   async lookUp(orderId: string): Promise<OrderView> {
     const view = await this.journal.view(orderId, true);
-    if (view || Date.now() <= this.lostAt(orderId)) return view ?? this.get(orderId);
+    // Only an id a gateway minted can have had a command; a made-up one is simply not found.
+    if (view || Date.now() <= this.lostAt(orderId) || !isMintedOrderId(orderId, this.env.ORDER_ID_SECRET)) return view ?? this.get(orderId);
     await this.journal.begin(orderId, null, OrderState.NOT_PLACED, NotPlacedReason.REQUEST_LOST);
     return this.get(orderId, true);
   }

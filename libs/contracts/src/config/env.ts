@@ -1,6 +1,6 @@
 import { ClassConstructor, plainToInstance } from 'class-transformer';
 import { Logger, applyDecorators } from '@nestjs/common';
-import { IsIn, IsInt, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsString, Matches, Max, Min, MinLength, ValidateBy, validateSync } from 'class-validator';
 import { RmqQueueType, RmqSettings } from '../transport/rmq-options';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -43,6 +43,7 @@ export class RabbitEnv {
   @Min(0)
   @Max(120_000)
   SHUTDOWN_TIMEOUT_MS: number = 5000;
+
   /** Type of the request queues; every app must use the same, and an existing queue keeps its type. */
   @IsIn(['classic', 'quorum'])
   RMQ_QUEUE_TYPE: RmqQueueType = 'classic';
@@ -74,6 +75,29 @@ export class DatabaseEnv extends RabbitEnv {
 export function IsMetricsPort(): PropertyDecorator {
   return applyDecorators(IsInt(), Min(0), Max(65535));
 }
+
+/**
+ * A secret setting: 16+ printable characters, and in production not `placeholder`, the value
+ * `.env.example` and `npm start` use on a development machine.
+ */
+export function IsSecret(placeholder: string): PropertyDecorator {
+  return applyDecorators(
+    IsString(),
+    MinLength(16),
+    Matches(/^[\x21-\x7e]+$/, { message: ({ property }) => `${property} may hold only printable ASCII characters, no spaces` }),
+    ValidateBy({
+      name: 'ownSecretInProduction',
+      validator: {
+        validate: (value, args) => (args?.object as RabbitEnv).NODE_ENV !== 'production' || value !== placeholder,
+        defaultMessage: (args) =>
+          `${args?.property} must be set to a secret of your own when NODE_ENV=production (the .env.example value "${placeholder}" is refused)`,
+      },
+    }),
+  );
+}
+
+/** The ORDER_ID_SECRET of `.env.example` and `npm start`; refused in production. */
+export const DEV_ORDER_ID_SECRET = 'dev-order-id-secret-change-me';
 
 /** Variables of the participants (store, delivery). */
 export class ParticipantEnv extends DatabaseEnv {
