@@ -70,7 +70,7 @@ describe('HTTP: every door validates', () => {
     const before = await snapshotDatabases(t);
     const expectations: [Promise<Awaited<ReturnType<typeof send>>>, number, ErrorCode][] = [
       [send('GET', `/orders/${randomUUID()}`), 404, ErrorCode.ORDER_NOT_FOUND],
-      [send('POST', `/orders/${randomUUID()}/delivered`), 404, ErrorCode.ORDER_NOT_FOUND],
+      [send('POST', `/orders/${randomUUID()}/delivered`, { headers: { 'x-api-key': TEST_ADMIN_KEY } }), 404, ErrorCode.ORDER_NOT_FOUND],
       [send('POST', '/foods/424242/packets', { body: '{"count": 1}', headers: { ...json, 'x-api-key': TEST_ADMIN_KEY } }), 404, ErrorCode.FOOD_NOT_FOUND],
       [send('DELETE', '/orders'), 404, ErrorCode.ROUTE_NOT_FOUND],
       [send('GET', '/admin'), 404, ErrorCode.ROUTE_NOT_FOUND],
@@ -91,7 +91,7 @@ describe('HTTP: every door validates', () => {
 });
 
 describe('admin endpoints', () => {
-  it('need the x-api-key; order endpoints stay public', async () => {
+  it('need the x-api-key; placing and reading orders stay public', async () => {
     const before = await snapshotDatabases(t);
     for (const headers of <Record<string, string>[]>[{}, { 'x-api-key': '' }, { 'x-api-key': 'wrong' }, { 'x-api-key': TEST_ADMIN_KEY.replace(/.$/, 'X') }]) {
       for (const [path, body] of [['/foods', { name: 'Sneaky', packets: 1000 }], [`/foods/${foodId}/packets`, { count: 1000 }], ['/agents', { count: 1000 }]] as const) {
@@ -109,6 +109,14 @@ describe('admin endpoints', () => {
     const placed = await t.post('/orders', { foodId }, {});
     expect(placed.status).toBe(201);
     expect((await t.get(`/orders/${placed.body.orderId}`)).status).toBe(200);
+
+    // Marking an order delivered frees its agent: staff only, since the live page shows order ids.
+    const delivered = `/orders/${placed.body.orderId}/delivered`;
+    for (const headers of <Record<string, string>[]>[{}, { 'x-api-key': 'wrong' }]) {
+      expect({ headers, status: (await t.post(delivered, {}, headers)).status }).toEqual({ headers, status: 401 });
+    }
+    expect((await t.get(`/orders/${placed.body.orderId}`)).body.state).toBe('PLACED');
+    expect((await t.post(delivered, {})).body.state).toBe('DELIVERED');
   });
 });
 

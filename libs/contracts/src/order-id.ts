@@ -8,10 +8,14 @@ import { v7, version } from 'uuid';
  *
  * The last 40 bits are a MAC of the rest under ORDER_ID_SECRET, so the coordinator records a lost
  * order only for an id a gateway really minted: a look-up of a made-up id changes nothing. The
- * first 88 bits (time, version, uuid's per-millisecond sequence, variant) keep ids unique.
+ * first 88 bits keep ids unique: the time, and uuid's 32-bit counter, which starts at random each
+ * millisecond and counts up within it (the MAC replaces only random bits after it).
  */
-export function newOrderId(secret: string, mintedAt = Date.now()): string {
-  const head = v7({ msecs: mintedAt }).replace(/-/g, '').slice(0, MAC_AT);
+export function newOrderId(secret: string, mintedAt?: number): string {
+  // Without options uuid keeps its per-process counter, so one gateway never mints an id twice;
+  // `mintedAt` (tests back-dating an id) gives up that counter for random bits.
+  const uuid = mintedAt === undefined ? v7() : v7({ msecs: mintedAt });
+  const head = uuid.replace(/-/g, '').slice(0, MAC_AT);
   const hex = head + mac(head, secret);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

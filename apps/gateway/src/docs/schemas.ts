@@ -116,8 +116,15 @@ export class PlacedOrderDoc {
 
 @ApiSchema({ name: 'PendingOrder' })
 export class PendingOrderDoc {
-  @ApiProperty({ format: 'uuid', example: '019aa9e0-5c1e-7a2b-9c3d-4e5f6a7b8c9d' })
-  orderId: string;
+  @ApiPropertyOptional({
+    format: 'uuid',
+    example: '019aa9e0-5c1e-7a2b-9c3d-4e5f6a7b8c9d',
+    description: 'The order to look up; absent when a keyed request could not learn which order its key made (retry with the key)',
+  })
+  orderId?: string;
+
+  @ApiPropertyOptional({ example: 'checkout-7f3a', description: 'Instead of orderId, for a keyed request: the key to send again' })
+  idempotencyKey?: string;
 
   @ApiProperty({ enum: ['PENDING'], example: 'PENDING' })
   state: 'PENDING';

@@ -2,6 +2,7 @@ import { ErrorCode, NotPlacedReason, OrderRefDto, OrderView, PlaceOrderDto } fro
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
+import { AdminOnly } from '../auth/admin-key.guard';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { OrderViewDoc, PendingOrderDoc, PlacedOrderDoc } from '../docs/schemas';
 import { ThrottleOrders } from '../throttling/orders-throttler';
@@ -56,6 +57,7 @@ export class OrdersController {
   }
 
   @Post(':orderId/delivered')
+  @AdminOnly()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'The food was delivered: frees the order’s agent' })
   @ApiOkResponse({ type: OrderViewDoc, description: 'The order, DELIVERED (or DELIVERING while delivery cannot be reached; recovery finishes it)' })

@@ -19,7 +19,8 @@ import { GatewayEnv } from '../config/gateway.env';
 
 export interface PlacedAnswer {
   status: HttpStatus.CREATED | HttpStatus.ACCEPTED;
-  body: { orderId: string; state: 'PLACED' | 'PENDING'; message: string; packetId?: number; agentId?: number };
+  /** `orderId` is absent only from a keyed request's pending answer (see pendingForKey). */
+  body: { orderId?: string; idempotencyKey?: string; state: 'PLACED' | 'PENDING'; message: string; packetId?: number; agentId?: number };
 }
 
 @Injectable()
@@ -31,7 +32,8 @@ export class OrdersService {
 
   /**
    * 201 only for a PLACED order, an ApiError (409/503) only for one that will end NOT_PLACED, and
-   * 202 "pending" with the order id whenever the outcome is not known yet (I4).
+   * 202 "pending" with the order id whenever the outcome is not known yet (I4); for a keyed request
+   * that could not learn which order its key made, 202 with the key instead.
    */
   async place(foodId: number, idempotencyKey?: string): Promise<PlacedAnswer> {
     const command: PlaceOrderCommand = { orderId: newOrderId(this.env.ORDER_ID_SECRET), foodId, deadline: Date.now() + this.env.ORDER_WAIT_MS, idempotencyKey };
@@ -41,6 +43,9 @@ export class OrdersService {
     try {
       order = await call<OrderView>(this.orders, OrderPattern.PLACE_ORDER, command, this.env.ORDER_WAIT_MS);
     } catch (err) {
+      // With a key, this request's own id proves nothing: an earlier request with the key may have
+      // made the order, and this id would never be recorded. Only the key leads to the outcome.
+      if (idempotencyKey && err instanceof RpcCallError && (err.transient || !err.sent)) return pendingForKey(idempotencyKey);
       if (err instanceof RpcCallError && !err.sent) {
         throw new ApiError(NotPlacedReason.SERVICE_UNAVAILABLE, 'Order Not Placed: the order service cannot be reached; nothing was ordered', {
           state: OrderState.NOT_PLACED,
@@ -99,6 +104,11 @@ function isDecided(order: OrderView): boolean {
 function pending(orderId: string): PlacedAnswer {
   const message = 'Outcome not known yet; GET /orders/' + orderId + ' shows it once settled';
   return { status: HttpStatus.ACCEPTED, body: { orderId, state: 'PENDING', message } };
+}
+
+function pendingForKey(idempotencyKey: string): PlacedAnswer {
+  const message = 'Outcome not known yet; send the same request with the same Idempotency-Key to learn it';
+  return { status: HttpStatus.ACCEPTED, body: { idempotencyKey, state: 'PENDING', message } };
 }
 
 const REASON_TEXT: Record<NotPlacedReason, string> = {

@@ -76,12 +76,16 @@ export function IsMetricsPort(): PropertyDecorator {
   return applyDecorators(IsInt(), Min(0), Max(65535));
 }
 
+/** Settings whose values a configuration error must not print (they end up in logs). */
+const SECRET_SETTINGS = new Set<string>();
+
 /**
  * A secret setting: 16+ printable characters, and in production not `placeholder`, the value
  * `.env.example` and `npm start` use on a development machine.
  */
 export function IsSecret(placeholder: string): PropertyDecorator {
   return applyDecorators(
+    (_target: object, property: string | symbol) => void SECRET_SETTINGS.add(String(property)),
     IsString(),
     MinLength(16),
     Matches(/^[\x21-\x7e]+$/, { message: ({ property }) => `${property} may hold only printable ASCII characters, no spaces` }),
@@ -129,13 +133,18 @@ export function validateEnv<T extends object>(envClass: ClassConstructor<T>) {
     const env = plainToInstance(envClass, picked, { enableImplicitConversion: true });
     const errors = validateSync(env, { forbidUnknownValues: true });
     if (errors.length > 0) {
-      const lines = errors.map(
-        (e) => `  ${e.property}=${JSON.stringify(raw[e.property] ?? null)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
-      );
+      const lines = errors.map((e) => `  ${e.property}=${shown(e.property, raw[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`);
       throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
     }
     return env;
   };
+}
+
+/** A bad value as an error may show it: secrets only by length, URLs without their password. */
+function shown(property: string, value: unknown): string {
+  if (typeof value !== 'string') return JSON.stringify(value ?? null);
+  if (SECRET_SETTINGS.has(property)) return `<${value.length} characters, not shown>`;
+  return JSON.stringify(value.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@'));
 }
 
 /** Validates the environment at start-up; on any bad variable, says which and exits non-zero. */
