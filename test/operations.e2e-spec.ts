@@ -185,6 +185,23 @@ describe('metrics', () => {
 });
 
 describe('shutdown', () => {
+  it('stops the gateway on SIGTERM within seconds even while a live page is open, ending its stream', async () => {
+    const second = t.system.spawn('gateway', 2);
+    const url = `http://127.0.0.1:${Number(t.env.PORT) + 1}`;
+    await t.until(async () => (await fetch(`${url}/health`).catch(() => undefined))?.ok, 30_000, second);
+    const stream = await fetch(`${url}/live/events`);
+    const reader = stream.body!.getReader();
+    let received = '';
+    while (!received.includes('data: ')) received += new TextDecoder().decode((await reader.read()).value);
+
+    const started = Date.now();
+    const exit = await t.system.stop(second, 'SIGTERM');
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(5000);
+    // The stream ended cleanly rather than being cut when the process died.
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read());
+  });
+
   it('stops the order service on SIGTERM within seconds, finishing the orders it has in flight', async () => {
     const ORDERS = 150;
     const food = await t.post('/foods', { name: 'Rush hour', packets: ORDERS });

@@ -1,7 +1,7 @@
 import { AgentsView, DeliveryPattern, FoodView, OrderPattern, Queue, RecentOrders, StorePattern, call, clientToken } from '@app/contracts';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
-import { Observable, ReplaySubject, defer, exhaustMap, finalize, share, timer } from 'rxjs';
+import { Observable, ReplaySubject, Subject, defer, exhaustMap, finalize, share, takeUntil, timer } from 'rxjs';
 import { GatewayEnv } from '../config/gateway.env';
 import { LiveSnapshot } from './live-snapshot';
 
@@ -11,18 +11,21 @@ export const LIVE_RECENT_ORDERS = 12;
 export const LIVE_RATE_WINDOW_MS = 10_000;
 
 @Injectable()
-export class LiveService {
+export class LiveService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(LiveService.name);
+  private readonly stopping = new Subject<void>();
 
   /**
    * One read of the services per second, shared by every viewer, and only while someone watches:
    * the timer starts with the first subscriber and stops with the last. A newcomer gets the latest
-   * snapshot at once. A read slower than the interval skips ticks instead of piling up.
+   * snapshot at once. A read slower than the interval skips ticks instead of piling up. On shutdown
+   * every stream ends, or the HTTP server would wait for them forever.
    */
   readonly snapshots: Observable<LiveSnapshot> = defer(() => {
     this.logger.log('First viewer: reading the services every second');
     return timer(0, LIVE_REFRESH_MS).pipe(
       exhaustMap(() => this.snapshot()),
+      takeUntil(this.stopping),
       finalize(() => this.logger.log('No viewer left: stopped reading the services')),
     );
   }).pipe(share({ connector: () => new ReplaySubject<LiveSnapshot>(1), resetOnRefCountZero: true }));
@@ -33,6 +36,10 @@ export class LiveService {
     @Inject(clientToken(Queue.ORDER)) private readonly orders: ClientProxy,
     private readonly env: GatewayEnv,
   ) {}
+
+  beforeApplicationShutdown(): void {
+    this.stopping.next();
+  }
 
   async snapshot(): Promise<LiveSnapshot> {
     const errors: string[] = [];

@@ -1,5 +1,6 @@
 import { INestApplication, NestApplicationOptions, Logger as NestLogger, Module, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Server } from 'node:http';
 import { ClassConstructor } from 'class-transformer';
 import { Logger } from 'nestjs-pino';
 import { RabbitEnv } from '../config/env';
@@ -49,6 +50,11 @@ function stopOnSignals(nest: INestApplication, app: string, timeoutMs: number): 
       logger.error(`Still stopping after ${Date.now() - started} ms; exiting now`);
       process.exit(1);
     }, timeoutMs + 2000).unref();
+    // server.close() drops the keep-alive connections idle at that moment only; one that goes idle
+    // later (a request or event stream finishing) would hold the close for the keep-alive timeout.
+    const server = nest.getHttpServer() as Server;
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    sweep.unref();
     nest.close().then(
       () => {
         logger.log(`Stopped in ${Date.now() - started} ms`);
