@@ -29,7 +29,7 @@ async function check(app: string): Promise<void> {
   const env = validateEnv(RabbitEnv)(process.env);
   const client = ClientProxyFactory.create(rmqClientOptions(rmqSettings(env), backend[0]));
   try {
-    await call(client, backend[1], {}, env.RPC_TIMEOUT_MS);
+    await call(client, backend[1], {}, env.RPC_TIMEOUT_MS, { expire: true });
   } finally {
     await client.close();
   }

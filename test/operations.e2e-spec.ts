@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { metricsPortVariable } from '../scripts/system';
+import { RawBroker } from './support/raw-broker';
 import { TestSystem } from './support/harness';
 import { runLoad } from './support/load';
 
@@ -102,6 +103,15 @@ describe('health', () => {
       expect(Object.keys(down.body.error).sort()).toEqual(['store', 'store_database']);
       expect(down.body.error.store.message).toMatch(/store\.health: no reply within/);
       expect(down.body.info).toMatchObject({ order: { status: 'up' }, delivery_database: { status: 'up' } });
+
+      // Probes nobody waits for any more do not queue up for the store's return.
+      for (let i = 0; i < 3; i++) expect((await t.get('/health')).status).toBe(503);
+      const broker = await RawBroker.open(t);
+      try {
+        await t.until(async () => (await broker.depth(Queue.STORE)).ready === 0, 5_000, 'expired health probes to leave the store queue');
+      } finally {
+        await broker.close();
+      }
     } finally {
       t.system.spawn('store');
       await t.system.waitHealthy();

@@ -19,6 +19,9 @@ export const SETTLED_STATES: readonly OrderState[] = [
   OrderState.DELIVERED,
 ];
 
+/** States of an order that was placed: a look-up later may find it delivered since. */
+export const PLACED_STATES: readonly OrderState[] = [OrderState.PLACED, OrderState.DELIVERING, OrderState.DELIVERED];
+
 /** Why an order ended NOT_PLACED. */
 export enum NotPlacedReason {
   UNKNOWN_FOOD = 'UNKNOWN_FOOD',

@@ -34,7 +34,7 @@ export class ServiceHealthIndicator {
     const database = this.indicators.check(`${service}_database`);
     let reply: HealthReply;
     try {
-      reply = await call<HealthReply>(client, pattern, {}, this.env.RPC_TIMEOUT_MS);
+      reply = await call<HealthReply>(client, pattern, {}, this.env.RPC_TIMEOUT_MS, { expire: true });
     } catch (err) {
       return { ...reachable.down((err as Error).message), ...database.down(`unknown: ${service} did not answer`) };
     }

@@ -44,7 +44,7 @@ export class LiveService implements BeforeApplicationShutdown {
   async snapshot(): Promise<LiveSnapshot> {
     const errors: string[] = [];
     const read = <T>(client: ClientProxy, pattern: string, data: unknown): Promise<T | null> =>
-      call<T>(client, pattern, data, this.env.RPC_TIMEOUT_MS).catch((err: Error) => {
+      call<T>(client, pattern, data, this.env.RPC_TIMEOUT_MS, { expire: true }).catch((err: Error) => {
         errors.push(err.message);
         return null;
       });

@@ -3,6 +3,7 @@ import {
   OrderPattern,
   OrderState,
   OrderView,
+  PLACED_STATES,
   PlaceOrderCommand,
   Queue,
   RpcCallError,
@@ -92,8 +93,6 @@ export class OrdersService {
   }
 }
 
-/** States of an order that was placed; a retry may find it delivered since. */
-const PLACED_STATES = [OrderState.PLACED, OrderState.DELIVERING, OrderState.DELIVERED];
 const SETTLE_POLL_MS = 50;
 
 /** Placed, or sure to end NOT_PLACED (ABORTING carries its reason). */

@@ -1,11 +1,10 @@
-import { OrderOutcomes, OrderState, RecentOrders, RecentOrdersDto, orderIdFloor } from '@app/contracts';
+import { OrderOutcomes, OrderState, PLACED_STATES, RecentOrders, RecentOrdersDto, orderIdFloor } from '@app/contracts';
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { toView } from '../orders/order-journal.service';
 import { OrderLog } from '../orders/order-log.entity';
 import { Order } from '../orders/order.entity';
 
-const PLACED_STATES: readonly OrderState[] = [OrderState.PLACED, OrderState.DELIVERING, OrderState.DELIVERED];
 
 /**
  * What the gateway's live page shows. Read-only and cheap at any table size: order ids are UUIDv7,

@@ -1,4 +1,4 @@
-import { Controller, Get, ServiceUnavailableException, Type } from '@nestjs/common';
+import { Controller, Get, Logger, ServiceUnavailableException, Type } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { HealthReply } from '../replies';
@@ -11,6 +11,8 @@ import { HealthReply } from '../replies';
 export function serviceHealthController(service: string, pattern: string): Type<unknown> {
   @Controller()
   class ServiceHealthController {
+    private readonly logger = new Logger('Health');
+
     constructor(private readonly dataSource: DataSource) {}
 
     @MessagePattern(pattern)
@@ -30,7 +32,10 @@ export function serviceHealthController(service: string, pattern: string): Type<
         await this.dataSource.query('SELECT 1');
         return { service, status: 'ok', database: 'up' };
       } catch (err) {
-        return { service, status: 'ok', database: 'down', error: (err as Error).message };
+        // The reply reaches the gateway's public /health: the driver's code only (e.g.
+        // ECONNREFUSED, ER_ACCESS_DENIED_ERROR); the full message, with user and host, stays here.
+        this.logger.warn(`Database check failed: ${(err as Error).message}`);
+        return { service, status: 'ok', database: 'down', error: (err as { code?: string }).code ?? 'the database does not answer' };
       }
     }
   }

@@ -117,7 +117,8 @@ export class ReplySafeServerRMQ extends ServerRMQ {
   private deadLetter(message: ConsumeMessage, channel: ConfirmChannel, reason: string): Promise<void> {
     this.logger.warn(`Rejected a message on ${this.queue} to ${this.deadLetterQueue}: ${reason}`);
     const { contentType, contentEncoding, correlationId, replyTo, messageId, timestamp, type, appId } = message.properties;
-    const headers = { 'x-rejected-reason': reason, 'x-rejected-from': this.queue };
+    // The sender's headers (its correlation and order ids among them) stay, for whoever inspects it.
+    const headers = { ...message.properties.headers, 'x-rejected-reason': reason, 'x-rejected-from': this.queue };
     return new Promise((resolve) => {
       const settle = (err: unknown) => {
         try {

@@ -29,8 +29,10 @@ export class RpcCallError extends Error implements ContractError {
 /**
  * Sends one request and waits at most `timeoutMs` for its reply; a timeout never means success.
  * The current correlation travels in the message headers, so the receiver logs under it too.
+ * `expire`: the broker drops the request once the caller has stopped waiting (for probes only: a
+ * command must stay queued, its effect is learnt by retry or recovery).
  */
-export async function call<T>(client: ClientProxy, pattern: string, data: unknown, timeoutMs: number): Promise<T> {
+export async function call<T>(client: ClientProxy, pattern: string, data: unknown, timeoutMs: number, { expire = false } = {}): Promise<T> {
   try {
     // While the broker connection is down the client refuses at once, before publishing anything.
     await client.connect();
@@ -39,7 +41,10 @@ export async function call<T>(client: ClientProxy, pattern: string, data: unknow
   }
   try {
     const headers = correlationHeaders();
-    const message = headers ? new RmqRecordBuilder(data).setOptions({ headers }).build() : data;
+    // A probe nobody waits for any more is dropped by the broker instead of queueing up while the
+    // service is down (and arriving in a burst when it comes back).
+    const expiration = expire ? String(timeoutMs) : undefined;
+    const message = headers || expiration ? new RmqRecordBuilder(data).setOptions({ headers, expiration }).build() : data;
     return await firstValueFrom(client.send<T>(pattern, message).pipe(timeout(timeoutMs)));
   } catch (err) {
     if (isContractError(err)) throw new RpcCallError(err.code, err.message, err.details);
