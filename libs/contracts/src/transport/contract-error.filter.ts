@@ -1,14 +1,16 @@
-import { ArgumentsHost, Catch, Logger, RpcExceptionFilter } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
+import { Response } from 'express';
 import { Observable, throwError } from 'rxjs';
 import { ContractError, ErrorCode, isContractError } from '../errors';
 
 /** The one error filter of every service: whatever a handler throws leaves as `{ code, message }`. */
 @Catch()
-export class ContractErrorFilter implements RpcExceptionFilter<unknown> {
+export class ContractErrorFilter implements ExceptionFilter<unknown> {
   private readonly logger = new Logger('ContractErrorFilter');
 
-  catch(exception: unknown, host: ArgumentsHost): Observable<never> {
+  catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
+    if (host.getType() === 'http') return this.answerHttp(exception, host);
     const error = exception instanceof RpcException ? exception.getError() : undefined;
     if (isContractError(error)) return throwError(() => error);
     this.logger.error(
@@ -17,5 +19,16 @@ export class ContractErrorFilter implements RpcExceptionFilter<unknown> {
     );
     const reply: ContractError = { code: ErrorCode.INTERNAL, message: 'Internal error; see the service log' };
     return throwError(() => reply);
+  }
+
+  /** The service's own HTTP port (/metrics, /health): an HTTP error is an answer, not a bug. */
+  private answerHttp(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    if (exception instanceof HttpException) {
+      response.status(exception.getStatus()).json(exception.getResponse());
+      return;
+    }
+    this.logger.error('Unhandled error in an HTTP handler', (exception as Error)?.stack ?? String(exception));
+    response.status(HttpStatus.INTERNAL_SERVER_ERROR).json({ code: ErrorCode.INTERNAL, message: 'Internal error; see the service log' });
   }
 }
