@@ -110,10 +110,35 @@ export async function withRetries<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Pooled connections already switched to READ COMMITTED (mysql2 reuses the connection object). */
+const readCommitted = new WeakSet<object>();
+
 /**
  * One READ COMMITTED transaction, with retries: SKIP LOCKED under REPEATABLE READ takes gap locks
- * that deadlock concurrent reservations.
+ * that deadlock concurrent reservations. Each pooled connection is switched to READ COMMITTED once,
+ * for its session, rather than before every transaction as TypeORM's transaction(isolation) does:
+ * one round trip fewer per reserve, on the hot path of every order.
  */
 export function transaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
-  return withRetries(() => dataSource.transaction('READ COMMITTED', work));
+  return withRetries(async () => {
+    const runner = dataSource.createQueryRunner();
+    try {
+      const connection = (await runner.connect()) as object;
+      if (!readCommitted.has(connection)) {
+        await runner.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+        readCommitted.add(connection);
+      }
+      await runner.startTransaction();
+      try {
+        const result = await work(runner.manager);
+        await runner.commitTransaction();
+        return result;
+      } catch (err) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      await runner.release();
+    }
+  });
 }
