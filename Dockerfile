@@ -48,5 +48,4 @@ USER node
 
 # `exec` makes node PID 1, so it receives docker's SIGTERM directly and the apps' shutdown hooks
 # (enableShutdownHooks) close RabbitMQ and MySQL connections cleanly on `docker compose stop`.
-# The V8 flag is the one every app runs with (NODE_FLAGS in scripts/system.ts says why).
-CMD ["sh", "-c", "exec node --max-semi-space-size=8 dist/apps/$APP/src/main.js"]
+CMD ["sh", "-c", "exec node dist/apps/$APP/src/main.js"]

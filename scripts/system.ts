@@ -7,14 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export const SERVICES = ['store', 'delivery', 'order', 'gateway'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-/**
- * V8 flags every app runs with (the Dockerfile and package.json's start:* scripts repeat them).
- * Under load V8 grows the young generation to two 16 MB semi-spaces; capping them at 8 MB keeps
- * each service about 14 MB smaller after a benchmark run at no measurable CPU cost (README,
- * Performance).
- */
-export const NODE_FLAGS = ['--max-semi-space-size=8'];
-
 export interface SystemOptions {
   /** Variables for every service, on top of this process's environment. */
   env?: Record<string, string>;
@@ -56,7 +48,7 @@ export class System {
     if (instance > 1 && service !== 'gateway') env[metricsPortVariable(service)] = extraEnv[metricsPortVariable(service)] ?? '0';
     // Lines arrive here through a pipe; when they end up on a terminal, ask for readable ones.
     if (!this.options.output && process.stdout.isTTY && !env.LOG_FORMAT) env.LOG_FORMAT = 'pretty';
-    const child = spawn(process.execPath, [...NODE_FLAGS, resolve(this.root, `dist/apps/${service}/src/main.js`)], {
+    const child = spawn(process.execPath, [resolve(this.root, `dist/apps/${service}/src/main.js`)], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
