@@ -1,6 +1,6 @@
 import { Queue, StorePattern, call } from '@app/contracts';
 import { RowDataPacket } from 'mysql2/promise';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -246,5 +246,17 @@ describe('shutdown', () => {
     const recovered = await t.query<RowDataPacket>(`SELECT id FROM ${t.env.ORDER_DB_NAME}.orders WHERE reason = 'COORDINATOR_RECOVERY'`);
     expect(recovered).toEqual([]);
     await t.system.stop('order#2');
+  });
+});
+
+describe('footprint', () => {
+  it('keeps TypeORM and mysql2 out of the gateway, which owns no database', () => {
+    const gatewayModule = join(__dirname, '..', 'dist', 'apps', 'gateway', 'src', 'gateway.module.js');
+    const script = `require(${JSON.stringify(gatewayModule)});
+      const loaded = Object.keys(require.cache).filter((file) => /node_modules\\/(typeorm|mysql2|@nestjs\\/typeorm)\\//.test(file));
+      console.log(JSON.stringify(loaded.slice(0, 5)));`;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual([]);
   });
 });

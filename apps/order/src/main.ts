@@ -1,4 +1,5 @@
-import { Queue, bootstrapService } from '@app/contracts';
+import { Queue } from '@app/contracts';
+import { bootstrapService } from '@app/contracts/service';
 import { OrderEnv } from './config/order.env';
 import { OrderModule } from './order.module';
 

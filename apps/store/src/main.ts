@@ -1,4 +1,5 @@
-import { Queue, bootstrapService } from '@app/contracts';
+import { Queue } from '@app/contracts';
+import { bootstrapService } from '@app/contracts/service';
 import { StoreEnv } from './config/store.env';
 import { StoreModule } from './store.module';
 

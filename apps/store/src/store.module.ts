@@ -1,4 +1,5 @@
-import { EnvModule, StorePattern, dataSourceOptions, runMigrations, serviceHealthController } from '@app/contracts';
+import { EnvModule, StorePattern } from '@app/contracts';
+import { dataSourceOptions, runMigrations, serviceHealthController } from '@app/contracts/service';
 import { Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';

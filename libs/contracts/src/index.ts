@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 
+// What only the database-owning services use is in ./service (`@app/contracts/service`).
+
 export * from './queues';
 export * from './patterns';
 export * from './errors';
@@ -17,13 +19,9 @@ export * from './transport/contract-error.filter';
 export * from './transport/ack.interceptor';
 export * from './config/env';
 export * from './config/env.module';
-export * from './database/database';
-export * from './transport/bootstrap';
-export * from './database/branch-barrier';
 export * from './runtime/periodic-task';
 export * from './transport/clients';
 export * from './transport/reply-safe-server';
-export * from './database/hold-rows';
 export * from './transport/in-flight';
 export * from './transport/message-log.interceptor';
 export * from './observability/correlation';
@@ -32,5 +30,4 @@ export * from './observability/metrics';
 export * from './observability/rpc-metrics';
 export * from './observability/observability.module';
 export * from './runtime/app';
-export * from './health/service-health';
 export * from './observability/participant-metrics';

@@ -5,14 +5,12 @@ import {
   AgentsView,
   ContractException,
   ErrorCode,
-  HoldRows,
   HoldState,
   PeriodicTask,
   ReleaseResult,
-  insertRows,
-  isDuplicateKey,
   tallyHoldCounts,
 } from '@app/contracts';
+import { HoldRows, insertRows, isDuplicateKey } from '@app/contracts/service';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DeliveryEnv } from '../config/delivery.env';

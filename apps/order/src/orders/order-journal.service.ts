@@ -1,4 +1,5 @@
-import { NotPlacedReason, OrderState, OrderView, SETTLED_STATES, isDuplicateKey, withRetries } from '@app/contracts';
+import { NotPlacedReason, OrderState, OrderView, SETTLED_STATES } from '@app/contracts';
+import { isDuplicateKey, withRetries } from '@app/contracts/service';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { OrderEnv } from '../config/order.env';

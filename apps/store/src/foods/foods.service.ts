@@ -1,4 +1,5 @@
-import { ContractException, ErrorCode, FoodView, HoldCounts, HoldState, insertRows, isDuplicateKey, tallyHoldCounts } from '@app/contracts';
+import { ContractException, ErrorCode, FoodView, HoldCounts, HoldState, tallyHoldCounts } from '@app/contracts';
+import { insertRows, isDuplicateKey } from '@app/contracts/service';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Packet } from '../packets/packet.entity';

@@ -1,12 +1,5 @@
-import {
-  ContractException,
-  ErrorCode,
-  HoldRows,
-  PacketAssignment,
-  PacketReservation,
-  PeriodicTask,
-  ReleaseResult,
-} from '@app/contracts';
+import { ContractException, ErrorCode, PacketAssignment, PacketReservation, PeriodicTask, ReleaseResult } from '@app/contracts';
+import { HoldRows } from '@app/contracts/service';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { StoreEnv } from '../config/store.env';
