@@ -19,7 +19,7 @@ import { CpuMeter } from './cpu';
 const { values: args } = parseArgs({
   options: {
     concurrency: { type: 'string', default: '32' },
-    duration: { type: 'string', default: '20' },
+    duration: { type: 'string', default: '60' },
     packets: { type: 'string', default: '20000' },
     agents: { type: 'string', default: '20000' },
     foods: { type: 'string', default: '4' },
