@@ -110,7 +110,12 @@ export async function withRetries<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Pooled connections already switched to READ COMMITTED (mysql2 reuses the connection object). */
+/**
+ * Pooled connections already switched to READ COMMITTED (mysql2 reuses the connection object; a
+ * reconnect makes a new one). Other statements on these connections run in READ COMMITTED too,
+ * which none of them minds: none reads across statements. A pool option that resets sessions on
+ * release (changeUser) would undo the switch behind this set's back; none is used.
+ */
 const readCommitted = new WeakSet<object>();
 
 /**

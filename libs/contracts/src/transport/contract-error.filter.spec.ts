@@ -1,4 +1,4 @@
-import { ArgumentsHost, Logger, NotFoundException } from '@nestjs/common';
+import { ArgumentsHost, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { lastValueFrom, Observable } from 'rxjs';
 import { ErrorCode } from '../errors';
@@ -10,7 +10,7 @@ function rpcHost(): ArgumentsHost {
 }
 
 function httpHost() {
-  const response = { status: jest.fn(), json: jest.fn() };
+  const response = { status: jest.fn(), json: jest.fn(), headersSent: false };
   response.status.mockReturnValue(response);
   const host = { getType: () => 'http', switchToHttp: () => ({ getResponse: () => response }) } as unknown as ArgumentsHost;
   return { host, response };
@@ -37,6 +37,16 @@ describe('ContractErrorFilter', () => {
     filter.catch(new NotFoundException('Cannot GET /nope'), host);
     expect(response.status).toHaveBeenCalledWith(404);
     expect(response.json).toHaveBeenCalledWith(expect.objectContaining({ statusCode: 404, message: 'Cannot GET /nope' }));
+  });
+
+  it('wraps a string HTTP error body as Nest does, and sends nothing once headers are out', () => {
+    const { host, response } = httpHost();
+    filter.catch(new HttpException('slow down', 429), host);
+    expect(response.json).toHaveBeenCalledWith({ statusCode: 429, message: 'slow down' });
+    const sent = httpHost();
+    sent.response.headersSent = true;
+    filter.catch(new Error('late'), sent.host);
+    expect(sent.response.status).not.toHaveBeenCalled();
   });
 
   it('answers an unexpected error on the service port with 500 INTERNAL', () => {

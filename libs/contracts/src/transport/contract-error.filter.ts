@@ -25,10 +25,15 @@ export class ContractErrorFilter implements ExceptionFilter<unknown> {
   private answerHttp(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     if (exception instanceof HttpException) {
-      response.status(exception.getStatus()).json(exception.getResponse());
+      const body = exception.getResponse();
+      if (!response.headersSent) {
+        response.status(exception.getStatus()).json(typeof body === 'string' ? { statusCode: exception.getStatus(), message: body } : body);
+      }
       return;
     }
     this.logger.error('Unhandled error in an HTTP handler', (exception as Error)?.stack ?? String(exception));
-    response.status(HttpStatus.INTERNAL_SERVER_ERROR).json({ code: ErrorCode.INTERNAL, message: 'Internal error; see the service log' });
+    if (!response.headersSent) {
+      response.status(HttpStatus.INTERNAL_SERVER_ERROR).json({ code: ErrorCode.INTERNAL, message: 'Internal error; see the service log' });
+    }
   }
 }
