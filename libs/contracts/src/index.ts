@@ -30,4 +30,3 @@ export * from './observability/metrics';
 export * from './observability/rpc-metrics';
 export * from './observability/observability.module';
 export * from './runtime/app';
-export * from './observability/participant-metrics';

@@ -7,5 +7,6 @@
 export * from './database/database';
 export * from './database/branch-barrier';
 export * from './database/hold-rows';
+export * from './observability/participant-metrics';
 export * from './transport/bootstrap';
 export * from './health/service-health';

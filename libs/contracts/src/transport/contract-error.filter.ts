@@ -4,6 +4,8 @@ import { Response } from 'express';
 import { Observable, throwError } from 'rxjs';
 import { ContractError, ErrorCode, isContractError } from '../errors';
 
+const INTERNAL_REPLY: Readonly<ContractError> = Object.freeze({ code: ErrorCode.INTERNAL, message: 'Internal error; see the service log' });
+
 /** The one error filter of every service: whatever a handler throws leaves as `{ code, message }`. */
 @Catch()
 export class ContractErrorFilter implements ExceptionFilter<unknown> {
@@ -17,8 +19,7 @@ export class ContractErrorFilter implements ExceptionFilter<unknown> {
       `Unhandled error in ${host.switchToRpc().getContext()?.getPattern?.() ?? 'handler'}`,
       (exception as Error)?.stack ?? String(exception),
     );
-    const reply: ContractError = { code: ErrorCode.INTERNAL, message: 'Internal error; see the service log' };
-    return throwError(() => reply);
+    return throwError(() => INTERNAL_REPLY);
   }
 
   /** The service's own HTTP port (/metrics, /health): an HTTP error is an answer, not a bug. */
@@ -33,7 +34,7 @@ export class ContractErrorFilter implements ExceptionFilter<unknown> {
     }
     this.logger.error('Unhandled error in an HTTP handler', (exception as Error)?.stack ?? String(exception));
     if (!response.headersSent) {
-      response.status(HttpStatus.INTERNAL_SERVER_ERROR).json({ code: ErrorCode.INTERNAL, message: 'Internal error; see the service log' });
+      response.status(HttpStatus.INTERNAL_SERVER_ERROR).json(INTERNAL_REPLY);
     }
   }
 }
