@@ -1,3 +1,4 @@
+import type { ResultSetHeader } from 'mysql2';
 import { DataSource, EntityManager, EntityTarget, FindOptionsWhere, In } from 'typeorm';
 import { ErrorCode } from '../errors';
 import { reservationsExpired } from '../observability/participant-metrics';
@@ -15,6 +16,9 @@ export interface HeldRow {
   reservedUntil: Date | null;
 }
 
+/** Which rows a reserve may take, by entity property: `{ foodId }` for packets, `{}` for agents. */
+export type Scope<E> = Partial<Omit<E, keyof HeldRow>>;
+
 export interface HoldRowsOptions {
   /** The participant's branch barrier table (see enterBarrier). */
   barrier: string;
@@ -30,18 +34,27 @@ export interface HoldRowsOptions {
  * reservations.
  */
 export class HoldRows<E extends HeldRow> {
+  /**
+   * The table, quoted. The statements of every order are plain parameterized SQL: TypeORM's query
+   * builder took about a sixth of a participant's CPU per message to write the same statements.
+   */
+  private readonly table: string;
+  private readonly columns = new Map<string, string>();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly entity: EntityTarget<E>,
     private readonly options: HoldRowsOptions,
-  ) {}
+  ) {
+    this.table = `\`${dataSource.getMetadata(entity).tableName}\``;
+  }
 
   /**
    * Phase 1: holds one available row matching `scope` for the order until the reservation
    * expires, and returns its id. An expired reservation counts as available. When none is,
    * `refuse` says why (see refusal).
    */
-  reserve(orderId: string, scope: FindOptionsWhere<E>, refuse: (manager: EntityManager) => Promise<ContractException>): Promise<number> {
+  reserve(orderId: string, scope: Scope<E>, refuse: (manager: EntityManager) => Promise<ContractException>): Promise<number> {
     return transaction(this.dataSource, async (manager) => {
       const barrier = await enterBarrier(manager, this.options.barrier, orderId);
       if (barrier.released) {
@@ -52,16 +65,15 @@ export class HoldRows<E extends HeldRow> {
         const held = await manager.findOne(this.entity, { where: { orderId } as FindOptionsWhere<E> });
         if (held) return held.id;
       }
-      const row = (await this.lockAvailable(manager, scope, 'free')) ?? (await this.takeExpired(manager, scope));
-      if (!row) throw await refuse(manager);
-      await manager
-        .createQueryBuilder()
-        .update(this.entity)
-        .set({ state: HoldState.RESERVED, orderId, reservedUntil: () => 'NOW(3) + INTERVAL :ttl MICROSECOND' } as never)
-        .setParameter('ttl', this.options.ttlMs * 1000)
-        .where('id = :id', { id: row.id })
-        .execute();
-      return row.id;
+      const rowId = (await this.lockAvailable(manager, scope, 'free')) ?? (await this.takeExpired(manager, scope));
+      if (rowId === undefined) throw await refuse(manager);
+      await manager.query(`UPDATE ${this.table} SET state = ?, order_id = ?, reserved_until = NOW(3) + INTERVAL ? MICROSECOND WHERE id = ?`, [
+        HoldState.RESERVED,
+        orderId,
+        this.options.ttlMs * 1000,
+        rowId,
+      ]);
+      return rowId;
     });
   }
 
@@ -70,7 +82,7 @@ export class HoldRows<E extends HeldRow> {
    * reservations in flight) may come back, so the answer is "ask again" (ALL_RESERVED), not a
    * refusal: refusing then would turn away an order that could be placed (I7).
    */
-  async refusal(manager: EntityManager, scope: FindOptionsWhere<E>, final: ContractException): Promise<ContractException> {
+  async refusal(manager: EntityManager, scope: Scope<E>, final: ContractException): Promise<ContractException> {
     const mayComeBack = await manager.existsBy(this.entity, { ...scope, state: In([HoldState.FREE, HoldState.RESERVED]) } as FindOptionsWhere<E>);
     return mayComeBack
       ? new ContractException(ErrorCode.ALL_RESERVED, `Every ${this.options.noun} is held by orders still deciding`)
@@ -85,13 +97,11 @@ export class HoldRows<E extends HeldRow> {
    */
   assign(orderId: string, rowId: number): Promise<number> {
     return withRetries(async () => {
-      const result = await this.dataSource
-        .createQueryBuilder()
-        .update(this.entity)
-        .set({ state: HoldState.ASSIGNED, reservedUntil: null } as never)
-        .where('id = :rowId AND order_id = :orderId AND state = :reserved', { rowId, orderId, reserved: HoldState.RESERVED })
-        .execute();
-      if (result.affected === 1) return rowId;
+      const result: ResultSetHeader = await this.dataSource.query(
+        `UPDATE ${this.table} SET state = ?, reserved_until = NULL WHERE id = ? AND order_id = ? AND state = ?`,
+        [HoldState.ASSIGNED, rowId, orderId, HoldState.RESERVED],
+      );
+      if (result.affectedRows === 1) return rowId;
       const row = await this.dataSource.getRepository(this.entity).findOne({
         where: { id: rowId, orderId } as FindOptionsWhere<E>,
         select: { id: true, state: true } as never,
@@ -130,12 +140,11 @@ export class HoldRows<E extends HeldRow> {
   }
 
   private async free(manager: EntityManager, orderId: string, from: HoldState[]): Promise<number> {
-    const result = await manager.update(
-      this.entity,
-      { orderId, state: In(from) } as FindOptionsWhere<E>,
-      { state: HoldState.FREE, orderId: null, reservedUntil: null } as never,
+    const result: ResultSetHeader = await manager.query(
+      `UPDATE ${this.table} SET state = ?, order_id = NULL, reserved_until = NULL WHERE order_id = ? AND state IN (?)`,
+      [HoldState.FREE, orderId, from],
     );
-    return result.affected ?? 0;
+    return result.affectedRows;
   }
 
   /** The periodic sweep that gives expired reservations back even if no coordinator ever returns (I3). */
@@ -166,18 +175,32 @@ export class HoldRows<E extends HeldRow> {
     }
   }
 
-  private async takeExpired(manager: EntityManager, scope: FindOptionsWhere<E>): Promise<E | null> {
-    const row = await this.lockAvailable(manager, scope, 'expired');
-    if (row) reservationsExpired.inc({ resource: this.options.noun, fate: 'taken' });
-    return row;
+  private async takeExpired(manager: EntityManager, scope: Scope<E>): Promise<number | undefined> {
+    const rowId = await this.lockAvailable(manager, scope, 'expired');
+    if (rowId !== undefined) reservationsExpired.inc({ resource: this.options.noun, fate: 'taken' });
+    return rowId;
   }
 
-  /** One available row, locked; rows other transactions are locking are skipped, not waited for. */
-  private lockAvailable(manager: EntityManager, scope: FindOptionsWhere<E>, kind: 'free' | 'expired'): Promise<E | null> {
-    const query = manager.createQueryBuilder(this.entity, 'r').select('r.id');
-    if (Object.keys(scope).length > 0) query.where(scope);
-    if (kind === 'free') query.andWhere('r.state = :free', { free: HoldState.FREE });
-    else query.andWhere('r.state = :reserved AND r.reservedUntil < NOW(3)', { reserved: HoldState.RESERVED });
-    return query.limit(1).setLock('pessimistic_write').setOnLocked('skip_locked').getOne();
+  /** One available row's id, locked; rows other transactions are locking are skipped, not waited for. */
+  private async lockAvailable(manager: EntityManager, scope: Scope<E>, kind: 'free' | 'expired'): Promise<number | undefined> {
+    const columns = Object.keys(scope).map((property) => `${this.column(property)} = ? AND `);
+    const available = kind === 'free' ? 'state = ?' : 'state = ? AND reserved_until < NOW(3)';
+    const rows: { id: number | string }[] = await manager.query(
+      `SELECT id FROM ${this.table} WHERE ${columns.join('')}${available} LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      [...Object.values(scope), kind === 'free' ? HoldState.FREE : HoldState.RESERVED],
+    );
+    return rows.length > 0 ? Number(rows[0].id) : undefined;
+  }
+
+  /** The column of an entity property, quoted, as the entity maps it. */
+  private column(property: string): string {
+    let name = this.columns.get(property);
+    if (!name) {
+      const column = this.dataSource.getMetadata(this.entity).findColumnWithPropertyName(property);
+      if (!column) throw new Error(`${this.options.noun} has no column for ${property}`);
+      name = `\`${column.databaseName}\``;
+      this.columns.set(property, name);
+    }
+    return name;
   }
 }

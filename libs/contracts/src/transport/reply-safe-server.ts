@@ -7,7 +7,7 @@ import { deadLetterQueueName } from '../queues';
 import { InFlightMessages } from './in-flight';
 
 /**
- * The services' RabbitMQ server. Three things differ from Nest's ServerRMQ:
+ * The services' RabbitMQ server. Four things differ from Nest's ServerRMQ:
  *
  * Poison messages. A message that is not a request this service can answer (unparsable JSON, no
  * string pattern, a pattern no handler knows, no id, reply-to or correlation id) never reaches a
@@ -27,7 +27,13 @@ import { InFlightMessages } from './in-flight';
  * so a reply caught by a broker restart rejects unhandled and Node exits. A lost reply is harmless
  * here: the caller times out and treats the outcome as unknown, and the request, acked only after
  * its handler finished, is idempotent. So it is logged instead.
+ *
+ * Routing. Nest tries JSON.parse on every pattern, and ours are plain strings: that threw a
+ * SyntaxError, stack trace and all, twice per message. A pattern that cannot be JSON is routed as it is.
  */
+/** How JSON text may start (JSON.parse allows surrounding whitespace): anything else is a plain string. */
+const JSON_TEXT = /^\s*(?:[{["\d-]|(?:true|false|null)\s*$)/;
+
 export class ReplySafeServerRMQ extends ServerRMQ {
   private readonly consumerTag: string;
   private readonly deadLetterQueue: string;
@@ -66,6 +72,10 @@ export class ReplySafeServerRMQ extends ServerRMQ {
     await new Promise((resolve) => setImmediate(resolve));
     await Promise.race([Promise.all(this.replies), sleep(1000)]);
     await super.close();
+  }
+
+  protected override getRouteFromPattern(pattern: string): string {
+    return JSON_TEXT.test(pattern) ? super.getRouteFromPattern(pattern) : this.normalizePattern(pattern);
   }
 
   override async handleMessage(delivery: Record<string, unknown> | null, channel: ConfirmChannel): Promise<void> {
