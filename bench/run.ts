@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEV_ADMIN_API_KEY } from '../apps/gateway/src/config/gateway.env';
 import { checkInvariants, optionsFromEnv } from '../scripts/check';
 import { SERVICES, System } from '../scripts/system';
@@ -16,7 +16,7 @@ import { CpuMeter } from './cpu';
  * same run. Writes bench/results/latest.json and latest.md.
  */
 
-const { values: args } = parseArgs({
+const { values: args } = parseOptions({
   options: {
     concurrency: { type: 'string', default: '32' },
     duration: { type: 'string', default: '60' },
@@ -29,6 +29,34 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
   },
 });
+
+/** parseArgs, with a bad command line reported as one line instead of a stack trace. */
+function parseOptions<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+}
+
+/** A whole-number option, checked before anything starts (a typo would otherwise run as NaN). */
+function whole(name: 'concurrency' | 'duration' | 'packets' | 'agents' | 'foods' | 'warmup', min = 1): number {
+  const value = Number(args[name]);
+  if (!Number.isInteger(value) || value < min) {
+    console.error(`--${name} must be a whole number >= ${min}, got ${JSON.stringify(args[name])}`);
+    process.exit(2);
+  }
+  return value;
+}
+const opts = {
+  concurrency: whole('concurrency'),
+  duration: whole('duration'),
+  packets: whole('packets'),
+  agents: whole('agents'),
+  foods: whole('foods'),
+  warmup: whole('warmup', 0),
+};
 
 const ENV = {
   NODE_ENV: 'production',
@@ -65,8 +93,8 @@ interface RunFigures {
 }
 
 async function main(): Promise<void> {
-  const concurrency = Number(args.concurrency);
-  const seconds = Number(args.quick ? 5 : args.duration);
+  const concurrency = opts.concurrency;
+  const seconds = args.quick ? 5 : opts.duration;
   const url = args.url ?? `http://127.0.0.1:${ENV.PORT}`;
   const system = args.url ? undefined : new System({ env: ENV, output: () => undefined });
   const cpu = new CpuMeter(() => Object.fromEntries(SERVICES.map((service) => [service, system?.pid(service)])));
@@ -75,13 +103,13 @@ async function main(): Promise<void> {
     await system.start();
   }
   try {
-    const packets = Number(args.packets);
-    const agents = Number(args.agents);
-    const foodIds = await seed(url, Number(args.foods), packets, agents);
+    const packets = opts.packets;
+    const agents = opts.agents;
+    const foodIds = await seed(url, opts.foods, packets, agents);
 
     // A fresh process runs its code unoptimized for its first few thousand messages: the figures
     // below are of a warmed-up system, as a service in production is.
-    const warmupSeconds = Number(args.quick ? 2 : args.warmup);
+    const warmupSeconds = args.quick ? Math.min(2, opts.warmup) : opts.warmup;
     console.log(`\nwarm-up: ${concurrency} clients, ${warmupSeconds} s (not counted)`);
     const warmup = await drive(url, foodIds, concurrency, warmupSeconds, cpu);
     console.log(`\n1 client, ${Math.min(seconds, 10)} s`);
