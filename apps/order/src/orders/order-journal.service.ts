@@ -55,13 +55,13 @@ export class OrderJournal {
    * idempotent. False when it is in another state: someone else decided, and the caller stops.
    */
   async transition(orderId: string, from: OrderState[], to: OrderState, changes: OrderChanges = {}): Promise<boolean> {
-    const changed = CHANGE_COLUMNS.filter(([key]) => changes[key] !== undefined);
-    const set = changed.map(([, column]) => `, ${column} = ?`).join('');
+    const changed = CHANGED_KEYS.filter((key) => changes[key] !== undefined);
+    const set = changed.map((key) => `, ${CHANGE_COLUMNS[key]} = ?`).join('');
     const result: ResultSetHeader = await withRetries(() =>
       this.dataSource.query(`UPDATE orders SET state = ?, lease_until = ${LEASE_UNTIL}${set} WHERE id = ? AND state IN (?)`, [
         to,
         this.leaseMicros(),
-        ...changed.map(([key]) => changes[key]),
+        ...changed.map((key) => changes[key]),
         orderId,
         from,
       ]),
@@ -101,19 +101,13 @@ export class OrderJournal {
       .getMany();
     const claimed: Order[] = [];
     for (const order of candidates) {
-      const result = await this.dataSource
-        .createQueryBuilder()
-        .update(Order)
-        .set({ leaseUntil: this.leaseExpression() })
-        .where('id = :id AND state = :state AND lease_until < NOW(3)', { id: order.id, state: order.state })
-        .execute();
-      if (result.affected === 1) claimed.push(order);
+      const result: ResultSetHeader = await this.dataSource.query(
+        `UPDATE orders SET lease_until = ${LEASE_UNTIL} WHERE id = ? AND state = ? AND lease_until < NOW(3)`,
+        [this.leaseMicros(), order.id, order.state],
+      );
+      if (result.affectedRows === 1) claimed.push(order);
     }
     return claimed;
-  }
-
-  private leaseExpression(): () => string {
-    return () => `NOW(3) + INTERVAL ${this.leaseMicros()} MICROSECOND`;
   }
 
   private leaseMicros(): number {
@@ -127,11 +121,10 @@ export class OrderJournal {
  * The database clock decides leases, so instances with skewed clocks still agree.
  */
 const LEASE_UNTIL = 'NOW(3) + INTERVAL ? MICROSECOND';
-const CHANGE_COLUMNS = [
-  ['reason', 'reason'],
-  ['packetId', 'packet_id'],
-  ['agentId', 'agent_id'],
-] as const satisfies readonly (readonly [keyof OrderChanges, string])[];
+/** Every OrderChanges field and its column: a field added there does not compile until it is here. */
+const CHANGE_COLUMNS: { readonly [K in keyof OrderChanges]-?: string } = { reason: 'reason', packetId: 'packet_id', agentId: 'agent_id' };
+const CHANGED_KEYS = Object.keys(CHANGE_COLUMNS) as (keyof OrderChanges)[];
+/** The columns of order.entity.ts, read by find(); a column changed there changes here and in fromRow. */
 const ORDER_COLUMNS = 'id, food_id, state, reason, packet_id, agent_id, idempotency_key, lease_until, created_at, updated_at';
 
 interface OrderRow {
