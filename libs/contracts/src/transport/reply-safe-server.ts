@@ -6,6 +6,14 @@ import { ContractError, ErrorCode } from '../errors';
 import { deadLetterQueueName } from '../queues';
 import { InFlightMessages } from './in-flight';
 
+/** How JSON text may start (JSON.parse allows surrounding whitespace). */
+const JSON_TEXT = /^\s*(?:[{["\d-]|(?:true|false|null)\s*$)/;
+
+/** False for a text JSON.parse would certainly refuse: such a pattern is routed as it is. */
+export function mayBeJson(text: string): boolean {
+  return JSON_TEXT.test(text);
+}
+
 /**
  * The services' RabbitMQ server. Four things differ from Nest's ServerRMQ:
  *
@@ -31,9 +39,6 @@ import { InFlightMessages } from './in-flight';
  * Routing. Nest tries JSON.parse on every pattern, and ours are plain strings: that threw a
  * SyntaxError, stack trace and all, twice per message. A pattern that cannot be JSON is routed as it is.
  */
-/** How JSON text may start (JSON.parse allows surrounding whitespace): anything else is a plain string. */
-const JSON_TEXT = /^\s*(?:[{["\d-]|(?:true|false|null)\s*$)/;
-
 export class ReplySafeServerRMQ extends ServerRMQ {
   private readonly consumerTag: string;
   private readonly deadLetterQueue: string;
@@ -75,7 +80,7 @@ export class ReplySafeServerRMQ extends ServerRMQ {
   }
 
   protected override getRouteFromPattern(pattern: string): string {
-    return JSON_TEXT.test(pattern) ? super.getRouteFromPattern(pattern) : this.normalizePattern(pattern);
+    return mayBeJson(pattern) ? super.getRouteFromPattern(pattern) : this.normalizePattern(pattern);
   }
 
   override async handleMessage(delivery: Record<string, unknown> | null, channel: ConfirmChannel): Promise<void> {
