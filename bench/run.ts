@@ -43,7 +43,7 @@ function parseOptions<T extends ParseArgsConfig>(config: T): ReturnType<typeof p
 /** A whole-number option, checked before anything starts (a typo would otherwise run as NaN). */
 function whole(name: 'concurrency' | 'duration' | 'packets' | 'agents' | 'foods' | 'warmup', min = 1): number {
   const value = Number(args[name]);
-  if (!Number.isInteger(value) || value < min) {
+  if (!/^\d+$/.test(args[name] ?? '') || value < min) {
     console.error(`--${name} must be a whole number >= ${min}, got ${JSON.stringify(args[name])}`);
     process.exit(2);
   }
