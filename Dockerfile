@@ -22,7 +22,7 @@ COPY apps ./apps
 COPY libs ./libs
 COPY scripts ./scripts
 
-# Produces dist/apps/<app>/src/main.js and dist/scripts/*.js (tsc-alias rewrites @app/contracts
+# Produces dist/apps/<app>/src/main.js and dist/scripts/*.js (tsc-alias rewrites the @app/* libraries
 # to relative paths, so nothing resolves tsconfig paths at run time).
 RUN npm run build \
  && npm prune --omit=dev

@@ -2,12 +2,16 @@
 const shared = {
   preset: 'ts-jest',
   testEnvironment: 'node',
-  moduleNameMapper: { '^@app/contracts(|/.*)$': '<rootDir>/libs/contracts/src$1' },
+  moduleNameMapper: { '^@app/(contracts|platform|database|participant)$': '<rootDir>/libs/$1/src' },
 };
 
 module.exports = {
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts', '<rootDir>/scripts/**/*.spec.ts'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts', '<rootDir>/scripts/**/*.spec.ts'],
+    },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], slowTestThreshold: 120 },
   ],
 };

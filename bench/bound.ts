@@ -6,11 +6,17 @@ import { createPool, Pool, RowDataPacket } from 'mysql2/promise';
  * Two-phase commit pays its price against this.
  */
 export async function measureBound(options: { database: string; packets: number; agents: number; connections: number; seconds: number }) {
-  const admin = await createPool({ host: '127.0.0.1', user: 'root', password: '', connectionLimit: 1 });
+  const admin = createPool({ host: '127.0.0.1', user: 'root', password: '', connectionLimit: 1 });
   await admin.query(`DROP DATABASE IF EXISTS \`${options.database}\``);
   await admin.query(`CREATE DATABASE \`${options.database}\``);
   await admin.end();
-  const pool = createPool({ host: '127.0.0.1', user: 'root', password: '', database: options.database, connectionLimit: options.connections });
+  const pool = createPool({
+    host: '127.0.0.1',
+    user: 'root',
+    password: '',
+    database: options.database,
+    connectionLimit: options.connections,
+  });
   for (const table of ['packet', 'agent']) {
     await pool.query(`CREATE TABLE ${table} (
       id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,

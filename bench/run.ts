@@ -130,7 +130,13 @@ async function main(): Promise<void> {
     const report = await checkInvariants(optionsFromEnv({ ...process.env, ...ENV }));
     console.log('\nsingle-database bound: 8 connections, READ COMMITTED');
     const beforeBound = cpu.read();
-    const bound = await measureBound({ database: 'bench_bound', packets: 50_000, agents: 50_000, connections: 8, seconds: Math.min(seconds, 10) });
+    const bound = await measureBound({
+      database: 'bench_bound',
+      packets: 50_000,
+      agents: 50_000,
+      connections: 8,
+      seconds: Math.min(seconds, 10),
+    });
     const boundCpu = CpuMeter.perUnit(pick(beforeBound, BOUND_PROCESSES), pick(cpu.read(), BOUND_PROCESSES), bound.transactions);
     console.log(`  ${round(bound.perSec)} tx/s; CPU ms per transaction: ${JSON.stringify(boundCpu)}`);
 
@@ -190,7 +196,9 @@ async function drive(url: string, foodIds: number[], clients: number, seconds: n
   const stopAt = started + seconds * 1000;
   let lastPlaced = 0;
   const progress = setInterval(() => {
-    process.stdout.write(`\r  ${((performance.now() - started) / 1000).toFixed(0)} s: ${placed - lastPlaced} placed/s, ${placed} placed, ${notPlaced} not placed, ${other} other   `);
+    process.stdout.write(
+      `\r  ${((performance.now() - started) / 1000).toFixed(0)} s: ${placed - lastPlaced} placed/s, ${placed} placed, ${notPlaced} not placed, ${other} other   `,
+    );
     lastPlaced = placed;
   }, 1000);
   const client = async (n: number) => {
@@ -246,7 +254,8 @@ async function seed(url: string, foods: number, packetsPerFood: number, agents: 
   const CHUNK = 100_000;
   for (let i = 0; i < foods; i++) {
     const food = await post(`${url}/foods`, { name: `${label} food ${Date.now()}-${i}`, packets: 0 });
-    for (let left = packetsPerFood; left > 0; left -= CHUNK) await post(`${url}/foods/${food.id}/packets`, { count: Math.min(left, CHUNK) });
+    for (let left = packetsPerFood; left > 0; left -= CHUNK)
+      await post(`${url}/foods/${food.id}/packets`, { count: Math.min(left, CHUNK) });
     ids.push(food.id);
   }
   for (let left = agents; left > 0; left -= CHUNK) await post(`${url}/agents`, { count: Math.min(left, CHUNK) });
@@ -297,7 +306,31 @@ function round(value: number, digits = 1): number {
   return Math.round(value * f) / f;
 }
 
-function writeResults(result: Record<string, any>): void {
+/** The fields of a result that latest.md shows. */
+interface Shown {
+  at: string;
+  command: string;
+  placedPerSec: number;
+  boundPerSec: number;
+  ratio: number;
+  p50Ms1: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  notPlacedPerSec: number;
+  fillRate: number;
+  scale: RunFigures | null;
+  cpuMsPerOrder: Record<string, number>;
+  single: RunFigures;
+  boundCpuMsPerTx: Record<string, number>;
+  rssMbAfterLoad: Record<string, number>;
+  rssMb: Record<string, number>;
+  violations: number;
+  machine: { cores: number; node: string; mariadb: string };
+}
+
+function writeResults(result: Shown): void {
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
@@ -313,18 +346,37 @@ function writeResults(result: Record<string, any>): void {
     ['CPU ms per placed order at 32 clients', cpuRow(result.cpuMsPerOrder)],
     ['CPU ms per placed order at 1 client', cpuRow(result.single.cpuMsPerOrder)],
     ['CPU ms per bound transaction', cpuRow(result.boundCpuMsPerTx)],
-    ['RSS after the 32-client run (MB)', Object.entries(result.rssMbAfterLoad).map(([k, v]) => `${k} ${v}`).join(', ')],
-    ['RSS at end (MB)', Object.entries(result.rssMb).map(([k, v]) => `${k} ${v}`).join(', ')],
+    [
+      'RSS after the 32-client run (MB)',
+      Object.entries(result.rssMbAfterLoad)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    ],
+    [
+      'RSS at end (MB)',
+      Object.entries(result.rssMb)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    ],
     ['invariant violations', result.violations],
     ['machine', `${result.machine.cores} cores, node ${result.machine.node}, MariaDB ${result.machine.mariadb}`],
   ];
-  const md = [`Benchmark of ${result.at} (\`${result.command}\`)`, '', '| figure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), ''].join('\n');
+  const md = [
+    `Benchmark of ${result.at} (\`${result.command}\`)`,
+    '',
+    '| figure | value |',
+    '|---|---|',
+    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+    '',
+  ].join('\n');
   writeFileSync(join(dir, 'latest.md'), md);
   console.log('\n' + md);
 }
 
 function cpuRow(perProcess: Record<string, number>): string {
-  return Object.entries(perProcess).map(([k, v]) => `${k} ${v}`).join(', ');
+  return Object.entries(perProcess)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 }
 
 main().catch((err) => {

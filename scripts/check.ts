@@ -84,12 +84,17 @@ async function check(db: Connection, o: CheckOptions): Promise<CheckReport> {
   const flag = (invariant: Violation['invariant'], message: string, ids: (string | number)[]) =>
     violations.push({ invariant, message, ids: ids.map(String) });
 
-  const [packets] = await db.query<HoldRow[]>(`SELECT id, order_id, state, food_id FROM \`${o.storeDb}\`.packet WHERE order_id IS NOT NULL`);
+  const [packets] = await db.query<HoldRow[]>(
+    `SELECT id, order_id, state, food_id FROM \`${o.storeDb}\`.packet WHERE order_id IS NOT NULL`,
+  );
   const [agents] = await db.query<HoldRow[]>(`SELECT id, order_id, state FROM \`${o.deliveryDb}\`.agent WHERE order_id IS NOT NULL`);
   const [orders] = await db.query<OrderRow[]>(`SELECT id, food_id, state, packet_id, agent_id FROM \`${o.orderDb}\`.orders`);
 
   // I1: no double use. The unique keys make it impossible; this proves they are there and held.
-  for (const [what, rows] of [['packet', packets], ['agent', agents]] as const) {
+  for (const [what, rows] of [
+    ['packet', packets],
+    ['agent', agents],
+  ] as const) {
     const byOrder = groupBy(rows, (r) => r.order_id);
     for (const [orderId, held] of byOrder) {
       if (held.length > 1) flag('I1', `order holds ${held.length} ${what}s`, [orderId, ...held.map((h) => h.id)]);
@@ -97,11 +102,21 @@ async function check(db: Connection, o: CheckOptions): Promise<CheckReport> {
   }
   const holding = orders.filter((r) => HOLDING.includes(r.state));
   for (const [packetId, sharing] of groupBy(holding, (r) => String(r.packet_id))) {
-    if (sharing.length > 1) flag('I1', `packet ${packetId} is assigned to ${sharing.length} orders`, sharing.map((r) => r.id));
+    if (sharing.length > 1)
+      flag(
+        'I1',
+        `packet ${packetId} is assigned to ${sharing.length} orders`,
+        sharing.map((r) => r.id),
+      );
   }
   const withAgent = orders.filter((r) => r.state === 'PLACED');
   for (const [agentId, sharing] of groupBy(withAgent, (r) => String(r.agent_id))) {
-    if (sharing.length > 1) flag('I1', `agent ${agentId} is assigned to ${sharing.length} placed orders`, sharing.map((r) => r.id));
+    if (sharing.length > 1)
+      flag(
+        'I1',
+        `agent ${agentId} is assigned to ${sharing.length} placed orders`,
+        sharing.map((r) => r.id),
+      );
   }
 
   // I2: all or nothing.
@@ -116,14 +131,19 @@ async function check(db: Connection, o: CheckOptions): Promise<CheckReport> {
     if (order.state === 'PLACED' && !(packetOk && agentOk)) {
       flag('I2', `PLACED order lacks its assigned packet or agent (packet: ${describe(packet)}, agent: ${describe(agent)})`, [order.id]);
     } else if (order.state === 'DELIVERED' && (!packetOk || agent)) {
-      flag('I2', `DELIVERED order should hold its packet and no agent (packet: ${describe(packet)}, agent: ${describe(agent)})`, [order.id]);
+      flag('I2', `DELIVERED order should hold its packet and no agent (packet: ${describe(packet)}, agent: ${describe(agent)})`, [
+        order.id,
+      ]);
     } else if (order.state === 'DELIVERING' && !packetOk) {
       flag('I2', `DELIVERING order lacks its assigned packet (${describe(packet)})`, [order.id]);
     } else if (order.state === 'NOT_PLACED' && (packet || agent)) {
       flag('I2', `NOT_PLACED order still holds something (packet: ${describe(packet)}, agent: ${describe(agent)})`, [order.id]);
     }
   }
-  for (const [what, rows] of [['packet', packets], ['agent', agents]] as const) {
+  for (const [what, rows] of [
+    ['packet', packets],
+    ['agent', agents],
+  ] as const) {
     for (const row of rows) {
       if (row.state === 'ASSIGNED' && !known.has(row.order_id)) {
         flag('I2', `${what} ${row.id} is assigned to an order the coordinator does not know`, [row.order_id]);
@@ -133,19 +153,29 @@ async function check(db: Connection, o: CheckOptions): Promise<CheckReport> {
 
   // I3: nothing held past its expiry by more than one sweep interval.
   const lag = o.sweepIntervalMs + SWEEP_GRACE_MS;
-  for (const [what, table] of [['packet', `\`${o.storeDb}\`.packet`], ['agent', `\`${o.deliveryDb}\`.agent`]] as const) {
+  for (const [what, table] of [
+    ['packet', `\`${o.storeDb}\`.packet`],
+    ['agent', `\`${o.deliveryDb}\`.agent`],
+  ] as const) {
     const [stale] = await db.query<HoldRow[]>(
       `SELECT id, order_id FROM ${table} WHERE state = 'RESERVED' AND reserved_until < NOW(3) - INTERVAL ? MICROSECOND`,
       [lag * 1000],
     );
     if (stale.length > 0) {
-      flag('I3', `${stale.length} ${what} reservation(s) outlived their expiry by more than ${lag} ms`, stale.map((r) => `${r.id}:${r.order_id}`));
+      flag(
+        'I3',
+        `${stale.length} ${what} reservation(s) outlived their expiry by more than ${lag} ms`,
+        stale.map((r) => `${r.id}:${r.order_id}`),
+      );
     }
   }
 
   // I5: conservation. Rows change state, never number: what is assigned is exactly what settled orders hold.
   const placedByFood = countBy(holding, (r) => String(r.food_id));
-  const assignedByFood = countBy(packets.filter((p) => p.state === 'ASSIGNED'), (p) => String(p.food_id));
+  const assignedByFood = countBy(
+    packets.filter((p) => p.state === 'ASSIGNED'),
+    (p) => String(p.food_id),
+  );
   for (const food of new Set([...placedByFood.keys(), ...assignedByFood.keys()])) {
     const placed = placedByFood.get(food) ?? 0;
     const assigned = assignedByFood.get(food) ?? 0;

@@ -1,4 +1,5 @@
-import { DeliveryPattern, OrderPattern, Queue, QueueName, RabbitEnv, StorePattern, call, rmqClientOptions, rmqSettings, validateEnv } from '@app/contracts';
+import { DeliveryPattern, OrderPattern, Queue, QueueName, StorePattern } from '@app/contracts';
+import { call, RabbitEnv, rmqClientOptions, rmqSettings, validateEnv } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import { ClientProxyFactory } from '@nestjs/microservices';
 import { GatewayEnv } from '../apps/gateway/src/config/gateway.env';

@@ -1,4 +1,4 @@
-import { validateEnv } from '@app/contracts';
+import { validateEnv } from '@app/platform';
 import { config as loadDotenv } from 'dotenv';
 import { GatewayEnv } from '../apps/gateway/src/config/gateway.env';
 import { System } from './system';
@@ -61,7 +61,11 @@ async function seedIfEmpty(url: string, adminKey: string): Promise<void> {
 }
 
 async function post(url: string, body: unknown, adminKey: string): Promise<void> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': adminKey }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': adminKey },
+    body: JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`POST ${url} failed: ${res.status} ${await res.text()}`);
 }
 

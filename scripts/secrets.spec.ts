@@ -21,7 +21,10 @@ describe('secrets in the repository', () => {
 
   it('holds no private keys or cloud credentials in any tracked file', () => {
     const suspicious = /-----BEGIN [A-Z ]*PRIVATE KEY-----|AKIA[0-9A-Z]{16}|xox[bap]-[0-9A-Za-z-]{10,}|gh[pousr]_[0-9A-Za-z]{36}/;
-    const offenders = tracked.filter((file) => !file.endsWith('.spec.ts') && !file.startsWith('bench/results/') && suspicious.test(readFileSync(join(root, file), 'latin1')));
+    const offenders = tracked.filter(
+      (file) =>
+        !file.endsWith('.spec.ts') && !file.startsWith('bench/results/') && suspicious.test(readFileSync(join(root, file), 'latin1')),
+    );
     expect(offenders).toEqual([]);
   });
 });

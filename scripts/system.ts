@@ -79,7 +79,10 @@ export class System {
    * Stops one instance: SIGTERM lets it finish in-flight work; SIGKILL is the crash of fault tests.
    * Resolves with how it exited, or undefined if it was not running.
    */
-  async stop(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
+  async stop(
+    name: string,
+    signal: NodeJS.Signals = 'SIGTERM',
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
     const child = this.processes.get(name);
     if (!child || child.exitCode !== null || child.signalCode !== null) return undefined;
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;

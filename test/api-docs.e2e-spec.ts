@@ -4,7 +4,7 @@ import { DECORATORS } from '@nestjs/swagger';
 import { HTTP_STATUS } from '../apps/gateway/src/errors/http-status';
 import { GatewayEnv } from '../apps/gateway/src/config/gateway.env';
 import { GatewayModule } from '../apps/gateway/src/gateway.module';
-import { ObservabilityModule } from '../libs/contracts/src/observability/observability.module';
+import { ObservabilityModule } from '../libs/platform/src/observability/observability.module';
 import { TestSystem } from './support/harness';
 
 jest.setTimeout(60_000);
@@ -15,10 +15,14 @@ let doc: any;
 
 beforeAll(async () => {
   t.system.spawn('gateway');
-  doc = await t.until(async () => {
-    const res = await fetch(`${t.url}/docs-json`).catch(() => undefined);
-    return res?.ok ? res.json() : undefined;
-  }, 30_000, 'GET /docs-json');
+  doc = await t.until(
+    async () => {
+      const res = await fetch(`${t.url}/docs-json`).catch(() => undefined);
+      return res?.ok ? res.json() : undefined;
+    },
+    30_000,
+    'GET /docs-json',
+  );
 });
 afterAll(() => t.stop());
 
@@ -39,7 +43,8 @@ function declaredRoutes(): string[] {
       for (const name of Object.getOwnPropertyNames(controller.prototype)) {
         const handler = controller.prototype[name];
         const method: RequestMethod | undefined = Reflect.getMetadata(METHOD_METADATA, handler);
-        if (name === 'constructor' || method === undefined || Reflect.getMetadata(DECORATORS.API_EXCLUDE_ENDPOINT, handler)?.disable) continue;
+        if (name === 'constructor' || method === undefined || Reflect.getMetadata(DECORATORS.API_EXCLUDE_ENDPOINT, handler)?.disable)
+          continue;
         const path = ['', prefix, Reflect.getMetadata(PATH_METADATA, handler)]
           .join('/')
           .replace(/\/+/g, '/')
@@ -57,13 +62,21 @@ function declaredRoutes(): string[] {
 }
 
 const operations = () =>
-  Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops as object).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })));
+  Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops as object).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })),
+  );
 
 describe('GET /docs-json, the OpenAPI document', () => {
   it('describes every route of the gateway, and nothing else', () => {
     const routes = declaredRoutes();
-    expect(routes).toEqual(expect.arrayContaining(['POST /orders', 'GET /orders/{orderId}', 'GET /foods', 'GET /agents', 'GET /health', 'GET /']));
-    expect(operations().map((o) => o.route).sort()).toEqual(routes);
+    expect(routes).toEqual(
+      expect.arrayContaining(['POST /orders', 'GET /orders/{orderId}', 'GET /foods', 'GET /agents', 'GET /health', 'GET /']),
+    );
+    expect(
+      operations()
+        .map((o) => o.route)
+        .sort(),
+    ).toEqual(routes);
   });
 
   it('gives every route a summary and a described success reply with its schema', () => {
@@ -71,7 +84,8 @@ describe('GET /docs-json, the OpenAPI document', () => {
       expect([route, typeof op.summary]).toEqual([route, 'string']);
       const success = Object.entries(op.responses).filter(([status]) => status.startsWith('2'));
       expect([route, success.length > 0]).toEqual([route, true]);
-      for (const [, reply] of success as [string, any][]) expect([route, Object.keys(reply.content ?? {}).length > 0]).toEqual([route, true]);
+      for (const [, reply] of success as [string, any][])
+        expect([route, Object.keys(reply.content ?? {}).length > 0]).toEqual([route, true]);
     }
   });
 
@@ -115,7 +129,8 @@ describe('GET /docs-json, the OpenAPI document', () => {
   it('gives every property of every schema a description or an example', () => {
     for (const [name, schema] of Object.entries(doc.components.schemas) as [string, any][]) {
       for (const [property, spec] of Object.entries(schema.properties ?? {}) as [string, any][]) {
-        const described = spec.example !== undefined || spec.description !== undefined || spec.$ref !== undefined || spec.items?.$ref !== undefined;
+        const described =
+          spec.example !== undefined || spec.description !== undefined || spec.$ref !== undefined || spec.items?.$ref !== undefined;
         expect([name, property, described]).toEqual([name, property, true]);
       }
     }

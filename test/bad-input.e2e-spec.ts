@@ -1,4 +1,5 @@
-import { DeliveryPattern, ErrorCode, OrderPattern, Queue, QueueName, StorePattern, call } from '@app/contracts';
+import { DeliveryPattern, ErrorCode, OrderPattern, Queue, QueueName, StorePattern } from '@app/contracts';
+import { call } from '@app/platform';
 import { RowDataPacket } from 'mysql2/promise';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -71,14 +72,34 @@ describe('HTTP: every door validates', () => {
     const expectations: [Promise<Awaited<ReturnType<typeof send>>>, number, ErrorCode][] = [
       [send('GET', `/orders/${randomUUID()}`), 404, ErrorCode.ORDER_NOT_FOUND],
       [send('POST', `/orders/${randomUUID()}/delivered`, { headers: { 'x-api-key': TEST_ADMIN_KEY } }), 404, ErrorCode.ORDER_NOT_FOUND],
-      [send('POST', '/foods/424242/packets', { body: '{"count": 1}', headers: { ...json, 'x-api-key': TEST_ADMIN_KEY } }), 404, ErrorCode.FOOD_NOT_FOUND],
+      [
+        send('POST', '/foods/424242/packets', { body: '{"count": 1}', headers: { ...json, 'x-api-key': TEST_ADMIN_KEY } }),
+        404,
+        ErrorCode.FOOD_NOT_FOUND,
+      ],
       [send('DELETE', '/orders'), 404, ErrorCode.ROUTE_NOT_FOUND],
       [send('GET', '/admin'), 404, ErrorCode.ROUTE_NOT_FOUND],
-      [send('POST', '/orders', { body: JSON.stringify({ foodId, pad: 'x'.repeat(200_000) }), headers: json }), 413, ErrorCode.PAYLOAD_TOO_LARGE],
-      [send('POST', '/orders', { body: `{"foodId": ${foodId}}`, headers: { 'content-type': 'text/plain' } }), 415, ErrorCode.UNSUPPORTED_MEDIA_TYPE],
-      [send('POST', '/orders', { body: `foodId=${foodId}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, ErrorCode.UNSUPPORTED_MEDIA_TYPE],
+      [
+        send('POST', '/orders', { body: JSON.stringify({ foodId, pad: 'x'.repeat(200_000) }), headers: json }),
+        413,
+        ErrorCode.PAYLOAD_TOO_LARGE,
+      ],
+      [
+        send('POST', '/orders', { body: `{"foodId": ${foodId}}`, headers: { 'content-type': 'text/plain' } }),
+        415,
+        ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+      ],
+      [
+        send('POST', '/orders', { body: `foodId=${foodId}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+        415,
+        ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+      ],
       [send('POST', '/orders', { body: `{"foodId": ${foodId}}` }), 415, ErrorCode.UNSUPPORTED_MEDIA_TYPE],
-      [send('POST', '/orders', { body: `{"foodId": ${foodId}}`, headers: { 'content-type': 'application/json; charset=latin1' } }), 415, ErrorCode.UNSUPPORTED_MEDIA_TYPE],
+      [
+        send('POST', '/orders', { body: `{"foodId": ${foodId}}`, headers: { 'content-type': 'application/json; charset=latin1' } }),
+        415,
+        ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+      ],
     ];
     for (const [answer, status, code] of expectations) {
       const res = await answer;
@@ -93,10 +114,24 @@ describe('HTTP: every door validates', () => {
 describe('admin endpoints', () => {
   it('need the x-api-key; placing and reading orders stay public', async () => {
     const before = await snapshotDatabases(t);
-    for (const headers of <Record<string, string>[]>[{}, { 'x-api-key': '' }, { 'x-api-key': 'wrong' }, { 'x-api-key': TEST_ADMIN_KEY.replace(/.$/, 'X') }]) {
-      for (const [path, body] of [['/foods', { name: 'Sneaky', packets: 1000 }], [`/foods/${foodId}/packets`, { count: 1000 }], ['/agents', { count: 1000 }]] as const) {
+    for (const headers of <Record<string, string>[]>[
+      {},
+      { 'x-api-key': '' },
+      { 'x-api-key': 'wrong' },
+      { 'x-api-key': TEST_ADMIN_KEY.replace(/.$/, 'X') },
+    ]) {
+      for (const [path, body] of [
+        ['/foods', { name: 'Sneaky', packets: 1000 }],
+        [`/foods/${foodId}/packets`, { count: 1000 }],
+        ['/agents', { count: 1000 }],
+      ] as const) {
         const res = await t.post(path, body, headers);
-        expect({ path, headers, status: res.status, code: res.body.code }).toEqual({ path, headers, status: 401, code: ErrorCode.UNAUTHORIZED });
+        expect({ path, headers, status: res.status, code: res.body.code }).toEqual({
+          path,
+          headers,
+          status: 401,
+          code: ErrorCode.UNAUTHORIZED,
+        });
       }
     }
     // Authentication comes before validation: a stranger learns nothing about the body.
@@ -161,7 +196,11 @@ describe('Idempotency-Key', () => {
   // A second gateway: retries through different instances meet only in the order service's database.
   const second = `http://127.0.0.1:${Number(new URL(t.url).port) + 2}`;
   const keyedVia = async (url: string, key: string) => {
-    const res = await fetch(`${url}/orders`, { method: 'POST', headers: { ...json, 'idempotency-key': key }, body: JSON.stringify({ foodId }) });
+    const res = await fetch(`${url}/orders`, {
+      method: 'POST',
+      headers: { ...json, 'idempotency-key': key },
+      body: JSON.stringify({ foodId }),
+    });
     return { status: res.status, body: (await res.json()) as { orderId: string } };
   };
   beforeAll(async () => {
@@ -188,7 +227,9 @@ describe('Idempotency-Key', () => {
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(201));
     expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);
     expect(await ordersWithKey(key)).toHaveLength(1);
-    const holds = await t.query<RowDataPacket>(`SELECT COUNT(*) AS n FROM ${t.env.STORE_DB_NAME}.packet WHERE order_id = ?`, [answers[0].body.orderId]);
+    const holds = await t.query<RowDataPacket>(`SELECT COUNT(*) AS n FROM ${t.env.STORE_DB_NAME}.packet WHERE order_id = ?`, [
+      answers[0].body.orderId,
+    ]);
     expect(Number(holds[0].n)).toBe(1);
   });
 

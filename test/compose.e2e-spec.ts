@@ -4,7 +4,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { Queue, queueName, validateEnv } from '@app/contracts';
+import { Queue, queueName } from '@app/contracts';
+import { validateEnv } from '@app/platform';
 import { connect } from 'amqplib';
 import { DeliveryEnv } from '../apps/delivery/src/config/delivery.env';
 import { GatewayEnv } from '../apps/gateway/src/config/gateway.env';
@@ -22,7 +23,12 @@ const ROOT = join(__dirname, '..');
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
 const compose = parse(read('docker-compose.yml'), { merge: true });
 const dockerfile = read('Dockerfile');
-const ENV_CLASSES: Record<string, ClassConstructor<object>> = { gateway: GatewayEnv, order: OrderEnv, store: StoreEnv, delivery: DeliveryEnv };
+const ENV_CLASSES: Record<string, ClassConstructor<object>> = {
+  gateway: GatewayEnv,
+  order: OrderEnv,
+  store: StoreEnv,
+  delivery: DeliveryEnv,
+};
 
 type Service = Record<string, any>;
 const services = Object.entries(compose.services as Record<string, Service>);
@@ -30,7 +36,10 @@ const apps = services.filter(([, s]) => s.build);
 const appOf = (service: Service): string => service.build.args.APP;
 
 /** What an operator sets for the variables compose requires (`${X:?message}`): it refuses to start without them. */
-const REQUIRED: Record<string, string> = { ADMIN_API_KEY: 'an-operator-chosen-secret-4f9c2e', ORDER_ID_SECRET: 'another-operator-secret-77d1a0' };
+const REQUIRED: Record<string, string> = {
+  ADMIN_API_KEY: 'an-operator-chosen-secret-4f9c2e',
+  ORDER_ID_SECRET: 'another-operator-secret-77d1a0',
+};
 
 /**
  * Compose interpolation with only the required variables set: `${X:-default}` is the default,
@@ -88,8 +97,9 @@ describe('docker-compose.yml', () => {
 
   it('sets only variables the app reads, with values its configuration accepts, pointing at services that exist', () => {
     for (const [name, service] of apps) {
-      const known = Object.keys(new (ENV_CLASSES[appOf(service)])());
-      for (const variable of Object.keys(service.environment ?? {})) expect([name, variable, known.includes(variable)]).toEqual([name, variable, true]);
+      const known = Object.keys(new ENV_CLASSES[appOf(service)]());
+      for (const variable of Object.keys(service.environment ?? {}))
+        expect([name, variable, known.includes(variable)]).toEqual([name, variable, true]);
       const config = configOf(service);
       const brokerHost = new URL(String(config.RABBITMQ_URL)).hostname;
       expect([name, brokerHost, brokerHost in compose.services]).toEqual([name, brokerHost, true]);
@@ -127,7 +137,11 @@ describe('docker-compose.yml', () => {
     const created = [...init.matchAll(/CREATE DATABASE IF NOT EXISTS `?(\w+)`?/gi)].map((m) => m[1]);
     const mounted = (compose.services.mysql.volumes as string[]).find((v) => v.includes('/docker-entrypoint-initdb.d'));
     expect(mounted).toMatch(/^\.\/docker\/mysql-init:/);
-    const configured = apps.flatMap(([, s]) => Object.entries(configOf(s)).filter(([key]) => key.endsWith('_DB_NAME')).map(([, value]) => String(value)));
+    const configured = apps.flatMap(([, s]) =>
+      Object.entries(configOf(s))
+        .filter(([key]) => key.endsWith('_DB_NAME'))
+        .map(([, value]) => String(value)),
+    );
     expect([...new Set(configured)].sort()).toEqual([...created].sort());
   });
 
@@ -150,7 +164,8 @@ describe('Dockerfile', () => {
   it('is multi-stage: copies from its own stages only, and builds each app chosen by APP', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     for (const [, stage] of dockerfile.matchAll(/--from=(\S+)/g)) expect(stages).toContain(stage);
-    for (const [name, service] of apps) if (service.build.target) expect([name, stages.includes(service.build.target)]).toEqual([name, true]);
+    for (const [name, service] of apps)
+      if (service.build.target) expect([name, stages.includes(service.build.target)]).toEqual([name, true]);
     expect(dockerfile).toMatch(/^ARG APP$/m);
     expect(dockerfile).toMatch(/^CMD .*node dist\/apps\/\$APP\/src\/main\.js/m);
     expect(dockerfile).toMatch(/npm run build/);

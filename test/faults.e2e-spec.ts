@@ -1,4 +1,5 @@
-import { DeliveryPattern, ErrorCode, OrderPattern, OrderView, Queue, StorePattern, call } from '@app/contracts';
+import { DeliveryPattern, ErrorCode, OrderPattern, OrderView, Queue, StorePattern } from '@app/contracts';
+import { call } from '@app/platform';
 import { exec } from 'node:child_process';
 import { promisify } from 'node:util';
 import { RowDataPacket } from 'mysql2/promise';

@@ -52,7 +52,8 @@ interface HttpCase {
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const ADMIN = { ...JSON_TYPE, 'x-api-key': TEST_ADMIN_KEY };
-const printable = (maxLength: number) => fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength });
+const printable = (maxLength: number) =>
+  fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength });
 const word = fc.stringMatching(/^[a-z][a-z0-9]{0,7}$/);
 const unknownField = word.map((w) => `x_${w}`);
 
@@ -81,27 +82,64 @@ const httpCases = () => {
   return fc
     .oneof(
       fc
-        .oneof(fc.jsonValue(), fc.record({ foodId: badFoodId }), fc.tuple(unknownField, fc.jsonValue()).map(([k, v]) => ({ foodId, [k]: v })))
+        .oneof(
+          fc.jsonValue(),
+          fc.record({ foodId: badFoodId }),
+          fc.tuple(unknownField, fc.jsonValue()).map(([k, v]) => ({ foodId, [k]: v })),
+        )
         .filter((value) => !isValidOrderBody(value))
-        .map((value): HttpCase => ({ kind: 'order body', method: 'POST', path: '/orders', headers: JSON_TYPE, body: JSON.stringify(value), expected: [400] })),
+        .map((value): HttpCase => ({
+          kind: 'order body',
+          method: 'POST',
+          path: '/orders',
+          headers: JSON_TYPE,
+          body: JSON.stringify(value),
+          expected: [400],
+        })),
       fc
         .tuple(fc.constantFrom('/orders', '/foods', '/agents', `/foods/${foodId}/packets`), fc.string({ maxLength: 40 }))
         .filter(([, text]) => !parses(text))
         .map(([path, body]): HttpCase => ({ kind: 'broken JSON', method: 'POST', path, headers: ADMIN, body, expected: [400] })),
       fc
         .oneof(
-          fc.constantFrom('text/plain', 'application/xml', 'text/html', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'application/octet-stream'),
+          fc.constantFrom(
+            'text/plain',
+            'application/xml',
+            'text/html',
+            'multipart/form-data; boundary=x',
+            'application/x-www-form-urlencoded',
+            'application/octet-stream',
+          ),
           fc.constantFrom('application/json; charset=latin1', 'application/json; charset=ascii-x'),
           printable(30).filter((type) => !/json/i.test(type)),
         )
-        .map((type): HttpCase => ({ kind: 'content type', method: 'POST', path: '/orders', headers: { 'content-type': type }, body: validOrder, expected: [415] })),
-      fc
-        .integer({ min: BODY_LIMIT + 1, max: BODY_LIMIT * 3 })
-        .map((size): HttpCase => ({ kind: 'too large', method: 'POST', path: '/orders', headers: JSON_TYPE, body: JSON.stringify({ foodId, pad: 'x'.repeat(size) }), expected: [413] })),
+        .map((type): HttpCase => ({
+          kind: 'content type',
+          method: 'POST',
+          path: '/orders',
+          headers: { 'content-type': type },
+          body: validOrder,
+          expected: [415],
+        })),
+      fc.integer({ min: BODY_LIMIT + 1, max: BODY_LIMIT * 3 }).map((size): HttpCase => ({
+        kind: 'too large',
+        method: 'POST',
+        path: '/orders',
+        headers: JSON_TYPE,
+        body: JSON.stringify({ foodId, pad: 'x'.repeat(size) }),
+        expected: [413],
+      })),
       fc
         .oneof(printable(120), fc.stringMatching(/^[a-z]{101,140}$/))
         .filter((key) => !IDEMPOTENCY_KEY.test(key.trim()))
-        .map((key): HttpCase => ({ kind: 'idempotency key', method: 'POST', path: '/orders', headers: { ...JSON_TYPE, 'idempotency-key': key }, body: validOrder, expected: [400] })),
+        .map((key): HttpCase => ({
+          kind: 'idempotency key',
+          method: 'POST',
+          path: '/orders',
+          headers: { ...JSON_TYPE, 'idempotency-key': key },
+          body: validOrder,
+          expected: [400],
+        })),
       fc
         .tuple(
           fc.oneof(
@@ -116,12 +154,22 @@ const httpCases = () => {
         )
         .map(([{ id, expected }, deliver]): HttpCase =>
           // Marking delivered is an admin endpoint: without the key, 401 whatever the id.
-          ({ kind: 'order id', method: deliver ? 'POST' : 'GET', path: `/orders/${id}${deliver ? '/delivered' : ''}`, headers: {}, expected: deliver ? [401] : expected }),
+          ({
+            kind: 'order id',
+            method: deliver ? 'POST' : 'GET',
+            path: `/orders/${id}${deliver ? '/delivered' : ''}`,
+            headers: {},
+            expected: deliver ? [401] : expected,
+          }),
         ),
       fc
         .tuple(
           adminPath,
-          fc.oneof(fc.constant({ name: 'Free food', packets: 5 }), fc.constant({ count: 5 }), fc.dictionary(word, fc.jsonValue({ maxDepth: 1 }))),
+          fc.oneof(
+            fc.constant({ name: 'Free food', packets: 5 }),
+            fc.constant({ count: 5 }),
+            fc.dictionary(word, fc.jsonValue({ maxDepth: 1 })),
+          ),
           fc.option(printable(40).filter((key) => key.trim() !== TEST_ADMIN_KEY)),
         )
         .map(([path, body, key]): HttpCase => ({
@@ -132,9 +180,14 @@ const httpCases = () => {
           body: JSON.stringify(body),
           expected: [401],
         })),
-      fc
-        .tuple(adminPath, fc.dictionary(word, fc.jsonValue({ maxDepth: 1 })), unknownField)
-        .map(([path, body, extra]): HttpCase => ({ kind: 'admin body', method: 'POST', path, headers: ADMIN, body: JSON.stringify({ ...body, [extra]: 1 }), expected: [400] })),
+      fc.tuple(adminPath, fc.dictionary(word, fc.jsonValue({ maxDepth: 1 })), unknownField).map(([path, body, extra]): HttpCase => ({
+        kind: 'admin body',
+        method: 'POST',
+        path,
+        headers: ADMIN,
+        body: JSON.stringify({ ...body, [extra]: 1 }),
+        expected: [400],
+      })),
       fc
         .tuple(fc.oneof(word, fc.integer({ min: 1_000_000, max: MAX_ID }).map(String)), fc.integer({ min: 1, max: 10 }))
         .map(([id, count]): HttpCase => ({
@@ -147,12 +200,24 @@ const httpCases = () => {
         })),
       fc
         .tuple(fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE'), fc.array(word, { minLength: 1, maxLength: 4 }))
-        .map(([method, parts]): HttpCase => ({ kind: 'unknown route', method, path: `/x-${parts.join('/')}`, headers: {}, expected: [404] })),
+        .map(([method, parts]): HttpCase => ({
+          kind: 'unknown route',
+          method,
+          path: `/x-${parts.join('/')}`,
+          headers: {},
+          expected: [404],
+        })),
       fc
-        .tuple(fc.constantFrom('PUT', 'PATCH', 'DELETE'), fc.constantFrom('/orders', '/foods', '/agents', '/health', `/orders/${randomUUID()}`))
+        .tuple(
+          fc.constantFrom('PUT', 'PATCH', 'DELETE'),
+          fc.constantFrom('/orders', '/foods', '/agents', '/health', `/orders/${randomUUID()}`),
+        )
         .map(([method, path]): HttpCase => ({ kind: 'wrong method', method, path, headers: {}, expected: [404] })),
       fc
-        .tuple(fc.constantFrom('/foods', '/agents', '/health', `/orders/${randomUUID()}`), fc.array(fc.tuple(word, printable(20)), { minLength: 1, maxLength: 3 }))
+        .tuple(
+          fc.constantFrom('/foods', '/agents', '/health', `/orders/${randomUUID()}`),
+          fc.array(fc.tuple(word, printable(20)), { minLength: 1, maxLength: 3 }),
+        )
         .map(([path, pairs]): HttpCase => ({
           kind: 'query',
           method: 'GET',
@@ -160,17 +225,24 @@ const httpCases = () => {
           headers: {},
           expected: [400],
         })),
-      fc
-        .constantFrom('/orders/%', '/orders/%E0%A4%A', '/foods/%zz/packets', '/orders/%C0%AF/delivered')
-        .map((path): HttpCase => ({ kind: 'bad encoding', method: path.includes('packets') || path.includes('delivered') ? 'POST' : 'GET', path, headers: ADMIN, expected: [400, 404] })),
+      fc.constantFrom('/orders/%', '/orders/%E0%A4%A', '/foods/%zz/packets', '/orders/%C0%AF/delivered').map((path): HttpCase => ({
+        kind: 'bad encoding',
+        method: path.includes('packets') || path.includes('delivered') ? 'POST' : 'GET',
+        path,
+        headers: ADMIN,
+        expected: [400, 404],
+      })),
     )
     .map((c) => readable(c, c.body));
 };
 
 /** A failing case printed short: kind, the start of its body or bytes, and the rest of its fields. */
 function readable<T extends { kind: string }>(value: T, body: string | undefined): T {
-  const shown = body === undefined ? '' : ` ${JSON.stringify(body.length > 120 ? `${body.slice(0, 120)}... (${body.length} chars)` : body)}`;
-  return Object.assign(value, { [fc.toStringMethod]: () => `${value.kind}${shown} ${JSON.stringify({ ...value, body: undefined, content: undefined })}` });
+  const shown =
+    body === undefined ? '' : ` ${JSON.stringify(body.length > 120 ? `${body.slice(0, 120)}... (${body.length} chars)` : body)}`;
+  return Object.assign(value, {
+    [fc.toStringMethod]: () => `${value.kind}${shown} ${JSON.stringify({ ...value, body: undefined, content: undefined })}`,
+  });
 }
 
 function parses(text: string): boolean {
@@ -249,24 +321,42 @@ function rawCases(queue: QueueName): fc.Arbitrary<RawCase> {
       fc
         .tuple(fc.uint8Array({ maxLength: 120 }), fc.boolean())
         // A leading 0xff is never valid UTF-8, so the body is never JSON.
-        .map(([bytes, reply]): RawCase => ({ kind: 'not JSON', content: Buffer.concat([Buffer.from([0xff]), bytes]), reply, deadLettered: true })),
+        .map(([bytes, reply]): RawCase => ({
+          kind: 'not JSON',
+          content: Buffer.concat([Buffer.from([0xff]), bytes]),
+          reply,
+          deadLettered: true,
+        })),
       fc
         .tuple(fc.oneof(fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.array(fc.jsonValue({ maxDepth: 2 }))), fc.boolean())
         .map(([value, reply]): RawCase => ({ kind: 'not an object', content: frame(value), reply, deadLettered: true })),
       fc
-        .tuple(fc.oneof(fc.integer(), fc.constant(null), fc.boolean(), fc.object({ maxDepth: 1 })), fc.jsonValue({ maxDepth: 2 }), fc.boolean())
-        .map(([pattern, data, reply]): RawCase => ({ kind: 'no pattern', content: frame({ pattern, data, id: randomUUID() }), reply, deadLettered: true })),
-      fc
-        .tuple(word, fc.jsonValue({ maxDepth: 2 }), fc.boolean())
-        .map(([name, data, reply]): RawCase => ({
-          kind: 'unknown pattern',
-          content: frame({ pattern: `fuzz.${name}`, data, id: randomUUID() }),
+        .tuple(
+          fc.oneof(fc.integer(), fc.constant(null), fc.boolean(), fc.object({ maxDepth: 1 })),
+          fc.jsonValue({ maxDepth: 2 }),
+          fc.boolean(),
+        )
+        .map(([pattern, data, reply]): RawCase => ({
+          kind: 'no pattern',
+          content: frame({ pattern, data, id: randomUUID() }),
           reply,
-          replyCode: reply ? ErrorCode.UNKNOWN_PATTERN : undefined,
           deadLettered: true,
         })),
+      fc.tuple(word, fc.jsonValue({ maxDepth: 2 }), fc.boolean()).map(([name, data, reply]): RawCase => ({
+        kind: 'unknown pattern',
+        content: frame({ pattern: `fuzz.${name}`, data, id: randomUUID() }),
+        reply,
+        replyCode: reply ? ErrorCode.UNKNOWN_PATTERN : undefined,
+        deadLettered: true,
+      })),
       fc
-        .tuple(request, fc.oneof(unknownField.map((field) => ({ field })), fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.array(fc.jsonValue({ maxDepth: 1 }))).map((value) => ({ value }))))
+        .tuple(
+          request,
+          fc.oneof(
+            unknownField.map((field) => ({ field })),
+            fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.array(fc.jsonValue({ maxDepth: 1 }))).map((value) => ({ value })),
+          ),
+        )
         .map(([[pattern, payload], spoil]): RawCase => ({
           kind: 'invalid payload',
           content: frame({ pattern, data: 'field' in spoil ? { ...payload, [spoil.field]: 1 } : spoil.value, id: randomUUID() }),
@@ -274,15 +364,13 @@ function rawCases(queue: QueueName): fc.Arbitrary<RawCase> {
           replyCode: ErrorCode.VALIDATION_FAILED,
           deadLettered: false,
         })),
-      fc
-        .tuple(request, fc.boolean())
-        .map(([[pattern, data], withId]): RawCase => ({
-          // Valid, but a reply could reach nobody (no reply-to), or it is framed as an event (no id).
-          kind: withId ? 'no reply-to' : 'no id',
-          content: frame(withId ? { pattern, data, id: randomUUID() } : { pattern, data }),
-          reply: !withId,
-          deadLettered: true,
-        })),
+      fc.tuple(request, fc.boolean()).map(([[pattern, data], withId]): RawCase => ({
+        // Valid, but a reply could reach nobody (no reply-to), or it is framed as an event (no id).
+        kind: withId ? 'no reply-to' : 'no id',
+        content: frame(withId ? { pattern, data, id: randomUUID() } : { pattern, data }),
+        reply: !withId,
+        deadLettered: true,
+      })),
     )
     .map((c) => readable(c, c.content.toString()));
 }
@@ -304,7 +392,11 @@ describe('fuzzing the gateway and the service queues', () => {
             httpStatuses[res.status] = (httpStatuses[res.status] ?? 0) + 1;
             httpKinds[c.kind] = (httpKinds[c.kind] ?? 0) + 1;
             const body = res.body as { code?: unknown; message?: unknown };
-            expect({ kind: c.kind, status: res.status, expected: c.expected.includes(res.status) }).toEqual({ kind: c.kind, status: res.status, expected: true });
+            expect({ kind: c.kind, status: res.status, expected: c.expected.includes(res.status) }).toEqual({
+              kind: c.kind,
+              status: res.status,
+              expected: true,
+            });
             expect(res.type).toMatch(/^application\/json/);
             expect(typeof body.code).toBe('string');
             expect(typeof body.message).toBe('string');
@@ -339,7 +431,9 @@ describe('fuzzing the gateway and the service queues', () => {
         await t.until(
           async () =>
             expectedReplies.every(({ correlationId }) => broker.reply(correlationId)) &&
-            (await Promise.all(queues.map(async (queue) => (await broker.depth(queue)).deadLettered >= expectedDead(queue)))).every(Boolean),
+            (await Promise.all(queues.map(async (queue) => (await broker.depth(queue)).deadLettered >= expectedDead(queue)))).every(
+              Boolean,
+            ),
           20_000,
           'every reply and dead letter',
         );
@@ -366,7 +460,8 @@ describe('fuzzing the gateway and the service queues', () => {
         `  HTTP: ${httpTried} requests tried; answers by status ${JSON.stringify(httpStatuses)}`,
         `        by kind ${JSON.stringify(httpKinds)}`,
         ...Object.entries(messages).map(
-          ([queue, m]) => `  queue ${queue}: ${m.sent} raw messages tried; replies by code ${JSON.stringify(m.replies)}; dead-lettered ${m.deadLettered}`,
+          ([queue, m]) =>
+            `  queue ${queue}: ${m.sent} raw messages tried; replies by code ${JSON.stringify(m.replies)}; dead-lettered ${m.deadLettered}`,
         ),
         `        by kind ${JSON.stringify(messageKinds)}`,
       ].join('\n'),

@@ -71,7 +71,9 @@ describeWithChromium('the live page, GET /', () => {
       const row = await page.waitForSelector(`tr[data-order-id="${body.orderId}"][data-state="PLACED"]`, { timeout: 10_000 });
       expect(await row.innerText()).toMatch(/RESERVING[\s\S]*COMMITTING[\s\S]*PLACED/);
     }
-    const refusedRow = await page.waitForSelector(`tr[data-order-id="${refused.body.orderId}"][data-state="NOT_PLACED"]`, { timeout: 10_000 });
+    const refusedRow = await page.waitForSelector(`tr[data-order-id="${refused.body.orderId}"][data-state="NOT_PLACED"]`, {
+      timeout: 10_000,
+    });
     expect(await refusedRow.innerText()).toMatch(/RESERVING[\s\S]*ABORTING \(UNKNOWN_FOOD\)[\s\S]*NOT_PLACED \(UNKNOWN_FOOD\)/);
 
     // Stock and agents follow; the rate counts the orders of the last window by outcome.
@@ -103,7 +105,9 @@ describeWithChromium('the live page, GET /', () => {
     await page.waitForFunction(() => document.getElementById('status')?.className === 'live', undefined, { timeout: 10_000 });
     await t.system.stop('delivery');
     try {
-      await page.waitForFunction(() => /delivery\.agent\.list/.test(document.getElementById('errors')?.textContent ?? ''), undefined, { timeout: 15_000 });
+      await page.waitForFunction(() => /delivery\.agent\.list/.test(document.getElementById('errors')?.textContent ?? ''), undefined, {
+        timeout: 15_000,
+      });
       expect(await page.locator('tr[data-food-id]').count()).toBe(2);
     } finally {
       t.system.spawn('delivery');

@@ -1,4 +1,5 @@
-import { Queue, StorePattern, call } from '@app/contracts';
+import { Queue, StorePattern } from '@app/contracts';
+import { call } from '@app/platform';
 import { RowDataPacket } from 'mysql2/promise';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -89,7 +90,14 @@ describe('health', () => {
     const up = await t.get('/health');
     expect(up.status).toBe(200);
     expect(up.body).toMatchObject({ status: 'ok', error: {} });
-    expect(Object.keys(up.body.details).sort()).toEqual(['delivery', 'delivery_database', 'order', 'order_database', 'store', 'store_database']);
+    expect(Object.keys(up.body.details).sort()).toEqual([
+      'delivery',
+      'delivery_database',
+      'order',
+      'order_database',
+      'store',
+      'store_database',
+    ]);
     const own = await fetch(`${metricsUrl('store')}/health`);
     expect(own.status).toBe(200);
     expect(await own.json()).toEqual({ service: 'store', status: 'ok', database: 'up' });
@@ -156,7 +164,10 @@ describe('logs', () => {
     );
     expect(said('store')).toEqual(['store.packet.reserve ok', 'store.packet.assign ok']);
     expect(said('delivery')).toEqual(['delivery.agent.reserve ok', 'delivery.agent.assign ok']);
-    expect(lines.find((line) => line.app === 'gateway')).toMatchObject({ req: { method: 'POST', url: '/orders' }, res: { statusCode: 201 } });
+    expect(lines.find((line) => line.app === 'gateway')).toMatchObject({
+      req: { method: 'POST', url: '/orders' },
+      res: { statusCode: 201 },
+    });
   });
 });
 
@@ -168,11 +179,14 @@ describe('metrics', () => {
     // A reservation nobody assigns expires (TTL 3 s) and the sweep gives it back.
     const stray = await t.post('/foods', { name: 'Abandoned', packets: 1 });
     await call(t.client(Queue.STORE), StorePattern.RESERVE_PACKET, { orderId: randomUUID(), foodId: stray.body.id }, 2000);
-    const swept = async () => sample(await metrics(metricsUrl('store')), 'reservations_expired_total', { resource: 'packet', fate: 'swept' });
+    const swept = async () =>
+      sample(await metrics(metricsUrl('store')), 'reservations_expired_total', { resource: 'packet', fate: 'swept' });
     await t.until(async () => ((await swept()) ?? 0) >= 1, 8000, 'the sweep to count the expired reservation');
 
     const gateway = await metrics(t.url);
-    expect(sample(gateway, 'http_requests_total', { app: 'gateway', route: '/orders', method: 'POST', status: '201' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(gateway, 'http_requests_total', { app: 'gateway', route: '/orders', method: 'POST', status: '201' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(sample(gateway, 'http_requests_total', { route: '/orders', status: '409' })).toBeGreaterThanOrEqual(1);
     expect(sample(gateway, 'process_cpu_seconds_total', { app: 'gateway' })).toBeGreaterThan(0);
 
@@ -189,7 +203,9 @@ describe('metrics', () => {
     expect(sample(store, 'rpc_messages_total', { app: 'store', pattern: 'store.packet.reserve', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
     expect(sample(store, 'rpc_message_duration_seconds_count', { pattern: 'store.packet.assign' })).toBeGreaterThanOrEqual(1);
     const delivery = await metrics(metricsUrl('delivery'));
-    expect(sample(delivery, 'rpc_messages_total', { app: 'delivery', pattern: 'delivery.agent.assign', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(delivery, 'rpc_messages_total', { app: 'delivery', pattern: 'delivery.agent.assign', outcome: 'ok' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(sample(delivery, 'nodejs_eventloop_lag_seconds', { app: 'delivery' })).toBeDefined();
   });
 });
@@ -236,7 +252,9 @@ describe('shutdown', () => {
     expect(stopped!.ms).toBeLessThan(5000);
     // Nothing was left for redelivery or recovery to finish: every client got its order placed.
     expect(answers.filter((a) => a.status !== 201)).toEqual([]);
-    const said = logLines().filter((l) => l.instance === 'order').map((l) => l.msg);
+    const said = logLines()
+      .filter((l) => l.instance === 'order')
+      .map((l) => l.msg);
     expect(said).toContainEqual(expect.stringMatching(/^Finished the \d+ message\(s\) in flight$/));
     t.system.spawn('order');
     await t.system.waitHealthy();

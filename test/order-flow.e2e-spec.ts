@@ -1,4 +1,5 @@
-import { DeliveryPattern, ErrorCode, Queue, StorePattern, call } from '@app/contracts';
+import { DeliveryPattern, ErrorCode, Queue, StorePattern } from '@app/contracts';
+import { call } from '@app/platform';
 import { RowDataPacket } from 'mysql2/promise';
 import { randomUUID } from 'node:crypto';
 import { TestSystem } from './support/harness';
@@ -69,7 +70,9 @@ describe('placing an order', () => {
     expect(await packetOf(placed.body.orderId)).toMatchObject({ state: 'ASSIGNED' });
     expect((await t.post(`/orders/${placed.body.orderId}/delivered`, {})).status).toBe(200);
     // A late copy of the order's reserve can no longer take an agent for it.
-    await expect(call(t.client(Queue.DELIVERY), DeliveryPattern.RESERVE_AGENT, { orderId: placed.body.orderId }, 2000)).rejects.toMatchObject({
+    await expect(
+      call(t.client(Queue.DELIVERY), DeliveryPattern.RESERVE_AGENT, { orderId: placed.body.orderId }, 2000),
+    ).rejects.toMatchObject({
       code: ErrorCode.ORDER_RELEASED,
     });
     const refused = await order(foodId);

@@ -27,11 +27,15 @@ it('places orders over quorum queues, every service consuming its own', async ()
     for (const queue of Object.values(Queue)) {
       const name = queueName(t.env.QUEUE_PREFIX, queue);
       const channel = await broker.createChannel();
-      await expect(channel.assertQueue(name, { durable: true, arguments: { 'x-queue-type': 'quorum' } })).resolves.toMatchObject({ consumerCount: 1 });
+      await expect(channel.assertQueue(name, { durable: true, arguments: { 'x-queue-type': 'quorum' } })).resolves.toMatchObject({
+        consumerCount: 1,
+      });
       // Declaring it as a classic queue is refused: it really is a quorum queue.
       const classic = await broker.createChannel();
       classic.on('error', () => undefined);
-      await expect(classic.assertQueue(name, { durable: true, arguments: { 'x-queue-type': 'classic' } })).rejects.toThrow(/PRECONDITION_FAILED/);
+      await expect(classic.assertQueue(name, { durable: true, arguments: { 'x-queue-type': 'classic' } })).rejects.toThrow(
+        /PRECONDITION_FAILED/,
+      );
       await channel.close();
     }
   } finally {

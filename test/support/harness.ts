@@ -1,4 +1,5 @@
-import { Queue, RmqSettings, deadLetterQueueName, queueName, rmqClientOptions } from '@app/contracts';
+import { deadLetterQueueName, Queue, queueName } from '@app/contracts';
+import { rmqClientOptions, RmqSettings } from '@app/platform';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import { connect } from 'amqplib';
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -88,7 +89,12 @@ export class TestSystem {
 
   get rmq(): RmqSettings {
     const queueType = this.env.RMQ_QUEUE_TYPE === 'quorum' ? 'quorum' : 'classic';
-    return { url: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672', queuePrefix: this.env.QUEUE_PREFIX, prefetch: 8, queueType };
+    return {
+      url: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+      queuePrefix: this.env.QUEUE_PREFIX,
+      prefetch: 8,
+      queueType,
+    };
   }
 
   /** A raw client onto one service's queue, for tests that act as a stray or duplicating producer. */
@@ -132,7 +138,11 @@ export class TestSystem {
   }
 
   /** POSTs JSON with the admin key (order endpoints ignore it); `headers` replace the key, e.g. `{}` for none. */
-  async post(path: string, body: unknown, headers: Record<string, string> = { 'x-api-key': TEST_ADMIN_KEY }): Promise<{ status: number; body: any }> {
+  async post(
+    path: string,
+    body: unknown,
+    headers: Record<string, string> = { 'x-api-key': TEST_ADMIN_KEY },
+  ): Promise<{ status: number; body: any }> {
     const res = await fetch(this.url + path, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },

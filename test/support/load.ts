@@ -82,7 +82,8 @@ export async function answersViolations(t: TestSystem, answers: Answer[]): Promi
       (answer.status === 201 && (state === 'PLACED' || state === 'DELIVERED')) ||
       ((answer.status === 409 || answer.status === 503) && state === 'NOT_PLACED') ||
       (answer.status === 202 && (state === 'PLACED' || state === 'NOT_PLACED'));
-    if (!ok) violations.push(`I4: answered ${answer.status} ${answer.code ?? ''} for order ${answer.orderId} that is ${state ?? 'unknown'}`);
+    if (!ok)
+      violations.push(`I4: answered ${answer.status} ${answer.code ?? ''} for order ${answer.orderId} that is ${state ?? 'unknown'}`);
   }
   return violations;
 }

@@ -1,4 +1,4 @@
-import { Queue, deadLetterQueueName, queueName } from '@app/contracts';
+import { deadLetterQueueName, Queue, queueName } from '@app/contracts';
 import { Channel, ChannelModel, ConsumeMessage, Options, connect } from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { TestSystem } from './harness';

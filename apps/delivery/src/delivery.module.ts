@@ -1,5 +1,6 @@
-import { EnvModule, DeliveryPattern } from '@app/contracts';
-import { dataSourceOptions, runMigrations, serviceHealthController } from '@app/contracts/service';
+import { DeliveryPattern } from '@app/contracts';
+import { EnvModule } from '@app/platform';
+import { dataSourceOptions, runMigrations, serviceHealthController } from '@app/database';
 import { Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';

@@ -1,4 +1,5 @@
-import { EnvModule, Queue, serviceClients } from '@app/contracts';
+import { Queue } from '@app/contracts';
+import { EnvModule, serviceClients } from '@app/platform';
 import { Module } from '@nestjs/common';
 import { AgentsModule } from './agents/agents.module';
 import { GatewayEnv } from './config/gateway.env';

@@ -1,4 +1,4 @@
-import { createApp, loadEnvOrExit } from '@app/contracts';
+import { createApp, loadEnvOrExit } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { GatewayEnv } from './config/gateway.env';

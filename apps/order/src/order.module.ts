@@ -1,5 +1,6 @@
-import { EnvModule, OrderPattern } from '@app/contracts';
-import { dataSourceOptions, runMigrations, serviceHealthController } from '@app/contracts/service';
+import { OrderPattern } from '@app/contracts';
+import { EnvModule } from '@app/platform';
+import { dataSourceOptions, runMigrations, serviceHealthController } from '@app/database';
 import { Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -18,7 +19,12 @@ import { OrdersModule } from './orders/orders.module';
     TypeOrmModule.forRootAsync({
       inject: [OrderEnv],
       useFactory: (env: OrderEnv) =>
-        dataSourceOptions(env, env.ORDER_DB_NAME, [Order, OrderLog], [OrderSchema1763769600000, OrderLogTriggers1763856000000, OrderIdempotencyKey1764028800000]),
+        dataSourceOptions(
+          env,
+          env.ORDER_DB_NAME,
+          [Order, OrderLog],
+          [OrderSchema1763769600000, OrderLogTriggers1763856000000, OrderIdempotencyKey1764028800000],
+        ),
     }),
     OrdersModule,
     ActivityModule,

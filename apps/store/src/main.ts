@@ -1,5 +1,5 @@
 import { Queue } from '@app/contracts';
-import { bootstrapService } from '@app/contracts/service';
+import { bootstrapService } from '@app/database';
 import { StoreEnv } from './config/store.env';
 import { StoreModule } from './store.module';
 

@@ -31,7 +31,10 @@ export function isMintedOrderId(orderId: string, secret: string): boolean {
 const MAC_AT = 22;
 
 function mac(head: string, secret: string): string {
-  return createHmac('sha256', secret).update(head).digest('hex').slice(0, 32 - MAC_AT);
+  return createHmac('sha256', secret)
+    .update(head)
+    .digest('hex')
+    .slice(0, 32 - MAC_AT);
 }
 
 /** When the order id was minted (epoch ms), or undefined for an id that is not a UUIDv7. */

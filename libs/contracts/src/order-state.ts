@@ -13,11 +13,7 @@ export enum OrderState {
 }
 
 /** States no recovery ever needs to move on from. */
-export const SETTLED_STATES: readonly OrderState[] = [
-  OrderState.PLACED,
-  OrderState.NOT_PLACED,
-  OrderState.DELIVERED,
-];
+export const SETTLED_STATES: readonly OrderState[] = [OrderState.PLACED, OrderState.NOT_PLACED, OrderState.DELIVERED];
 
 /** States of an order that was placed: a look-up later may find it delivered since. */
 export const PLACED_STATES: readonly OrderState[] = [OrderState.PLACED, OrderState.DELIVERING, OrderState.DELIVERED];

@@ -3,14 +3,14 @@ import {
   AgentReservation,
   AgentsCreated,
   AgentsView,
-  ContractException,
   ErrorCode,
   HoldState,
-  PeriodicTask,
   ReleaseResult,
   tallyHoldCounts,
 } from '@app/contracts';
-import { HoldRows, insertRows, isDuplicateKey } from '@app/contracts/service';
+import { ContractException, PeriodicTask } from '@app/platform';
+import { insertRows, isDuplicateKey } from '@app/database';
+import { HoldRows } from '@app/participant';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DeliveryEnv } from '../config/delivery.env';

@@ -1,5 +1,6 @@
 import { IsString, Matches } from 'class-validator';
-import { IsMetricsPort, ParticipantEnv } from '@app/contracts';
+import { IsMetricsPort } from '@app/platform';
+import { ParticipantEnv } from '@app/participant';
 
 export class DeliveryEnv extends ParticipantEnv {
   @IsString()

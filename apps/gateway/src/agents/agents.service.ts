@@ -1,4 +1,5 @@
-import { AgentsCreated, AgentsView, CreateAgentsDto, DeliveryPattern, Queue, call, clientToken } from '@app/contracts';
+import { AgentsCreated, AgentsView, CreateAgentsDto, DeliveryPattern, Queue } from '@app/contracts';
+import { call, clientToken } from '@app/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { GatewayEnv } from '../config/gateway.env';

@@ -1,4 +1,4 @@
-import { DEV_ORDER_ID_SECRET, validateEnv } from '@app/contracts';
+import { DEV_ORDER_ID_SECRET, validateEnv } from '@app/platform';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
@@ -18,7 +18,11 @@ describe('GatewayEnv', () => {
     for (const key of [DEV_ADMIN_API_KEY, '']) {
       expect(() => validate({ NODE_ENV: 'production', ADMIN_API_KEY: key })).toThrow(/ADMIN_API_KEY.*NODE_ENV=production/);
     }
-    const own = { NODE_ENV: 'production', ADMIN_API_KEY: 'a-real-secret-of-32-characters!!', ORDER_ID_SECRET: 'another-secret-of-our-own-0123' };
+    const own = {
+      NODE_ENV: 'production',
+      ADMIN_API_KEY: 'a-real-secret-of-32-characters!!',
+      ORDER_ID_SECRET: 'another-secret-of-our-own-0123',
+    };
     expect(validate(own).ADMIN_API_KEY).toBe('a-real-secret-of-32-characters!!');
   });
 

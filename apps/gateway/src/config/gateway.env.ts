@@ -1,4 +1,4 @@
-import { DEV_ORDER_ID_SECRET, IsSecret, RabbitEnv } from '@app/contracts';
+import { DEV_ORDER_ID_SECRET, IsSecret, RabbitEnv } from '@app/platform';
 import { IsInt, Max, Min } from 'class-validator';
 
 /** The admin key of `.env.example` and of `npm start` on a development machine; refused in production. */

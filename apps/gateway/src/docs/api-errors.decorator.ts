@@ -44,7 +44,8 @@ const EXAMPLES: Record<Code, Omit<ApiErrorBody, 'code'>> = {
  */
 export function ApiErrors(...codes: Code[]): MethodDecorator & ClassDecorator {
   const byStatus = new Map<number, Code[]>();
-  for (const code of new Set([...codes, ErrorCode.INTERNAL])) byStatus.set(HTTP_STATUS[code], [...(byStatus.get(HTTP_STATUS[code]) ?? []), code]);
+  for (const code of new Set([...codes, ErrorCode.INTERNAL]))
+    byStatus.set(HTTP_STATUS[code], [...(byStatus.get(HTTP_STATUS[code]) ?? []), code]);
   return applyDecorators(
     ApiExtraModels(ApiErrorBody),
     ...[...byStatus].map(([status, group]) =>

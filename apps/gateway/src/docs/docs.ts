@@ -14,7 +14,10 @@ export function setUpDocs(app: INestApplication): void {
         '(GET /orders/{orderId} then shows it). Every error body is `{ code, message, ... }`; the status follows from the code.',
     )
     .setVersion('1.0')
-    .addApiKey({ type: 'apiKey', in: 'header', name: ADMIN_KEY_HEADER, description: 'ADMIN_API_KEY: needed to add foods, packets and agents' }, ADMIN_KEY_SCHEME)
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: ADMIN_KEY_HEADER, description: 'ADMIN_API_KEY: needed to add foods, packets and agents' },
+      ADMIN_KEY_SCHEME,
+    )
     .build();
   SwaggerModule.setup(DOCS_PATH, app, () => SwaggerModule.createDocument(app, config), { jsonDocumentUrl: `${DOCS_PATH}-json` });
 }

@@ -63,7 +63,12 @@ export class OrderViewDoc implements OrderView {
   @ApiProperty({ format: 'uuid', description: 'UUIDv7, minted by the gateway', example: '019aa9e0-5c1e-7a2b-9c3d-4e5f6a7b8c9d' })
   orderId: string;
 
-  @ApiProperty({ type: Number, nullable: true, description: 'Null only for an order whose request never arrived (REQUEST_LOST)', example: 1 })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Null only for an order whose request never arrived (REQUEST_LOST)',
+    example: 1,
+  })
   foodId: number | null;
 
   @ApiProperty({ enum: OrderState, enumName: 'OrderState', example: OrderState.PLACED })
@@ -156,21 +161,38 @@ export class HealthDoc {
 /** Every error answer of the gateway; `code` is one of the keys of HTTP_STATUS, which also gives the status. */
 @ApiSchema({ name: 'Error' })
 export class ApiErrorBody {
-  @ApiProperty({ enum: Object.keys(HTTP_STATUS), enumName: 'ErrorCode', description: 'Stable code; the HTTP status follows from it', example: 'OUT_OF_STOCK' })
+  @ApiProperty({
+    enum: Object.keys(HTTP_STATUS),
+    enumName: 'ErrorCode',
+    description: 'Stable code; the HTTP status follows from it',
+    example: 'OUT_OF_STOCK',
+  })
   code: string;
 
   @ApiProperty({ example: 'Order Not Placed: no packet of this food is left' })
   message: string;
 
-  @ApiPropertyOptional({ type: [String], description: 'Each offending field, for VALIDATION_FAILED', example: ['foodId must be an integer number'] })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Each offending field, for VALIDATION_FAILED',
+    example: ['foodId must be an integer number'],
+  })
   details?: string[];
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'The order, for an order that was not placed', example: '019aa9e0-5c1e-7a2b-9c3d-4e5f6a7b8c9d' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'The order, for an order that was not placed',
+    example: '019aa9e0-5c1e-7a2b-9c3d-4e5f6a7b8c9d',
+  })
   orderId?: string;
 
   @ApiPropertyOptional({ enum: ['NOT_PLACED'], description: 'For an order that was not placed', example: 'NOT_PLACED' })
   state?: string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'For /health: each service, up or why it is down' })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'For /health: each service, up or why it is down',
+  })
   services?: Record<string, string>;
 }

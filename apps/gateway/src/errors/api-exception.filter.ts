@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import { ErrorCode, RpcCallError } from '@app/contracts';
+import { ErrorCode } from '@app/contracts';
+import { RpcCallError } from '@app/platform';
 import { Response } from 'express';
 import { ApiError } from './api-error';
 import { FRAMEWORK_ERROR_CODE, HTTP_STATUS } from './http-status';

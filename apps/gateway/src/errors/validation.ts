@@ -1,5 +1,6 @@
 import { BadRequestException, ParseIntPipe, ValidationPipe } from '@nestjs/common';
-import { ErrorCode, describeValidationErrors } from '@app/contracts';
+import { ErrorCode } from '@app/contracts';
+import { describeValidationErrors } from '@app/platform';
 
 function invalidRequest(details: string[]): BadRequestException {
   return new BadRequestException({ code: ErrorCode.VALIDATION_FAILED, message: 'Invalid request', details });

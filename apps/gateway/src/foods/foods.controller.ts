@@ -16,7 +16,13 @@ export class FoodsController {
   @AdminOnly()
   @ApiOperation({ summary: 'Add a food with its first packets' })
   @ApiCreatedResponse({ type: FoodViewDoc })
-  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.UNSUPPORTED_MEDIA_TYPE, ErrorCode.FOOD_EXISTS, ErrorCode.SERVICE_UNAVAILABLE)
+  @ApiErrors(
+    ErrorCode.VALIDATION_FAILED,
+    ErrorCode.PAYLOAD_TOO_LARGE,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    ErrorCode.FOOD_EXISTS,
+    ErrorCode.SERVICE_UNAVAILABLE,
+  )
   create(@Body() dto: CreateFoodDto): Promise<FoodView> {
     return this.foods.create(dto);
   }
@@ -26,7 +32,13 @@ export class FoodsController {
   @ApiOperation({ summary: 'Add packets of a food' })
   @ApiParam({ name: 'foodId', type: Number, example: 1 })
   @ApiCreatedResponse({ type: FoodViewDoc, description: 'The food with its new counts' })
-  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.UNSUPPORTED_MEDIA_TYPE, ErrorCode.FOOD_NOT_FOUND, ErrorCode.SERVICE_UNAVAILABLE)
+  @ApiErrors(
+    ErrorCode.VALIDATION_FAILED,
+    ErrorCode.PAYLOAD_TOO_LARGE,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    ErrorCode.FOOD_NOT_FOUND,
+    ErrorCode.SERVICE_UNAVAILABLE,
+  )
   addPackets(@Param('foodId', intParam('foodId')) foodId: number, @Body() dto: PacketCountDto): Promise<FoodView> {
     return this.foods.addPackets(foodId, dto.count);
   }

@@ -1,4 +1,5 @@
-import { CreateFoodDto, FoodView, Queue, StorePattern, call, clientToken } from '@app/contracts';
+import { CreateFoodDto, FoodView, Queue, StorePattern } from '@app/contracts';
+import { call, clientToken } from '@app/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { GatewayEnv } from '../config/gateway.env';

@@ -1,4 +1,5 @@
-import { DeliveryPattern, HealthReply, OrderPattern, Queue, StorePattern, call, clientToken } from '@app/contracts';
+import { DeliveryPattern, HealthReply, OrderPattern, Queue, StorePattern } from '@app/contracts';
+import { call, clientToken } from '@app/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';

@@ -22,13 +22,21 @@ export class LiveSnapshot {
   @ApiProperty({ description: 'When the gateway read it', example: '2026-11-22T08:00:00.000Z' })
   at: string;
 
-  @ApiProperty({ type: [FoodViewDoc], nullable: true, description: 'Every food with its packet counts; null while the store cannot be reached' })
+  @ApiProperty({
+    type: [FoodViewDoc],
+    nullable: true,
+    description: 'Every food with its packet counts; null while the store cannot be reached',
+  })
   foods: FoodView[] | null;
 
   @ApiProperty({ type: HoldCountsDoc, nullable: true, description: 'Agent counts; null while delivery cannot be reached' })
   agents: AgentsView['agents'] | null;
 
-  @ApiProperty({ type: OrderOutcomesDoc, nullable: true, description: 'Outcomes of the orders minted in the last windowMs; null while the order service cannot be reached' })
+  @ApiProperty({
+    type: OrderOutcomesDoc,
+    nullable: true,
+    description: 'Outcomes of the orders minted in the last windowMs; null while the order service cannot be reached',
+  })
   outcomes: OrderOutcomes | null;
 
   @ApiProperty({ type: [OrderViewDoc], nullable: true, description: 'The latest orders, newest first, each with its log' })

@@ -15,7 +15,10 @@ export class LiveController {
   @Header('Content-Type', 'text/html; charset=utf-8')
   @ApiOperation({ summary: 'The live page: stock, agents, orders per second and the latest orders, updated every second' })
   @ApiProduces('text/html')
-  @ApiOkResponse({ description: 'A self-contained HTML page that reads GET /live/events', content: { 'text/html': { schema: { type: 'string' } } } })
+  @ApiOkResponse({
+    description: 'A self-contained HTML page that reads GET /live/events',
+    content: { 'text/html': { schema: { type: 'string' } } },
+  })
   page(): string {
     return LIVE_PAGE;
   }

@@ -1,4 +1,5 @@
-import { AgentsView, DeliveryPattern, FoodView, OrderPattern, Queue, RecentOrders, StorePattern, call, clientToken } from '@app/contracts';
+import { AgentsView, DeliveryPattern, FoodView, OrderPattern, Queue, RecentOrders, StorePattern } from '@app/contracts';
+import { call, clientToken } from '@app/platform';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { Observable, ReplaySubject, Subject, defer, exhaustMap, finalize, share, takeUntil, timer } from 'rxjs';

@@ -7,6 +7,7 @@ import { invalidHeader } from '../errors/validation';
 export const IdempotencyKey = createParamDecorator((_: unknown, context: ExecutionContext): string | undefined => {
   const key = context.switchToHttp().getRequest<Request>().headers['idempotency-key'];
   if (key === undefined) return undefined;
-  if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) throw invalidHeader('Idempotency-Key', 'must be 1 to 100 letters, digits or _ . : -');
+  if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))
+    throw invalidHeader('Idempotency-Key', 'must be 1 to 100 letters, digits or _ . : -');
   return key;
 });

@@ -17,7 +17,10 @@ export class OrdersController {
   @Post()
   @ApiOperation({ summary: 'Place an order: one packet of the food and one delivery agent, or nothing' })
   @ApiCreatedResponse({ type: PlacedOrderDoc, description: 'Order Placed: a packet and an agent are assigned to it' })
-  @ApiAcceptedResponse({ type: PendingOrderDoc, description: 'Outcome not known within ORDER_WAIT_MS; GET /orders/{orderId} shows it once settled' })
+  @ApiAcceptedResponse({
+    type: PendingOrderDoc,
+    description: 'Outcome not known within ORDER_WAIT_MS; GET /orders/{orderId} shows it once settled',
+  })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
@@ -38,11 +41,7 @@ export class OrdersController {
     NotPlacedReason.COORDINATOR_RECOVERY,
   )
   @ThrottleOrders()
-  async place(
-    @Body() dto: PlaceOrderDto,
-    @IdempotencyKey() idempotencyKey: string | undefined,
-    @Res({ passthrough: true }) res: Response,
-  ) {
+  async place(@Body() dto: PlaceOrderDto, @IdempotencyKey() idempotencyKey: string | undefined, @Res({ passthrough: true }) res: Response) {
     const answer = await this.orders.place(dto.foodId, idempotencyKey);
     res.status(answer.status);
     return answer.body;
@@ -60,7 +59,10 @@ export class OrdersController {
   @AdminOnly()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'The food was delivered: frees the order’s agent' })
-  @ApiOkResponse({ type: OrderViewDoc, description: 'The order, DELIVERED (or DELIVERING while delivery cannot be reached; recovery finishes it)' })
+  @ApiOkResponse({
+    type: OrderViewDoc,
+    description: 'The order, DELIVERED (or DELIVERING while delivery cannot be reached; recovery finishes it)',
+  })
   @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.ORDER_NOT_FOUND, ErrorCode.ORDER_NOT_DELIVERABLE, ErrorCode.SERVICE_UNAVAILABLE)
   markDelivered(@Param() { orderId }: OrderRefDto): Promise<OrderView> {
     return this.orders.markDelivered(orderId);

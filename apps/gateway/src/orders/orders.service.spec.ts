@@ -17,7 +17,10 @@ describe('OrdersService.place when the outcome cannot be learnt', () => {
   });
 
   it('answers Not Placed when the command certainly was not sent', async () => {
-    await expect(new OrdersService(unreachable, env).place(1)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE', extra: { state: 'NOT_PLACED' } });
+    await expect(new OrdersService(unreachable, env).place(1)).rejects.toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      extra: { state: 'NOT_PLACED' },
+    });
   });
 
   // An earlier request with the key may have made the order: neither this request's fresh id (never

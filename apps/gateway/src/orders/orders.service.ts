@@ -1,17 +1,5 @@
-import {
-  NotPlacedReason,
-  OrderPattern,
-  OrderState,
-  OrderView,
-  PLACED_STATES,
-  PlaceOrderCommand,
-  Queue,
-  RpcCallError,
-  call,
-  clientToken,
-  newOrderId,
-  setCorrelatedOrder,
-} from '@app/contracts';
+import { newOrderId, NotPlacedReason, OrderPattern, OrderState, OrderView, PLACED_STATES, PlaceOrderCommand, Queue } from '@app/contracts';
+import { call, clientToken, RpcCallError, setCorrelatedOrder } from '@app/platform';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClientProxy } from '@nestjs/microservices';
@@ -37,7 +25,12 @@ export class OrdersService {
    * that could not learn which order its key made, 202 with the key instead.
    */
   async place(foodId: number, idempotencyKey?: string): Promise<PlacedAnswer> {
-    const command: PlaceOrderCommand = { orderId: newOrderId(this.env.ORDER_ID_SECRET), foodId, deadline: Date.now() + this.env.ORDER_WAIT_MS, idempotencyKey };
+    const command: PlaceOrderCommand = {
+      orderId: newOrderId(this.env.ORDER_ID_SECRET),
+      foodId,
+      deadline: Date.now() + this.env.ORDER_WAIT_MS,
+      idempotencyKey,
+    };
     // From here on every line of this request, here and in the services, names the order.
     setCorrelatedOrder(command.orderId);
     let order: OrderView;
@@ -48,9 +41,13 @@ export class OrdersService {
       // made the order, and this id would never be recorded. Only the key leads to the outcome.
       if (idempotencyKey && err instanceof RpcCallError && (err.transient || !err.sent)) return pendingForKey(idempotencyKey);
       if (err instanceof RpcCallError && !err.sent) {
-        throw new ApiError(NotPlacedReason.SERVICE_UNAVAILABLE, 'Order Not Placed: the order service cannot be reached; nothing was ordered', {
-          state: OrderState.NOT_PLACED,
-        });
+        throw new ApiError(
+          NotPlacedReason.SERVICE_UNAVAILABLE,
+          'Order Not Placed: the order service cannot be reached; nothing was ordered',
+          {
+            state: OrderState.NOT_PLACED,
+          },
+        );
       }
       // No reply in time, or the coordinator failed half-way: the order may exist in any state, and
       // the coordinator's recovery settles it. Only "pending" is true.
@@ -61,7 +58,10 @@ export class OrdersService {
     if (order.orderId !== command.orderId) order = await this.settled(order, command.deadline);
     if (PLACED_STATES.includes(order.state)) {
       const { orderId, packetId, agentId } = order;
-      return { status: HttpStatus.CREATED, body: { orderId, state: 'PLACED', message: 'Order Placed', packetId: packetId!, agentId: agentId! } };
+      return {
+        status: HttpStatus.CREATED,
+        body: { orderId, state: 'PLACED', message: 'Order Placed', packetId: packetId!, agentId: agentId! },
+      };
     }
     if (order.reason && (order.state === OrderState.NOT_PLACED || order.state === OrderState.ABORTING)) {
       // ABORTING is already decided: the order can only end NOT_PLACED.

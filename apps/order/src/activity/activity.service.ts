@@ -1,10 +1,9 @@
-import { OrderOutcomes, OrderState, PLACED_STATES, RecentOrders, RecentOrdersDto, orderIdFloor } from '@app/contracts';
+import { orderIdFloor, OrderOutcomes, OrderState, PLACED_STATES, RecentOrders, RecentOrdersDto } from '@app/contracts';
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { toView } from '../orders/order-journal.service';
 import { OrderLog } from '../orders/order-log.entity';
 import { Order } from '../orders/order.entity';
-
 
 /**
  * What the gateway's live page shows. Read-only and cheap at any table size: order ids are UUIDv7,

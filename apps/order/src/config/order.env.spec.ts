@@ -1,4 +1,4 @@
-import { validateEnv } from '@app/contracts';
+import { validateEnv } from '@app/platform';
 import { OrderEnv } from './order.env';
 
 describe('OrderEnv', () => {

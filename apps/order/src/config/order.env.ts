@@ -12,7 +12,8 @@ import {
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
-import { DEV_ORDER_ID_SECRET, DatabaseEnv, IsMetricsPort, IsSecret } from '@app/contracts';
+import { DEV_ORDER_ID_SECRET, IsMetricsPort, IsSecret } from '@app/platform';
+import { DatabaseEnv } from '@app/database';
 
 export const FAULT_POINTS = ['', 'after-reserve', 'after-decision', 'after-first-assign'] as const;
 export type FaultPoint = Exclude<(typeof FAULT_POINTS)[number], ''>;

@@ -1,14 +1,5 @@
-import {
-  ContractException,
-  DEV_ORDER_ID_SECRET,
-  ErrorCode,
-  NotPlacedReason,
-  OrderState,
-  OrderView,
-  PlaceOrderCommand,
-  RpcCallError,
-  newOrderId,
-} from '@app/contracts';
+import { ErrorCode, newOrderId, NotPlacedReason, OrderState, OrderView, PlaceOrderCommand } from '@app/contracts';
+import { ContractException, DEV_ORDER_ID_SECRET, RpcCallError } from '@app/platform';
 import { Test } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import { v7 } from 'uuid';
@@ -81,7 +72,12 @@ describe('CoordinatorService', () => {
       releaseAgent: jest.fn((orderId: string) => Promise.resolve({ orderId, freed: 1 })),
       completeDelivery: jest.fn((orderId: string) => Promise.resolve({ orderId, freed: 1 })),
     };
-    const env = Object.assign(new OrderEnv(), { CONTENTION_WAIT_MS: 200, RETRY_BASE_MS: 1, PHASE2_ATTEMPTS: 3, ORDER_LOST_AFTER_MS: 60_000 });
+    const env = Object.assign(new OrderEnv(), {
+      CONTENTION_WAIT_MS: 200,
+      RETRY_BASE_MS: 1,
+      PHASE2_ATTEMPTS: 3,
+      ORDER_LOST_AFTER_MS: 60_000,
+    });
     const module = await Test.createTestingModule({
       providers: [
         CoordinatorService,

@@ -1,14 +1,5 @@
-import {
-  ContractException,
-  ErrorCode,
-  NotPlacedReason,
-  OrderState,
-  OrderView,
-  PlaceOrderCommand,
-  RpcCallError,
-  isMintedOrderId,
-  orderIdMintedAt,
-} from '@app/contracts';
+import { ErrorCode, isMintedOrderId, NotPlacedReason, orderIdMintedAt, OrderState, OrderView, PlaceOrderCommand } from '@app/contracts';
+import { ContractException, RpcCallError } from '@app/platform';
 import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OrderEnv } from '../config/order.env';

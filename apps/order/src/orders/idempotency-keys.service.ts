@@ -1,4 +1,5 @@
-import { ContractException, ErrorCode, OrderView, PlaceOrderCommand } from '@app/contracts';
+import { ErrorCode, OrderView, PlaceOrderCommand } from '@app/contracts';
+import { ContractException } from '@app/platform';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { toView } from './order-journal.service';

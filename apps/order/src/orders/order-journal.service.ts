@@ -1,5 +1,5 @@
 import { NotPlacedReason, OrderState, OrderView, SETTLED_STATES } from '@app/contracts';
-import { isDuplicateKey, withRetries } from '@app/contracts/service';
+import { isDuplicateKey, withRetries } from '@app/database';
 import { Injectable } from '@nestjs/common';
 import type { ResultSetHeader } from 'mysql2';
 import { DataSource } from 'typeorm';
@@ -32,7 +32,13 @@ export class OrderJournal {
    * Records a new order; false when one with this id exists already (a redelivered command, or our
    * own write hidden by a dropped connection), or one with this idempotency key (IdempotencyKeys).
    */
-  async begin(orderId: string, foodId: number | null, state: OrderState, reason: NotPlacedReason | null = null, idempotencyKey?: string): Promise<boolean> {
+  async begin(
+    orderId: string,
+    foodId: number | null,
+    state: OrderState,
+    reason: NotPlacedReason | null = null,
+    idempotencyKey?: string,
+  ): Promise<boolean> {
     try {
       await withRetries(() =>
         this.dataSource.query(

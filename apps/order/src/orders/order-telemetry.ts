@@ -1,4 +1,5 @@
-import { NotPlacedReason, OrderState, RpcCallError } from '@app/contracts';
+import { NotPlacedReason, OrderState } from '@app/contracts';
+import { RpcCallError } from '@app/platform';
 import { Injectable, Logger } from '@nestjs/common';
 import type { OrderChanges } from './order-journal.service';
 import { orderMetrics } from './order-metrics';
@@ -44,7 +45,10 @@ export class OrderTelemetry {
       case OrderState.COMMITTING:
         observe('reserve', 'decided', since(timeline?.startedAt));
         if (timeline) timeline.decidedAt = now;
-        this.logger.log({ orderId, state: to, packetId: changes.packetId, agentId: changes.agentId }, `decided COMMITTING: packet ${changes.packetId}, agent ${changes.agentId}`);
+        this.logger.log(
+          { orderId, state: to, packetId: changes.packetId, agentId: changes.agentId },
+          `decided COMMITTING: packet ${changes.packetId}, agent ${changes.agentId}`,
+        );
         return;
       case OrderState.PLACED:
         orderMetrics.outcomes.inc({ outcome: to, reason: '' });

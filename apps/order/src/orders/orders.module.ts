@@ -1,4 +1,5 @@
-import { Queue, serviceClients } from '@app/contracts';
+import { Queue } from '@app/contracts';
+import { serviceClients } from '@app/platform';
 import { Module } from '@nestjs/common';
 import { OrderEnv } from '../config/order.env';
 import { CoordinatorService } from './coordinator.service';

@@ -7,9 +7,8 @@ import {
   Queue,
   ReleaseResult,
   StorePattern,
-  call,
-  clientToken,
 } from '@app/contracts';
+import { call, clientToken } from '@app/platform';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { OrderEnv } from '../config/order.env';
@@ -34,35 +33,59 @@ export class Participants implements OnApplicationBootstrap {
   }
 
   reservePacket(orderId: string, foodId: number): Promise<PacketReservation> {
-    return this.confirmed(call(this.store, StorePattern.RESERVE_PACKET, { orderId, foodId }, this.env.RPC_TIMEOUT_MS), (r) => `reserved packet ${r.packetId}`);
+    return this.confirmed(
+      call(this.store, StorePattern.RESERVE_PACKET, { orderId, foodId }, this.env.RPC_TIMEOUT_MS),
+      (r) => `reserved packet ${r.packetId}`,
+    );
   }
 
   reserveAgent(orderId: string): Promise<AgentReservation> {
-    return this.confirmed(call(this.delivery, DeliveryPattern.RESERVE_AGENT, { orderId }, this.env.RPC_TIMEOUT_MS), (r) => `reserved agent ${r.agentId}`);
+    return this.confirmed(
+      call(this.delivery, DeliveryPattern.RESERVE_AGENT, { orderId }, this.env.RPC_TIMEOUT_MS),
+      (r) => `reserved agent ${r.agentId}`,
+    );
   }
 
   yieldAgent(orderId: string): Promise<ReleaseResult> {
-    return this.confirmed(call(this.delivery, DeliveryPattern.YIELD_AGENT, { orderId }, this.env.RPC_TIMEOUT_MS), () => 'gave the agent back to wait for a packet');
+    return this.confirmed(
+      call(this.delivery, DeliveryPattern.YIELD_AGENT, { orderId }, this.env.RPC_TIMEOUT_MS),
+      () => 'gave the agent back to wait for a packet',
+    );
   }
 
   assignPacket(orderId: string, packetId: number): Promise<PacketAssignment> {
-    return this.confirmed(call(this.store, StorePattern.ASSIGN_PACKET, { orderId, packetId }, this.env.RPC_TIMEOUT_MS), (r) => `assigned packet ${r.packetId}`);
+    return this.confirmed(
+      call(this.store, StorePattern.ASSIGN_PACKET, { orderId, packetId }, this.env.RPC_TIMEOUT_MS),
+      (r) => `assigned packet ${r.packetId}`,
+    );
   }
 
   assignAgent(orderId: string, agentId: number): Promise<AgentAssignment> {
-    return this.confirmed(call(this.delivery, DeliveryPattern.ASSIGN_AGENT, { orderId, agentId }, this.env.RPC_TIMEOUT_MS), (r) => `assigned agent ${r.agentId}`);
+    return this.confirmed(
+      call(this.delivery, DeliveryPattern.ASSIGN_AGENT, { orderId, agentId }, this.env.RPC_TIMEOUT_MS),
+      (r) => `assigned agent ${r.agentId}`,
+    );
   }
 
   releasePacket(orderId: string): Promise<ReleaseResult> {
-    return this.confirmed(call(this.store, StorePattern.RELEASE_PACKET, { orderId }, this.env.RPC_TIMEOUT_MS), (r) => `released packets: ${r.freed} freed`);
+    return this.confirmed(
+      call(this.store, StorePattern.RELEASE_PACKET, { orderId }, this.env.RPC_TIMEOUT_MS),
+      (r) => `released packets: ${r.freed} freed`,
+    );
   }
 
   releaseAgent(orderId: string): Promise<ReleaseResult> {
-    return this.confirmed(call(this.delivery, DeliveryPattern.RELEASE_AGENT, { orderId }, this.env.RPC_TIMEOUT_MS), (r) => `released agents: ${r.freed} freed`);
+    return this.confirmed(
+      call(this.delivery, DeliveryPattern.RELEASE_AGENT, { orderId }, this.env.RPC_TIMEOUT_MS),
+      (r) => `released agents: ${r.freed} freed`,
+    );
   }
 
   completeDelivery(orderId: string): Promise<ReleaseResult> {
-    return this.confirmed(call(this.delivery, DeliveryPattern.COMPLETE_DELIVERY, { orderId }, this.env.RPC_TIMEOUT_MS), () => 'delivery completed, agent freed');
+    return this.confirmed(
+      call(this.delivery, DeliveryPattern.COMPLETE_DELIVERY, { orderId }, this.env.RPC_TIMEOUT_MS),
+      () => 'delivery completed, agent freed',
+    );
   }
 
   private async confirmed<T extends { orderId: string }>(reply: Promise<T>, describe: (reply: T) => string): Promise<T> {

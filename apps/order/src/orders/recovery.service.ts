@@ -1,4 +1,4 @@
-import { PeriodicTask, withCorrelation } from '@app/contracts';
+import { PeriodicTask, withCorrelation } from '@app/platform';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { OrderEnv } from '../config/order.env';
 import { CoordinatorService } from './coordinator.service';
@@ -27,7 +27,9 @@ export class RecoveryService implements OnApplicationBootstrap, OnApplicationShu
       const claimed = await journal.claimStale(BATCH);
       if (claimed.length === 0) return undefined;
       const results = await Promise.allSettled(claimed.map((order) => this.recover(order)));
-      const lines = results.map((r, i) => `${claimed[i].id} -> ${r.status === 'fulfilled' ? r.value.state : `failed (${String(r.reason)}), retried later`}`);
+      const lines = results.map(
+        (r, i) => `${claimed[i].id} -> ${r.status === 'fulfilled' ? r.value.state : `failed (${String(r.reason)}), retried later`}`,
+      );
       return `Recovered ${claimed.length} order(s): ${lines.join(', ')}`;
     });
   }

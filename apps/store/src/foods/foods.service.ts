@@ -1,5 +1,6 @@
-import { ContractException, ErrorCode, FoodView, HoldCounts, HoldState, tallyHoldCounts } from '@app/contracts';
-import { insertRows, isDuplicateKey } from '@app/contracts/service';
+import { ErrorCode, FoodView, HoldCounts, HoldState, tallyHoldCounts } from '@app/contracts';
+import { ContractException } from '@app/platform';
+import { insertRows, isDuplicateKey } from '@app/database';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Packet } from '../packets/packet.entity';
@@ -17,7 +18,7 @@ export class FoodsService {
         await insertRows(manager, 'packet', 'food_id', new Array(packets).fill(foodId));
         return foodId;
       });
-      return this.view(id);
+      return await this.view(id);
     } catch (err) {
       if (isDuplicateKey(err)) throw new ContractException(ErrorCode.FOOD_EXISTS, `A food named "${name}" already exists`);
       throw err;
@@ -26,7 +27,8 @@ export class FoodsService {
 
   async addPackets(foodId: number, count: number): Promise<FoodView> {
     await this.dataSource.transaction(async (manager) => {
-      if (!(await manager.existsBy(Food, { id: foodId }))) throw new ContractException(ErrorCode.FOOD_NOT_FOUND, `Food ${foodId} does not exist`);
+      if (!(await manager.existsBy(Food, { id: foodId })))
+        throw new ContractException(ErrorCode.FOOD_NOT_FOUND, `Food ${foodId} does not exist`);
       await insertRows(manager, 'packet', 'food_id', new Array(count).fill(foodId));
     });
     return this.view(foodId);

@@ -1,4 +1,12 @@
-import { AssignPacketDto, OrderRefDto, PacketAssignment, PacketReservation, ReleaseResult, ReservePacketDto, StorePattern } from '@app/contracts';
+import {
+  AssignPacketDto,
+  OrderRefDto,
+  PacketAssignment,
+  PacketReservation,
+  ReleaseResult,
+  ReservePacketDto,
+  StorePattern,
+} from '@app/contracts';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { PacketsService } from './packets.service';

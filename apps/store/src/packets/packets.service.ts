@@ -1,5 +1,6 @@
-import { ContractException, ErrorCode, PacketAssignment, PacketReservation, PeriodicTask, ReleaseResult } from '@app/contracts';
-import { HoldRows } from '@app/contracts/service';
+import { ErrorCode, PacketAssignment, PacketReservation, ReleaseResult } from '@app/contracts';
+import { ContractException, PeriodicTask } from '@app/platform';
+import { HoldRows } from '@app/participant';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { StoreEnv } from '../config/store.env';

@@ -34,7 +34,12 @@ class CountOrNames implements ValidatorConstraintInterface {
 
 /** Either `count` anonymous agents or the named ones in `names`, not both. */
 export class CreateAgentsDto {
-  @ApiPropertyOptional({ description: 'How many anonymous agents to create (not with names)', minimum: 1, maximum: MAX_AGENTS_PER_REQUEST, example: 10 })
+  @ApiPropertyOptional({
+    description: 'How many anonymous agents to create (not with names)',
+    minimum: 1,
+    maximum: MAX_AGENTS_PER_REQUEST,
+    example: 10,
+  })
   @ValidateIf((dto: CreateAgentsDto) => dto.names === undefined || dto.count !== undefined)
   @IsInt()
   @Min(1)

@@ -1,12 +1,10 @@
 import type { ResultSetHeader } from 'mysql2';
 import { DataSource, EntityManager, EntityMetadata, EntityTarget, FindOptionsWhere, In } from 'typeorm';
-import { ErrorCode } from '../errors';
-import { reservationsExpired } from '../observability/participant-metrics';
-import { HoldState } from '../replies';
-import { PeriodicTask } from '../runtime/periodic-task';
-import { ContractException } from '../transport/contract.exception';
+import { ErrorCode, HoldState } from '@app/contracts';
+import { ContractException, PeriodicTask } from '@app/platform';
+import { transaction, withRetries } from '@app/database';
+import { reservationsExpired } from './participant-metrics';
 import { closeBarrier, enterBarrier } from './branch-barrier';
-import { transaction, withRetries } from './database';
 
 /** The columns every participant row shares: packets in the store, agents in delivery. */
 export interface HeldRow {
@@ -91,7 +89,10 @@ export class HoldRows<E extends HeldRow> {
    * refusal: refusing then would turn away an order that could be placed (I7).
    */
   async refusal(manager: EntityManager, scope: Scope<E>, final: ContractException): Promise<ContractException> {
-    const mayComeBack = await manager.existsBy(this.entity, { ...scope, state: In([HoldState.FREE, HoldState.RESERVED]) } as FindOptionsWhere<E>);
+    const mayComeBack = await manager.existsBy(this.entity, {
+      ...scope,
+      state: In([HoldState.FREE, HoldState.RESERVED]),
+    } as FindOptionsWhere<E>);
     return mayComeBack
       ? new ContractException(ErrorCode.ALL_RESERVED, `Every ${this.options.noun} is held by orders still deciding`)
       : final;
@@ -105,7 +106,12 @@ export class HoldRows<E extends HeldRow> {
    */
   assign(orderId: string, rowId: number): Promise<number> {
     return withRetries(async () => {
-      const result: ResultSetHeader = await this.dataSource.query(this.sql.assign, [HoldState.ASSIGNED, rowId, orderId, HoldState.RESERVED]);
+      const result: ResultSetHeader = await this.dataSource.query(this.sql.assign, [
+        HoldState.ASSIGNED,
+        rowId,
+        orderId,
+        HoldState.RESERVED,
+      ]);
       if (result.affectedRows === 1) return rowId;
       const row = await this.dataSource.getRepository(this.entity).findOne({
         where: { id: rowId, orderId } as FindOptionsWhere<E>,
@@ -187,7 +193,8 @@ export class HoldRows<E extends HeldRow> {
   private async lockAvailable(manager: EntityManager, scope: Scope<E>, kind: 'free' | 'expired'): Promise<number | undefined> {
     const entries = Object.entries(scope);
     const columns = entries.map(([property, value]) => {
-      if (typeof value !== 'number' && typeof value !== 'string') throw new Error(`${this.options.noun} scope ${property} is ${String(value)}`);
+      if (typeof value !== 'number' && typeof value !== 'string')
+        throw new Error(`${this.options.noun} scope ${property} is ${String(value)}`);
       return `${this.column(property)} = ? AND `;
     });
     const available = kind === 'free' ? this.sql.isFree : this.sql.isExpired;

@@ -1,7 +1,7 @@
 import { ArgumentsHost, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { lastValueFrom, Observable } from 'rxjs';
-import { ErrorCode } from '../errors';
+import { ErrorCode } from '@app/contracts';
 import { ContractErrorFilter } from './contract-error.filter';
 
 function rpcHost(): ArgumentsHost {

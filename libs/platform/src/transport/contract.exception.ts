@@ -1,5 +1,5 @@
 import { RpcException } from '@nestjs/microservices';
-import { ErrorCode } from '../errors';
+import { ErrorCode } from '@app/contracts';
 
 /** Thrown by message handlers; its error object crosses RabbitMQ as `{ code, message }`. */
 export class ContractException extends RpcException {

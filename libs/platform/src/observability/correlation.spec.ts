@@ -1,4 +1,11 @@
-import { CORRELATION_HEADER, ORDER_HEADER, correlationHeaders, correlationIdFrom, setCorrelatedOrder, withCorrelation } from './correlation';
+import {
+  CORRELATION_HEADER,
+  ORDER_HEADER,
+  correlationHeaders,
+  correlationIdFrom,
+  setCorrelatedOrder,
+  withCorrelation,
+} from './correlation';
 
 describe('correlation', () => {
   it('carries the correlation, and the order once named, into outgoing headers across awaits', async () => {

@@ -49,28 +49,6 @@ export class RabbitEnv {
   RMQ_QUEUE_TYPE: RmqQueueType = 'classic';
 }
 
-/** Variables of the apps that own a database (store, delivery, order). */
-export class DatabaseEnv extends RabbitEnv {
-  @IsString()
-  DB_HOST: string = '127.0.0.1';
-
-  @IsInt()
-  @Min(1)
-  @Max(65535)
-  DB_PORT: number = 3306;
-
-  @IsString()
-  DB_USER: string = 'root';
-
-  @IsString()
-  DB_PASSWORD: string = '';
-
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  DB_POOL_SIZE: number = 10;
-}
-
 /** The HTTP port of a service's /metrics and /health; 0 takes any free port (logged at start). */
 export function IsMetricsPort(): PropertyDecorator {
   return applyDecorators(IsInt(), Min(0), Max(65535));
@@ -103,21 +81,6 @@ export function IsSecret(placeholder: string): PropertyDecorator {
 /** The ORDER_ID_SECRET of `.env.example` and `npm start`; refused in production. */
 export const DEV_ORDER_ID_SECRET = 'dev-order-id-secret-change-me';
 
-/** Variables of the participants (store, delivery). */
-export class ParticipantEnv extends DatabaseEnv {
-  /** How long a reservation holds a row before it counts as free again. */
-  @IsInt()
-  @Min(100)
-  @Max(3_600_000)
-  RESERVATION_TTL_MS: number = 60_000;
-
-  /** How often expired reservations are swept back to free (I3 allows one interval of lag). */
-  @IsInt()
-  @Min(100)
-  @Max(600_000)
-  SWEEP_INTERVAL_MS: number = 5_000;
-}
-
 export function rmqSettings(env: RabbitEnv): RmqSettings {
   return { url: env.RABBITMQ_URL, queuePrefix: env.QUEUE_PREFIX, prefetch: env.RMQ_PREFETCH, queueType: env.RMQ_QUEUE_TYPE };
 }
@@ -133,7 +96,9 @@ export function validateEnv<T extends object>(envClass: ClassConstructor<T>) {
     const env = plainToInstance(envClass, picked, { enableImplicitConversion: true });
     const errors = validateSync(env, { forbidUnknownValues: true });
     if (errors.length > 0) {
-      const lines = errors.map((e) => `  ${e.property}=${shown(e.property, raw[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+      const lines = errors.map(
+        (e) => `  ${e.property}=${shown(e.property, raw[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+      );
       throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
     }
     return env;

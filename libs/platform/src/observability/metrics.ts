@@ -17,7 +17,10 @@ export class MetricsController {
   @Get()
   @ApiOperation({ summary: 'Prometheus metrics of this app (text exposition format)' })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Every metric this process registered', schema: { type: 'string', example: 'orders_total{outcome="PLACED",reason="",app="order"} 1' } })
+  @ApiOkResponse({
+    description: 'Every metric this process registered',
+    schema: { type: 'string', example: 'orders_total{outcome="PLACED",reason="",app="order"} 1' },
+  })
   @Header('content-type', register.contentType)
   metrics(): Promise<string> {
     return register.metrics();

@@ -1,7 +1,7 @@
 import { Controller, Get, Logger, ServiceUnavailableException, Type } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
-import { HealthReply } from '../replies';
+import { HealthReply } from '@app/contracts';
 
 /**
  * The health endpoints of a database-owning service. Over RabbitMQ (for the gateway's /health):

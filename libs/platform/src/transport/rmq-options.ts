@@ -1,5 +1,5 @@
 import { RmqOptions, Transport } from '@nestjs/microservices';
-import { QueueName, queueName } from '../queues';
+import { QueueName, queueName } from '@app/contracts';
 
 export type RmqQueueType = 'classic' | 'quorum';
 

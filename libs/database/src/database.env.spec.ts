@@ -1,4 +1,5 @@
-import { DatabaseEnv, IsSecret, RabbitEnv, validateEnv } from './env';
+import { IsSecret, RabbitEnv, validateEnv } from '@app/platform';
+import { DatabaseEnv } from './database.env';
 
 class WithSecret extends RabbitEnv {
   @IsSecret('placeholder-secret-value')

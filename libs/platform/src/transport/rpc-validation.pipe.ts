@@ -1,5 +1,5 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
-import { ErrorCode } from '../errors';
+import { ErrorCode } from '@app/contracts';
 import { ContractException } from './contract.exception';
 
 export function describeValidationErrors(errors: ValidationError[], parent = ''): string[] {

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { RpcException } from '@nestjs/microservices';
 import { Response } from 'express';
 import { Observable, throwError } from 'rxjs';
-import { ContractError, ErrorCode, isContractError } from '../errors';
+import { ContractError, ErrorCode, isContractError } from '@app/contracts';
 
 const INTERNAL_REPLY: Readonly<ContractError> = Object.freeze({ code: ErrorCode.INTERNAL, message: 'Internal error; see the service log' });
 

@@ -1,8 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { createConnection } from 'mysql2/promise';
 import { DataSource, DataSourceOptions, EntityManager, QueryFailedError } from 'typeorm';
-import { DatabaseEnv } from '../config/env';
+import { DatabaseEnv } from './database.env';
 
+// TypeORM takes entity and migration classes as plain constructors.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type Classes = Function[];
 
 /** Each service owns one database; it creates it on first start so a fresh machine needs no manual step. */
@@ -20,12 +22,7 @@ export async function ensureDatabase(env: DatabaseEnv, database: string): Promis
   }
 }
 
-export function dataSourceOptions(
-  env: DatabaseEnv,
-  database: string,
-  entities: Classes,
-  migrations: Classes,
-): DataSourceOptions {
+export function dataSourceOptions(env: DatabaseEnv, database: string, entities: Classes, migrations: Classes): DataSourceOptions {
   return {
     type: 'mysql',
     host: env.DB_HOST,

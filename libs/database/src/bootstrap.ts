@@ -1,17 +1,9 @@
-import { INestApplication, Logger } from '@nestjs/common';
-import { Type } from '@nestjs/common';
+import { INestApplication, Logger, Type } from '@nestjs/common';
+import { QueueName } from '@app/contracts';
+import { createApp, loadEnvOrExit, serveQueue } from '@app/platform';
 import { ClassConstructor } from 'class-transformer';
-import { DatabaseEnv, loadEnvOrExit, rmqSettings } from '../config/env';
-import { ensureDatabase } from '../database/database';
-import { QueueName } from '../queues';
-import { createApp } from '../runtime/app';
-import { AckInterceptor } from './ack.interceptor';
-import { ContractErrorFilter } from './contract-error.filter';
-import { InFlightMessages } from './in-flight';
-import { MessageLogInterceptor } from './message-log.interceptor';
-import { ReplySafeServerRMQ } from './reply-safe-server';
-import { rmqServerOptions } from './rmq-options';
-import { rpcValidationPipe } from './rpc-validation.pipe';
+import { ensureDatabase } from './database';
+import { DatabaseEnv } from './database.env';
 
 export interface ServiceDefinition<E extends DatabaseEnv> {
   name: string;
@@ -32,12 +24,7 @@ export async function bootstrapService<E extends DatabaseEnv>(service: ServiceDe
   const env = loadEnvOrExit(service.env, service.name);
   await ensureDatabase(env, service.database(env));
   const app = await createApp(service.name, service.module, service.env, env);
-  const inFlight = new InFlightMessages();
-  app.useGlobalPipes(rpcValidationPipe());
-  app.useGlobalFilters(new ContractErrorFilter());
-  app.useGlobalInterceptors(new MessageLogInterceptor(), new AckInterceptor(inFlight));
-  const { options } = rmqServerOptions(rmqSettings(env), service.queue);
-  app.connectMicroservice({ strategy: new ReplySafeServerRMQ(options, inFlight, env.SHUTDOWN_TIMEOUT_MS) }, { inheritAppConfig: true });
+  serveQueue(app, env, service.queue);
   await app.listen(service.httpPort(env), env.HOST);
   await app.startAllMicroservices();
   const logger = new Logger(service.name);

@@ -2,7 +2,7 @@ import { DynamicModule } from '@nestjs/common';
 import { ClientsModule } from '@nestjs/microservices';
 import { ClassConstructor } from 'class-transformer';
 import { RabbitEnv, rmqSettings } from '../config/env';
-import { QueueName } from '../queues';
+import { QueueName } from '@app/contracts';
 import { rmqClientOptions } from './rmq-options';
 
 /** The injection token of the client that sends to `queue`: `@Inject(clientToken(Queue.STORE))`. */

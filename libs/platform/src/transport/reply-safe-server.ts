@@ -2,8 +2,7 @@ import { RmqContext, RmqOptions, ServerRMQ } from '@nestjs/microservices';
 import { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ContractError, ErrorCode } from '../errors';
-import { deadLetterQueueName } from '../queues';
+import { ContractError, deadLetterQueueName, ErrorCode } from '@app/contracts';
 import { InFlightMessages } from './in-flight';
 
 /** How JSON text may start (JSON.parse allows surrounding whitespace). */
@@ -123,7 +122,8 @@ export class ReplySafeServerRMQ extends ServerRMQ {
     const { id, pattern } = packet as { id?: unknown; pattern?: unknown };
     if (typeof pattern !== 'string') return { reason: 'no string pattern' };
     const knownId = typeof id === 'string' && id.length > 0 ? id : undefined;
-    if (!this.getHandlerByPattern(pattern)) return { reason: `unknown pattern ${JSON.stringify(pattern).slice(0, 200)}`, id: knownId, pattern };
+    if (!this.getHandlerByPattern(pattern))
+      return { reason: `unknown pattern ${JSON.stringify(pattern).slice(0, 200)}`, id: knownId, pattern };
     if (!knownId) return { reason: 'no request id: events are not accepted' };
     if (!message.properties.replyTo || !message.properties.correlationId) return { reason: 'no reply-to or correlation id' };
     return undefined;
@@ -151,7 +151,18 @@ export class ReplySafeServerRMQ extends ServerRMQ {
         resolve();
       };
       try {
-        const options = { contentType, contentEncoding, correlationId, replyTo, messageId, timestamp, type, appId, headers, persistent: true };
+        const options = {
+          contentType,
+          contentEncoding,
+          correlationId,
+          replyTo,
+          messageId,
+          timestamp,
+          type,
+          appId,
+          headers,
+          persistent: true,
+        };
         channel.sendToQueue(this.deadLetterQueue, message.content, options, settle);
       } catch (err) {
         settle(err);

@@ -1,6 +1,6 @@
 import { ClientProxy, RmqRecordBuilder } from '@nestjs/microservices';
 import { TimeoutError, firstValueFrom, timeout } from 'rxjs';
-import { ContractError, ErrorCode, isContractError } from '../errors';
+import { ContractError, ErrorCode, isContractError } from '@app/contracts';
 import { correlationHeaders } from '../observability/correlation';
 
 /** A failed call, as the caller sees it: the participant's contract error, or SERVICE_UNAVAILABLE. */

@@ -2,7 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } fr
 import { RmqContext, RpcException } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
 import { Observable, tap } from 'rxjs';
-import { ErrorCode, isContractError } from '../errors';
+import { ErrorCode, isContractError } from '@app/contracts';
 import { CORRELATION_HEADER, ORDER_HEADER, withCorrelation } from '../observability/correlation';
 import { rpcMessageSeconds, rpcMessages } from '../observability/rpc-metrics';
 
@@ -63,5 +63,7 @@ function stringOrUndefined(value: unknown): string | undefined {
 function pick(reply: unknown): Record<string, unknown> {
   if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) return {};
   const source = reply as Record<string, unknown>;
-  return Object.fromEntries(REPLY_FIELDS.filter((key) => source[key] !== undefined && source[key] !== null).map((key) => [key, source[key]]));
+  return Object.fromEntries(
+    REPLY_FIELDS.filter((key) => source[key] !== undefined && source[key] !== null).map((key) => [key, source[key]]),
+  );
 }

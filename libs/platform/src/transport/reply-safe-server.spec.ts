@@ -1,4 +1,4 @@
-import { DeliveryPattern, OrderPattern, StorePattern } from '../patterns';
+import { DeliveryPattern, OrderPattern, StorePattern } from '@app/contracts';
 import { mayBeJson } from './reply-safe-server';
 
 describe('mayBeJson: which patterns the RMQ server hands to JSON.parse', () => {
