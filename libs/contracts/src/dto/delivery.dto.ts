@@ -21,6 +21,9 @@ import {
 
 export const MAX_AGENTS_PER_REQUEST = 100_000;
 
+/** The most agent reserves one order makes: far above what CONTENTION_WAIT_MS allows. */
+const MAX_ATTEMPT = 1_000_000;
+
 @ValidatorConstraint({ name: 'countOrNames' })
 class CountOrNames implements ValidatorConstraintInterface {
   validate(_: unknown, args: ValidationArguments): boolean {
@@ -71,4 +74,37 @@ export class AssignAgentDto {
   @IsInt()
   @Min(1)
   agentId: number;
+}
+
+/**
+ * Phase 1 at delivery: hold one free agent for the order. `attempt` counts the order's agent
+ * reserves (1, 2, ...): the coordinator asks again after giving an agent back (YieldAgentDto).
+ */
+export class ReserveAgentDto {
+  @IsUUID()
+  orderId: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(MAX_ATTEMPT)
+  attempt: number;
+}
+
+/**
+ * Gives back the agent that reserve `attempt` of the order holds, while the order waits for a
+ * packet. Naming the attempt fences it: a late copy of this message, arriving after a later
+ * attempt reserved an agent (maybe the same one), frees nothing.
+ */
+export class YieldAgentDto {
+  @IsUUID()
+  orderId: string;
+
+  @IsInt()
+  @Min(1)
+  agentId: number;
+
+  @IsInt()
+  @Min(1)
+  @Max(MAX_ATTEMPT)
+  attempt: number;
 }
