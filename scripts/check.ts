@@ -38,7 +38,7 @@ export interface CheckReport {
 const HOLDING = ['PLACED', 'DELIVERING', 'DELIVERED'];
 const IN_FLIGHT = ['RESERVING', 'COMMITTING', 'ABORTING', 'DELIVERING'];
 /** Time the sweep itself may take on top of its interval. */
-const SWEEP_GRACE_MS = 1000;
+export const SWEEP_GRACE_MS = 1000;
 
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): CheckOptions {
   return {
