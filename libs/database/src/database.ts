@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { createConnection } from 'mysql2/promise';
+import mysql2, { ConnectionOptions, Pool as CorePool, PoolOptions } from 'mysql2';
+import { Connection, createConnection, createPool, Pool } from 'mysql2/promise';
 import { DataSource, DataSourceOptions, EntityManager, QueryFailedError } from 'typeorm';
 import { DatabaseEnv } from './database.env';
 
@@ -7,14 +8,51 @@ import { DatabaseEnv } from './database.env';
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type Classes = Function[];
 
+/**
+ * Every session runs in UTC. Reservations (`reserved_until`) and the coordinator's leases
+ * (`lease_until`) are DATETIME(3) written and compared with NOW(3), and DEFAULT CURRENT_TIMESTAMP(3)
+ * stamps created_at and updated_at: all of them the wall clock of the session's time zone, which
+ * defaults to the server's, often SYSTEM. In a daylight-saving zone, the hour the clocks go back makes
+ * every reservation and lease last up to an hour longer, and the hour they go forward expires them all
+ * at once (I3, I6); and TypeORM's `timezone: 'Z'` reads DATETIME back as UTC, whatever the session
+ * wrote. The server's default zone is not ours to set, so each connection sets its own session before
+ * its first statement. A pool option that resets sessions on release (resetOnRelease) would undo it.
+ */
+const UTC_SESSION = "SET time_zone = '+00:00'";
+
+/** Pins every connection `pool` opens, its first and each one after a reconnect, to UTC before anything else runs on it. */
+function utcSessions<P extends CorePool>(pool: P): P {
+  // A connection's statements run in the order they are queued, and this listener runs before the
+  // pool hands the new connection out: the SET goes first. A connection that cannot take it is closed.
+  pool.on('connection', (connection) => connection.query(UTC_SESSION, (err) => err && connection.destroy()));
+  return pool;
+}
+
+/** One connection outside the services' pools (the checker, tests, tools), in UTC like them. */
+export async function connectUtc(options: ConnectionOptions): Promise<Connection> {
+  const connection = await createConnection({ ...options, timezone: 'Z' });
+  try {
+    await connection.query(UTC_SESSION);
+    return connection;
+  } catch (err) {
+    connection.destroy();
+    throw err;
+  }
+}
+
+/** A pool outside the services (the benchmark's bound), in UTC like them. */
+export function createUtcPool(options: PoolOptions): Pool {
+  const pool = createPool({ ...options, timezone: 'Z' });
+  utcSessions(pool.pool);
+  return pool;
+}
+
+/** mysql2 as TypeORM would load it, except that each pool it makes runs its sessions in UTC. */
+const mysql2InUtc = { ...mysql2, createPool: (options: PoolOptions) => utcSessions(mysql2.createPool(options)) };
+
 /** Each service owns one database; it creates it on first start so a fresh machine needs no manual step. */
 export async function ensureDatabase(env: DatabaseEnv, database: string): Promise<void> {
-  const connection = await createConnection({
-    host: env.DB_HOST,
-    port: env.DB_PORT,
-    user: env.DB_USER,
-    password: env.DB_PASSWORD,
-  });
+  const connection = await connectUtc({ host: env.DB_HOST, port: env.DB_PORT, user: env.DB_USER, password: env.DB_PASSWORD });
   try {
     await connection.query(`CREATE DATABASE IF NOT EXISTS \`${database.replace(/`/g, '')}\` CHARACTER SET utf8mb4`);
   } finally {
@@ -25,6 +63,8 @@ export async function ensureDatabase(env: DatabaseEnv, database: string): Promis
 export function dataSourceOptions(env: DatabaseEnv, database: string, entities: Classes, migrations: Classes): DataSourceOptions {
   return {
     type: 'mysql',
+    connectorPackage: 'mysql2',
+    driver: mysql2InUtc,
     host: env.DB_HOST,
     port: env.DB_PORT,
     username: env.DB_USER,
