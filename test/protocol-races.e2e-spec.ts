@@ -13,7 +13,17 @@ import { RawBroker } from './support/raw-broker';
 
 jest.setTimeout(60_000);
 
-const t = new TestSystem('races', 3908, { FAULT_ACTION: 'pause', FAULT_PAUSE_MS: '2500' });
+// Generous timeouts: the races are staged by fault points and waits on the database, so a slow
+// machine must not turn a reserve into a timeout (and the order into an abort) before the race.
+const t = new TestSystem('races', 3909, {
+  FAULT_ACTION: 'pause',
+  FAULT_PAUSE_MS: '2500',
+  RPC_TIMEOUT_MS: '5000',
+  CONTENTION_WAIT_MS: '10000',
+  LEASE_MS: '30000',
+  ORDER_WAIT_MS: '30000',
+  ORDER_LOST_AFTER_MS: '40000',
+});
 let broker: RawBroker;
 
 beforeAll(async () => {

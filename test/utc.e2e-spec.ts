@@ -53,7 +53,7 @@ async function food(name: string, packets: number): Promise<number> {
 async function reserveBoth(foodId: number): Promise<string> {
   const orderId = randomUUID();
   await call(t.client(Queue.STORE), StorePattern.RESERVE_PACKET, { orderId, foodId }, 2000);
-  await call(t.client(Queue.DELIVERY), DeliveryPattern.RESERVE_AGENT, { orderId }, 2000);
+  await call(t.client(Queue.DELIVERY), DeliveryPattern.RESERVE_AGENT, { orderId, attempt: 1 }, 2000);
   return orderId;
 }
 

@@ -45,7 +45,7 @@ export class Participants implements OnApplicationBootstrap {
     const request: ReserveAgentDto = { orderId, attempt };
     return this.confirmed(
       call(this.delivery, DeliveryPattern.RESERVE_AGENT, request, this.env.RPC_TIMEOUT_MS),
-      (r) => `reserved agent ${r.agentId} (attempt ${attempt})`,
+      (r) => `reserved agent ${r.agentId}`,
     );
   }
 
