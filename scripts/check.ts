@@ -4,8 +4,8 @@ import { config as loadDotenv } from 'dotenv';
 import { Connection, RowDataPacket } from 'mysql2/promise';
 
 /**
- * The invariant checker of shared/INVARIANTS.md (I1, I2, I3, I5), reading the three services'
- * databases directly. Tests, the benchmark and operators (`npm run check`) all use this one definition.
+ * The invariant checker of shared/INVARIANTS.md (I1, I2, I3, I5, and under I5 the maintained counts
+ * the listings read), reading the three services' databases directly. Tests, the benchmark and operators (`npm run check`) all use this one definition.
  */
 
 export interface CheckOptions {
@@ -185,6 +185,41 @@ async function check(db: Connection, o: CheckOptions): Promise<CheckReport> {
     if (assigned < placed || assigned > placed + inFlight) {
       flag('I5', `food ${food}: ${assigned} packets assigned for ${placed} placed orders (${inFlight} in flight)`, [food]);
     }
+  }
+
+  // I5, as the listings see it: GET /foods and GET /agents read maintained counts (packet_count,
+  // agent_count) instead of the rows; each must equal the rows it counts, in this one snapshot.
+  const [foodRows] = await db.query<RowDataPacket[]>(
+    `SELECT f.id, c.total, c.assigned FROM \`${o.storeDb}\`.food f LEFT JOIN \`${o.storeDb}\`.packet_count c ON c.food_id = f.id`,
+  );
+  const [packetRows] = await db.query<RowDataPacket[]>(
+    `SELECT food_id, COUNT(*) AS total, COUNT(CASE WHEN state = 'ASSIGNED' THEN 1 END) AS assigned
+       FROM \`${o.storeDb}\`.packet GROUP BY food_id`,
+  );
+  const rowsOfFood = new Map(packetRows.map((r) => [Number(r.food_id), r]));
+  for (const food of foodRows) {
+    const rows = rowsOfFood.get(Number(food.id));
+    const counted = { total: Number(rows?.total ?? 0), assigned: Number(rows?.assigned ?? 0) };
+    if (food.total === null) flag('I5', `food ${food.id} has no packet_count row (${counted.total} packets)`, [food.id]);
+    else if (Number(food.total) !== counted.total || Number(food.assigned) !== counted.assigned) {
+      flag(
+        'I5',
+        `food ${food.id}: packet_count says ${food.total} packets, ${food.assigned} assigned; the rows, ${counted.total} and ${counted.assigned}`,
+        [food.id],
+      );
+    }
+  }
+  const [[agentCount]] = await db.query<RowDataPacket[]>(`SELECT total, assigned FROM \`${o.deliveryDb}\`.agent_count WHERE id = 1`);
+  const [[agentRows]] = await db.query<RowDataPacket[]>(
+    `SELECT COUNT(*) AS total, COUNT(CASE WHEN state = 'ASSIGNED' THEN 1 END) AS assigned FROM \`${o.deliveryDb}\`.agent`,
+  );
+  if (!agentCount) flag('I5', `agent_count has no row (${agentRows.total} agents)`, []);
+  else if (Number(agentCount.total) !== Number(agentRows.total) || Number(agentCount.assigned) !== Number(agentRows.assigned)) {
+    flag(
+      'I5',
+      `agent_count says ${agentCount.total} agents, ${agentCount.assigned} assigned; the rows, ${agentRows.total} and ${agentRows.assigned}`,
+      [],
+    );
   }
 
   const orderCounts = Object.fromEntries([...countBy(orders, (r) => r.state)]);

@@ -8,14 +8,14 @@ import { GatewayEnv } from '../apps/gateway/src/config/gateway.env';
  * The container healthcheck (docker-compose.yml): `node dist/scripts/healthcheck.js [app]`, the app
  * defaulting to $APP. Exits 0 when the app answers, 1 otherwise:
  *  - gateway: its own GET /health, 200 only when order, store and delivery all answer;
- *  - store, delivery, order: the service's health message over its RabbitMQ queue, answered only by
- *    an instance that consumes the queue and reaches its database. With several instances any one
- *    of them may answer: the check says the service works, a dead container exits on its own.
+ *  - store, delivery, order: the service's health message over each RabbitMQ queue it consumes,
+ *    answered only by an instance that consumes the queue and reaches its database. With several
+ *    instances any one of them may answer: the check says the service works, a dead container exits on its own.
  */
-const BACKENDS: Record<string, [QueueName, string]> = {
-  store: [Queue.STORE, StorePattern.HEALTH],
-  delivery: [Queue.DELIVERY, DeliveryPattern.HEALTH],
-  order: [Queue.ORDER, OrderPattern.HEALTH],
+const BACKENDS: Record<string, [QueueName[], string]> = {
+  store: [[Queue.STORE, Queue.STORE_ADMIN], StorePattern.HEALTH],
+  delivery: [[Queue.DELIVERY, Queue.DELIVERY_ADMIN], DeliveryPattern.HEALTH],
+  order: [[Queue.ORDER], OrderPattern.HEALTH],
 };
 
 async function check(app: string): Promise<void> {
@@ -28,11 +28,12 @@ async function check(app: string): Promise<void> {
   const backend = BACKENDS[app];
   if (!backend) throw new Error(`Unknown app "${app}": gateway, ${Object.keys(BACKENDS).join(', ')}`);
   const env = validateEnv(RabbitEnv)(process.env);
-  const client = ClientProxyFactory.create(rmqClientOptions(rmqSettings(env), backend[0]));
+  const [queues, pattern] = backend;
+  const clients = queues.map((queue) => ClientProxyFactory.create(rmqClientOptions(rmqSettings(env), queue)));
   try {
-    await call(client, backend[1], {}, env.RPC_TIMEOUT_MS, { expire: true });
+    await Promise.all(clients.map((client) => call(client, pattern, {}, env.RPC_TIMEOUT_MS, { expire: true })));
   } finally {
-    await client.close();
+    await Promise.all(clients.map((client) => client.close()));
   }
 }
 

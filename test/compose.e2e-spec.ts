@@ -196,9 +196,10 @@ describe('the container healthcheck, scripts/healthcheck.ts', () => {
 
   afterAll(async () => {
     await t.stop();
-    // The probe of the delivery nobody runs declared its queue; leave no request waiting in it.
+    // The probe of the delivery nobody runs declared its queues; leave no request waiting in them.
     const broker = await connect(t.rmq.url);
-    await (await broker.createChannel()).deleteQueue(queueName(t.env.QUEUE_PREFIX, Queue.DELIVERY));
+    const channel = await broker.createChannel();
+    for (const queue of [Queue.DELIVERY, Queue.DELIVERY_ADMIN]) await channel.deleteQueue(queueName(t.env.QUEUE_PREFIX, queue));
     await broker.close();
   });
 

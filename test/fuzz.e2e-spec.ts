@@ -279,20 +279,25 @@ interface RawCase {
   deadLettered: boolean;
 }
 
+const QUEUES: QueueName[] = Object.values(Queue);
 const orderId = fc.uuid({ version: 4 });
 const positive = fc.integer({ min: 1, max: 1000 });
 
 /** Patterns that take a payload DTO, with payloads that pass it: run, they would change data. */
 function validPayloads(queue: QueueName): [string, fc.Arbitrary<Record<string, unknown>>][] {
   const food = fc.constant(foodId);
+  const idempotencyKey = fc.uuid({ version: 4 });
   switch (queue) {
     case Queue.STORE:
       return [
         [StorePattern.RESERVE_PACKET, fc.record({ orderId, foodId: food })],
         [StorePattern.ASSIGN_PACKET, fc.record({ orderId, packetId: positive })],
         [StorePattern.RELEASE_PACKET, fc.record({ orderId })],
-        [StorePattern.CREATE_FOOD, fc.record({ name: word, packets: positive })],
-        [StorePattern.ADD_PACKETS, fc.record({ foodId: food, count: positive })],
+      ];
+    case Queue.STORE_ADMIN:
+      return [
+        [StorePattern.CREATE_FOOD, fc.record({ name: word, packets: positive, idempotencyKey })],
+        [StorePattern.ADD_PACKETS, fc.record({ foodId: food, count: positive, idempotencyKey })],
       ];
     case Queue.DELIVERY:
       return [
@@ -301,8 +306,9 @@ function validPayloads(queue: QueueName): [string, fc.Arbitrary<Record<string, u
         [DeliveryPattern.RELEASE_AGENT, fc.record({ orderId })],
         [DeliveryPattern.YIELD_AGENT, fc.record({ orderId, agentId: positive, attempt: positive })],
         [DeliveryPattern.COMPLETE_DELIVERY, fc.record({ orderId })],
-        [DeliveryPattern.CREATE_AGENTS, fc.record({ count: positive })],
       ];
+    case Queue.DELIVERY_ADMIN:
+      return [[DeliveryPattern.CREATE_AGENTS, fc.record({ count: positive, idempotencyKey })]];
     case Queue.ORDER:
       return [
         [OrderPattern.PLACE_ORDER, fc.record({ orderId, foodId: food, deadline: fc.constant(Date.now() + 60_000) })],
@@ -315,7 +321,11 @@ function validPayloads(queue: QueueName): [string, fc.Arbitrary<Record<string, u
 const frame = (packet: unknown) => Buffer.from(JSON.stringify(packet));
 
 function rawCases(queue: QueueName): fc.Arbitrary<RawCase> {
-  const request = fc.oneof(...validPayloads(queue).map(([pattern, payload]) => fc.tuple(fc.constant(pattern), payload)));
+  const requestOf = (payloads: [string, fc.Arbitrary<Record<string, unknown>>][]) =>
+    fc.oneof(...payloads.map(([pattern, payload]) => fc.tuple(fc.constant(pattern), payload)));
+  const request = requestOf(validPayloads(queue));
+  // Valid requests of the other queues: a service runs a pattern only from the queue that carries it.
+  const elsewhere = requestOf(QUEUES.filter((other) => other !== queue).flatMap(validPayloads));
   return fc
     .oneof(
       fc
@@ -342,6 +352,13 @@ function rawCases(queue: QueueName): fc.Arbitrary<RawCase> {
           reply,
           deadLettered: true,
         })),
+      fc.tuple(elsewhere, fc.boolean()).map(([[pattern, data], reply]): RawCase => ({
+        kind: 'wrong queue',
+        content: frame({ pattern, data, id: randomUUID() }),
+        reply,
+        replyCode: reply ? ErrorCode.UNKNOWN_PATTERN : undefined,
+        deadLettered: true,
+      })),
       fc.tuple(word, fc.jsonValue({ maxDepth: 2 }), fc.boolean()).map(([name, data, reply]): RawCase => ({
         kind: 'unknown pattern',
         content: frame({ pattern: `fuzz.${name}`, data, id: randomUUID() }),
@@ -409,11 +426,11 @@ describe('fuzzing the gateway and the service queues', () => {
     const messages: Record<string, { sent: number; replies: Record<string, number>; deadLettered: number }> = {};
     const messageKinds: Record<string, number> = {};
     for (const queue of Object.values(Queue)) messages[queue] = { sent: 0, replies: {}, deadLettered: 0 };
-    const batches = fc.record({
-      [Queue.STORE]: fc.array(rawCases(Queue.STORE), { minLength: MESSAGE_BATCH, maxLength: MESSAGE_BATCH }),
-      [Queue.DELIVERY]: fc.array(rawCases(Queue.DELIVERY), { minLength: MESSAGE_BATCH, maxLength: MESSAGE_BATCH }),
-      [Queue.ORDER]: fc.array(rawCases(Queue.ORDER), { minLength: MESSAGE_BATCH, maxLength: MESSAGE_BATCH }),
-    });
+    const batches = fc.record(
+      Object.fromEntries(
+        QUEUES.map((queue) => [queue, fc.array(rawCases(queue), { minLength: MESSAGE_BATCH, maxLength: MESSAGE_BATCH })]),
+      ) as Record<QueueName, fc.Arbitrary<RawCase[]>>,
+    );
 
     await fc.assert(
       fc.asyncProperty(batches, async (batch) => {

@@ -116,7 +116,8 @@ describe('health', () => {
       for (let i = 0; i < 3; i++) expect((await t.get('/health')).status).toBe(503);
       const broker = await RawBroker.open(t);
       try {
-        await t.until(async () => (await broker.depth(Queue.STORE)).ready === 0, 5_000, 'expired health probes to leave the store queue');
+        for (const queue of [Queue.STORE, Queue.STORE_ADMIN])
+          await t.until(async () => (await broker.depth(queue)).ready === 0, 5_000, `expired health probes to leave the ${queue} queue`);
       } finally {
         await broker.close();
       }

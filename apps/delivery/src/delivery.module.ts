@@ -9,6 +9,8 @@ import { AgentsModule } from './agents/agents.module';
 import { DeliveryEnv } from './config/delivery.env';
 import { DeliverySchema1763769600000 } from './database/migrations/1763769600000-delivery-schema';
 import { AgentHoldAttempt1764720000000 } from './database/migrations/1764720000000-agent-hold-attempt';
+import { AgentCount1765152000000 } from './database/migrations/1765152000000-agent-count';
+import { AgentAddition1765152000001 } from './database/migrations/1765152000001-agent-addition';
 
 @Module({
   imports: [
@@ -16,7 +18,12 @@ import { AgentHoldAttempt1764720000000 } from './database/migrations/17647200000
     TypeOrmModule.forRootAsync({
       inject: [DeliveryEnv],
       useFactory: (env: DeliveryEnv) =>
-        dataSourceOptions(env, env.DELIVERY_DB_NAME, [Agent], [DeliverySchema1763769600000, AgentHoldAttempt1764720000000]),
+        dataSourceOptions(
+          env,
+          env.DELIVERY_DB_NAME,
+          [Agent],
+          [DeliverySchema1763769600000, AgentHoldAttempt1764720000000, AgentCount1765152000000, AgentAddition1765152000001],
+        ),
     }),
     AgentsModule,
   ],

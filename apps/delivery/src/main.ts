@@ -8,6 +8,7 @@ void bootstrapService({
   module: DeliveryModule,
   env: DeliveryEnv,
   queue: Queue.DELIVERY,
+  adminQueue: Queue.DELIVERY_ADMIN,
   database: (env) => env.DELIVERY_DB_NAME,
   httpPort: (env) => env.DELIVERY_METRICS_PORT,
 });

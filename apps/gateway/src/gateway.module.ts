@@ -11,7 +11,7 @@ import { OrdersModule } from './orders/orders.module';
 @Module({
   imports: [
     EnvModule.forRoot(GatewayEnv),
-    serviceClients(GatewayEnv, [Queue.ORDER, Queue.STORE, Queue.DELIVERY]),
+    serviceClients(GatewayEnv, [Queue.ORDER, Queue.STORE, Queue.STORE_ADMIN, Queue.DELIVERY, Queue.DELIVERY_ADMIN]),
     OrdersModule,
     FoodsModule,
     AgentsModule,

@@ -8,6 +8,7 @@ void bootstrapService({
   module: StoreModule,
   env: StoreEnv,
   queue: Queue.STORE,
+  adminQueue: Queue.STORE_ADMIN,
   database: (env) => env.STORE_DB_NAME,
   httpPort: (env) => env.STORE_METRICS_PORT,
 });

@@ -6,6 +6,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { StoreEnv } from './config/store.env';
 import { StoreSchema1763769600000 } from './database/migrations/1763769600000-store-schema';
+import { PacketCount1765152000000 } from './database/migrations/1765152000000-packet-count';
+import { StockAddition1765152000001 } from './database/migrations/1765152000001-stock-addition';
 import { Food } from './foods/food.entity';
 import { FoodsModule } from './foods/foods.module';
 import { Packet } from './packets/packet.entity';
@@ -16,7 +18,13 @@ import { PacketsModule } from './packets/packets.module';
     EnvModule.forRoot(StoreEnv),
     TypeOrmModule.forRootAsync({
       inject: [StoreEnv],
-      useFactory: (env: StoreEnv) => dataSourceOptions(env, env.STORE_DB_NAME, [Food, Packet], [StoreSchema1763769600000]),
+      useFactory: (env: StoreEnv) =>
+        dataSourceOptions(
+          env,
+          env.STORE_DB_NAME,
+          [Food, Packet],
+          [StoreSchema1763769600000, PacketCount1765152000000, StockAddition1765152000001],
+        ),
     }),
     FoodsModule,
     PacketsModule,

@@ -24,7 +24,7 @@ export enum ErrorCode {
   INTERNAL = 'INTERNAL',
   /** A message whose pattern no handler of the receiving service knows. */
   UNKNOWN_PATTERN = 'UNKNOWN_PATTERN',
-  /** The same Idempotency-Key sent again with a different request (another food). */
+  /** The same Idempotency-Key sent again with a different request (another food, another stock or staff addition). */
   IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
   /** HTTP only: answered by the gateway itself, never by a service. */
   UNAUTHORIZED = 'UNAUTHORIZED',

@@ -10,6 +10,8 @@ export interface ServiceDefinition<E extends DatabaseEnv> {
   module: Type<unknown>;
   env: ClassConstructor<E>;
   queue: QueueName;
+  /** A participant's second queue, for listings and admin writes (see serveQueue). */
+  adminQueue?: QueueName;
   database: (env: E) => string;
   /** The port of the service's own HTTP server, which serves only GET /metrics and GET /health. */
   httpPort: (env: E) => number;
@@ -18,17 +20,18 @@ export interface ServiceDefinition<E extends DatabaseEnv> {
 /**
  * Starts one database-owning service: validates its config, makes sure its database exists, runs
  * the Nest app (migrations run in its module's init), serves /metrics and /health over HTTP, then
- * starts consuming its queue.
+ * starts consuming its queues.
  */
 export async function bootstrapService<E extends DatabaseEnv>(service: ServiceDefinition<E>): Promise<INestApplication> {
   const env = loadEnvOrExit(service.env, service.name);
   await ensureDatabase(env, service.database(env));
   const app = await createApp(service.name, service.module, service.env, env);
-  serveQueue(app, env, service.queue);
+  serveQueue(app, env, service.queue, service.adminQueue);
   await app.listen(service.httpPort(env), env.HOST);
   await app.startAllMicroservices();
   const logger = new Logger(service.name);
   logger.log(`${service.name} serves /metrics and /health on ${await app.getUrl()}`);
-  logger.log(`${service.name} is consuming queue ${env.QUEUE_PREFIX}${service.queue}`);
+  for (const queue of [service.queue, service.adminQueue].filter((name) => name !== undefined))
+    logger.log(`${service.name} is consuming queue ${env.QUEUE_PREFIX}${queue}`);
   return app;
 }

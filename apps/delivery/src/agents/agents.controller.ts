@@ -4,7 +4,7 @@ import {
   AgentsCreated,
   AgentsView,
   AssignAgentDto,
-  CreateAgentsDto,
+  CreateAgentsCommand,
   DeliveryPattern,
   OrderRefDto,
   ReleaseResult,
@@ -45,8 +45,8 @@ export class AgentsController {
   }
 
   @MessagePattern(DeliveryPattern.CREATE_AGENTS)
-  create(@Payload() dto: CreateAgentsDto): Promise<AgentsCreated> {
-    return this.agents.create(dto.count, dto.names);
+  create(@Payload() dto: CreateAgentsCommand): Promise<AgentsCreated> {
+    return this.agents.create(dto.count, dto.names, dto.idempotencyKey);
   }
 
   @MessagePattern(DeliveryPattern.LIST_AGENTS)

@@ -1,14 +1,5 @@
-import {
-  AgentAssignment,
-  AgentReservation,
-  AgentsCreated,
-  AgentsView,
-  ErrorCode,
-  HoldState,
-  ReleaseResult,
-  tallyHoldCounts,
-} from '@app/contracts';
-import { insertRows, isDuplicateKey, transaction, withRetries } from '@app/database';
+import { AgentAssignment, AgentReservation, AgentsCreated, AgentsView, ErrorCode, HoldCounts, ReleaseResult } from '@app/contracts';
+import { insertRows, isDuplicateKey, once, transaction, withRetries } from '@app/database';
 import { closeBarrier, enterBarrier, expirySweeper, nothingToReserve, tookExpired } from '@app/participant';
 import { ContractException, PeriodicTask } from '@app/platform';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
@@ -86,15 +77,18 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
    * Phase 2: turns the order's reservation of `agentId` (the agent the coordinator logged at its
    * decision) into an assignment. Refused only once that agent is no longer reserved for the order
    * (swept, or taken by another order): expiry alone does not refuse it, losing the agent does, and
-   * that loss is final. Autocommit statements, not a transaction: the update alone decides.
+   * that loss is final. Autocommit statements, not a transaction: the update alone decides, and
+   * counts the agent assigned in agent_count in the same statement.
    */
   assign(orderId: string, agentId: number): Promise<AgentAssignment> {
     return withRetries(async () => {
       const result: ResultSetHeader = await this.dataSource.query(
-        `UPDATE agent SET state = 'ASSIGNED', reserved_until = NULL, hold_attempt = NULL WHERE id = ? AND order_id = ? AND state = 'RESERVED'`,
+        `UPDATE agent a JOIN agent_count c ON c.id = 1
+            SET a.state = 'ASSIGNED', a.reserved_until = NULL, a.hold_attempt = NULL, c.assigned = c.assigned + 1
+          WHERE a.id = ? AND a.order_id = ? AND a.state = 'RESERVED'`,
         [agentId, orderId],
       );
-      if (result.affectedRows === 1) return { orderId, agentId };
+      if (result.affectedRows > 0) return { orderId, agentId };
       const [assigned]: Ids = await this.dataSource.query(`SELECT id FROM agent WHERE id = ? AND order_id = ? AND state = 'ASSIGNED'`, [
         agentId,
         orderId,
@@ -106,12 +100,23 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Abort: frees the agent the order holds, reserved or assigned, and bars later reserves of it. */
   release(orderId: string): Promise<ReleaseResult> {
-    return this.freeAndClose(orderId, [HoldState.RESERVED, HoldState.ASSIGNED]);
+    return transaction(this.dataSource, async (manager) => {
+      await closeBarrier(manager, 'agent_barrier', orderId);
+      const reserved: ResultSetHeader = await manager.query(
+        `UPDATE agent SET state = 'FREE', order_id = NULL, reserved_until = NULL, hold_attempt = NULL
+          WHERE order_id = ? AND state = 'RESERVED'`,
+        [orderId],
+      );
+      return { orderId, freed: reserved.affectedRows + (await this.freeAssigned(manager, orderId)) };
+    });
   }
 
   /** The order was delivered: frees its agent and bars later reserves of the order. */
   complete(orderId: string): Promise<ReleaseResult> {
-    return this.freeAndClose(orderId, [HoldState.ASSIGNED]);
+    return transaction(this.dataSource, async (manager) => {
+      await closeBarrier(manager, 'agent_barrier', orderId);
+      return { orderId, freed: await this.freeAssigned(manager, orderId) };
+    });
   }
 
   /** Frees up to `batch` reservations past their expiry; READ COMMITTED, like reserve, so it gap-locks nothing. */
@@ -126,31 +131,53 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
     return result.affectedRows;
   }
 
-  async create(count: number | undefined, names: string[] | undefined): Promise<AgentsCreated> {
+  /**
+   * Adds `count` anonymous agents or the named ones, once per Idempotency-Key (see once()), in one
+   * transaction with retries; bounded by MAX_AGENTS_PER_REQUEST so it commits well inside the gateway's wait.
+   */
+  create(count: number | undefined, names: string[] | undefined, idempotencyKey: string): Promise<AgentsCreated> {
     const rows = names ?? new Array<null>(count ?? 0).fill(null);
-    try {
-      await this.dataSource.transaction((manager) => insertRows(manager, 'agent', 'name', rows));
-    } catch (err) {
-      if (isDuplicateKey(err)) throw new ContractException(ErrorCode.AGENT_EXISTS, 'An agent with one of these names already exists');
-      throw err;
-    }
-    return { created: rows.length, ...(await this.view()) };
+    return once(this.dataSource, 'agent_addition', idempotencyKey, names ? { names } : { count }, async (manager) => {
+      try {
+        await insertRows(manager, 'agent', 'name', rows);
+      } catch (err) {
+        if (isDuplicateKey(err)) throw new ContractException(ErrorCode.AGENT_EXISTS, 'An agent with one of these names already exists');
+        throw err;
+      }
+      // Last: every assign updates this row, so the lock is held only until the commit.
+      await manager.query(`UPDATE agent_count SET total = total + ? WHERE id = 1`, [rows.length]);
+      return { created: rows.length, agents: await this.counts(manager) };
+    });
   }
 
   async view(): Promise<AgentsView> {
-    const rows: { state: HoldState; n: string }[] = await this.dataSource.query(`SELECT state, COUNT(*) AS n FROM agent GROUP BY state`);
-    return { agents: tallyHoldCounts(rows) };
+    return { agents: await withRetries(() => this.counts(this.dataSource.manager)) };
   }
 
-  private freeAndClose(orderId: string, from: HoldState[]): Promise<ReleaseResult> {
-    return transaction(this.dataSource, async (manager) => {
-      await closeBarrier(manager, 'agent_barrier', orderId);
-      const result: ResultSetHeader = await manager.query(
-        `UPDATE agent SET state = 'FREE', order_id = NULL, reserved_until = NULL, hold_attempt = NULL WHERE order_id = ? AND state IN (?)`,
-        [orderId, from],
-      );
-      return { orderId, freed: result.affectedRows };
-    });
+  /**
+   * The agents by state, from agent_count and the reserved agents (see the AgentCount migration): no
+   * agent row is read but the reserved ones, counted on idx_agent_state. One statement, one consistent view.
+   */
+  private async counts(manager: EntityManager): Promise<HoldCounts> {
+    const [row]: { total: number | string; assigned: number | string; reserved: number | string }[] = await manager.query(
+      `SELECT c.total, c.assigned, (SELECT COUNT(*) FROM agent WHERE state = 'RESERVED') AS reserved FROM agent_count c WHERE c.id = 1`,
+    );
+    const [total, assigned, reserved] = [Number(row.total), Number(row.assigned), Number(row.reserved)];
+    return { free: total - assigned - reserved, reserved, assigned, total };
+  }
+
+  /**
+   * Frees the agent the order has assigned and uncounts it in agent_count, in one statement: an
+   * order holds at most one agent (order_id is unique), so the join meets the count row once.
+   */
+  private async freeAssigned(manager: EntityManager, orderId: string): Promise<number> {
+    const result: ResultSetHeader = await manager.query(
+      `UPDATE agent a JOIN agent_count c ON c.id = 1
+          SET a.state = 'FREE', a.order_id = NULL, a.hold_attempt = NULL, c.assigned = c.assigned - 1
+        WHERE a.order_id = ? AND a.state = 'ASSIGNED'`,
+      [orderId],
+    );
+    return result.affectedRows > 0 ? 1 : 0;
   }
 
   private async lockFree(manager: EntityManager): Promise<number | undefined> {

@@ -1,25 +1,34 @@
-import { CreateFoodDto, FoodView, Queue, StorePattern } from '@app/contracts';
+import { AddPacketsDto, CreateFoodCommand, CreateFoodDto, FoodView, Queue, StorePattern } from '@app/contracts';
 import { call, clientToken } from '@app/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
+import { randomUUID } from 'node:crypto';
 import { GatewayEnv } from '../config/gateway.env';
 
+/**
+ * Foods and stock, on the store's admin queue. Every addition carries an Idempotency-Key, the
+ * client's or one minted here: the store adds at most once per key, so a redelivered message never
+ * adds twice, and a client retrying with its key learns what its first request did.
+ */
 @Injectable()
 export class FoodsService {
   constructor(
-    @Inject(clientToken(Queue.STORE)) private readonly store: ClientProxy,
+    @Inject(clientToken(Queue.STORE_ADMIN)) private readonly store: ClientProxy,
     private readonly env: GatewayEnv,
   ) {}
 
-  create(dto: CreateFoodDto): Promise<FoodView> {
-    return call(this.store, StorePattern.CREATE_FOOD, dto, this.env.ORDER_WAIT_MS);
+  create(dto: CreateFoodDto, idempotencyKey: string = randomUUID()): Promise<FoodView> {
+    const command: CreateFoodCommand = { ...dto, idempotencyKey };
+    return call(this.store, StorePattern.CREATE_FOOD, command, this.env.ORDER_WAIT_MS);
   }
 
-  addPackets(foodId: number, count: number): Promise<FoodView> {
-    return call(this.store, StorePattern.ADD_PACKETS, { foodId, count }, this.env.ORDER_WAIT_MS);
+  addPackets(foodId: number, count: number, idempotencyKey: string = randomUUID()): Promise<FoodView> {
+    const command: AddPacketsDto = { foodId, count, idempotencyKey };
+    return call(this.store, StorePattern.ADD_PACKETS, command, this.env.ORDER_WAIT_MS);
   }
 
+  /** A read: dropped, never run, once its caller has stopped waiting. */
   list(): Promise<FoodView[]> {
-    return call(this.store, StorePattern.LIST_FOODS, {}, this.env.RPC_TIMEOUT_MS);
+    return call(this.store, StorePattern.LIST_FOODS, {}, this.env.RPC_TIMEOUT_MS, { expire: true });
   }
 }

@@ -32,8 +32,8 @@ export class LiveService implements BeforeApplicationShutdown {
   }).pipe(share({ connector: () => new ReplaySubject<LiveSnapshot>(1), resetOnRefCountZero: true }));
 
   constructor(
-    @Inject(clientToken(Queue.STORE)) private readonly store: ClientProxy,
-    @Inject(clientToken(Queue.DELIVERY)) private readonly delivery: ClientProxy,
+    @Inject(clientToken(Queue.STORE_ADMIN)) private readonly store: ClientProxy,
+    @Inject(clientToken(Queue.DELIVERY_ADMIN)) private readonly delivery: ClientProxy,
     @Inject(clientToken(Queue.ORDER)) private readonly orders: ClientProxy,
     private readonly env: GatewayEnv,
   ) {}

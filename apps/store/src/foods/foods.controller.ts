@@ -1,4 +1,4 @@
-import { AddPacketsDto, CreateFoodDto, FoodView, StorePattern } from '@app/contracts';
+import { AddPacketsDto, CreateFoodCommand, FoodView, StorePattern } from '@app/contracts';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { FoodsService } from './foods.service';
@@ -8,13 +8,13 @@ export class FoodsController {
   constructor(private readonly foods: FoodsService) {}
 
   @MessagePattern(StorePattern.CREATE_FOOD)
-  create(@Payload() dto: CreateFoodDto): Promise<FoodView> {
-    return this.foods.create(dto.name, dto.packets);
+  create(@Payload() dto: CreateFoodCommand): Promise<FoodView> {
+    return this.foods.create(dto.name, dto.packets, dto.idempotencyKey);
   }
 
   @MessagePattern(StorePattern.ADD_PACKETS)
   addPackets(@Payload() dto: AddPacketsDto): Promise<FoodView> {
-    return this.foods.addPackets(dto.foodId, dto.count);
+    return this.foods.addPackets(dto.foodId, dto.count, dto.idempotencyKey);
   }
 
   @MessagePattern(StorePattern.LIST_FOODS)

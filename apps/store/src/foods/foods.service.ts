@@ -1,63 +1,76 @@
-import { ErrorCode, FoodView, HoldCounts, HoldState, tallyHoldCounts } from '@app/contracts';
+import { ErrorCode, FoodView } from '@app/contracts';
 import { ContractException } from '@app/platform';
-import { insertRows, isDuplicateKey } from '@app/database';
+import { insertRows, isDuplicateKey, once, withRetries } from '@app/database';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { Packet } from '../packets/packet.entity';
-import { Food } from './food.entity';
+import type { ResultSetHeader } from 'mysql2';
+import { DataSource, EntityManager } from 'typeorm';
 
+interface FoodRow {
+  id: number;
+  name: string;
+  total: number | string;
+  assigned: number | string;
+  reserved: number | string;
+}
+
+/**
+ * A food with its packet counts, from packet_count and the food's reserved packets (see the
+ * PacketCount migration): no packet row is read but the reserved ones, counted on idx_packet_pick.
+ * One statement, so one consistent view of the three counts.
+ */
+const FOOD_VIEW = `
+  SELECT f.id, f.name, c.total, c.assigned,
+         (SELECT COUNT(*) FROM packet p WHERE p.food_id = f.id AND p.state = 'RESERVED') AS reserved
+    FROM food f JOIN packet_count c ON c.food_id = f.id`;
+
+/**
+ * Foods and their stock, for the admin queue. Additions run once per Idempotency-Key (see once()),
+ * in one transaction with retries, and are bounded by MAX_PACKETS_PER_REQUEST so each commits in
+ * well under the gateway's wait.
+ */
 @Injectable()
 export class FoodsService {
   constructor(private readonly dataSource: DataSource) {}
 
-  async create(name: string, packets: number): Promise<FoodView> {
-    try {
-      const id = await this.dataSource.transaction(async (manager) => {
-        const { identifiers } = await manager.insert(Food, { name });
-        const foodId = Number(identifiers[0].id);
-        await insertRows(manager, 'packet', 'food_id', new Array(packets).fill(foodId));
-        return foodId;
-      });
-      return await this.view(id);
-    } catch (err) {
-      if (isDuplicateKey(err)) throw new ContractException(ErrorCode.FOOD_EXISTS, `A food named "${name}" already exists`);
-      throw err;
-    }
+  create(name: string, packets: number, idempotencyKey: string): Promise<FoodView> {
+    return once(this.dataSource, 'stock_addition', idempotencyKey, { create: { name, packets } }, async (manager) => {
+      let foodId: number;
+      try {
+        const inserted: ResultSetHeader = await manager.query(`INSERT INTO food (name) VALUES (?)`, [name]);
+        foodId = inserted.insertId;
+      } catch (err) {
+        if (isDuplicateKey(err)) throw new ContractException(ErrorCode.FOOD_EXISTS, `A food named "${name}" already exists`);
+        throw err;
+      }
+      await insertRows(manager, 'packet', 'food_id', new Array(packets).fill(foodId));
+      await manager.query(`INSERT INTO packet_count (food_id, total) VALUES (?, ?)`, [foodId, packets]);
+      return this.view(manager, foodId);
+    });
   }
 
-  async addPackets(foodId: number, count: number): Promise<FoodView> {
-    await this.dataSource.transaction(async (manager) => {
-      if (!(await manager.existsBy(Food, { id: foodId })))
-        throw new ContractException(ErrorCode.FOOD_NOT_FOUND, `Food ${foodId} does not exist`);
+  addPackets(foodId: number, count: number, idempotencyKey: string): Promise<FoodView> {
+    return once(this.dataSource, 'stock_addition', idempotencyKey, { add: { foodId, count } }, async (manager) => {
+      const [known]: unknown[] = await manager.query(`SELECT id FROM food WHERE id = ?`, [foodId]);
+      if (!known) throw new ContractException(ErrorCode.FOOD_NOT_FOUND, `Food ${foodId} does not exist`);
       await insertRows(manager, 'packet', 'food_id', new Array(count).fill(foodId));
+      // Last: every assign of this food updates its count row, so the lock is held only until the commit.
+      await manager.query(`UPDATE packet_count SET total = total + ? WHERE food_id = ?`, [count, foodId]);
+      return this.view(manager, foodId);
     });
-    return this.view(foodId);
   }
 
   async list(): Promise<FoodView[]> {
-    const foods = await this.dataSource.getRepository(Food).find({ order: { id: 'ASC' } });
-    const counts = await this.counts();
-    return foods.map((food) => ({ id: food.id, name: food.name, packets: counts.get(food.id) ?? tallyHoldCounts([]) }));
+    const rows: FoodRow[] = await withRetries(() => this.dataSource.query(`${FOOD_VIEW} ORDER BY f.id`));
+    return rows.map(toView);
   }
 
-  private async view(foodId: number): Promise<FoodView> {
-    const food = await this.dataSource.getRepository(Food).findOneByOrFail({ id: foodId });
-    const counts = await this.counts(foodId);
-    return { id: food.id, name: food.name, packets: counts.get(foodId) ?? tallyHoldCounts([]) };
+  private async view(manager: EntityManager, foodId: number): Promise<FoodView> {
+    const [row]: FoodRow[] = await manager.query(`${FOOD_VIEW} WHERE f.id = ?`, [foodId]);
+    return toView(row);
   }
+}
 
-  private async counts(foodId?: number): Promise<Map<number, HoldCounts>> {
-    const query = this.dataSource
-      .getRepository(Packet)
-      .createQueryBuilder('p')
-      .select('p.foodId', 'foodId')
-      .addSelect('p.state', 'state')
-      .addSelect('COUNT(*)', 'n')
-      .groupBy('p.foodId')
-      .addGroupBy('p.state');
-    if (foodId !== undefined) query.where('p.foodId = :foodId', { foodId });
-    const rows: { foodId: number; state: HoldState; n: string }[] = await query.getRawMany();
-    const foodIds = new Set(rows.map((row) => Number(row.foodId)));
-    return new Map([...foodIds].map((id) => [id, tallyHoldCounts(rows.filter((row) => Number(row.foodId) === id))]));
-  }
+function toView(row: FoodRow): FoodView {
+  const [total, assigned, reserved] = [Number(row.total), Number(row.assigned), Number(row.reserved)];
+  return { id: Number(row.id), name: row.name, packets: { free: total - assigned - reserved, reserved, assigned, total } };
 }

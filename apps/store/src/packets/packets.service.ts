@@ -1,4 +1,4 @@
-import { ErrorCode, PacketAssignment, PacketReservation, ReleaseResult } from '@app/contracts';
+import { ErrorCode, HoldState, PacketAssignment, PacketReservation, ReleaseResult } from '@app/contracts';
 import { transaction, withRetries } from '@app/database';
 import { closeBarrier, enterBarrier, expirySweeper, nothingToReserve, tookExpired } from '@app/participant';
 import { ContractException, PeriodicTask } from '@app/platform';
@@ -52,15 +52,18 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
    * Phase 2: turns the order's reservation of `packetId` (the packet the coordinator logged at its
    * decision) into an assignment. Refused only once that packet is no longer reserved for the order
    * (swept, or taken by another order): expiry alone does not refuse it, losing the packet does, and
-   * that loss is final. Autocommit statements, not a transaction: the update alone decides.
+   * that loss is final. Autocommit statements, not a transaction: the update alone decides, and
+   * counts the packet assigned in its food's packet_count row in the same statement.
    */
   assign(orderId: string, packetId: number): Promise<PacketAssignment> {
     return withRetries(async () => {
       const result: ResultSetHeader = await this.dataSource.query(
-        `UPDATE packet SET state = 'ASSIGNED', reserved_until = NULL WHERE id = ? AND order_id = ? AND state = 'RESERVED'`,
+        `UPDATE packet p JOIN packet_count c ON c.food_id = p.food_id
+            SET p.state = 'ASSIGNED', p.reserved_until = NULL, c.assigned = c.assigned + 1
+          WHERE p.id = ? AND p.order_id = ? AND p.state = 'RESERVED'`,
         [packetId, orderId],
       );
-      if (result.affectedRows === 1) return { orderId, packetId };
+      if (result.affectedRows > 0) return { orderId, packetId };
       const [assigned]: Ids = await this.dataSource.query(`SELECT id FROM packet WHERE id = ? AND order_id = ? AND state = 'ASSIGNED'`, [
         packetId,
         orderId,
@@ -70,15 +73,26 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
     });
   }
 
-  /** Abort: frees whatever the order holds, reserved or assigned, and bars later reserves of it. */
+  /**
+   * Abort: frees whatever the order holds, reserved or assigned, and bars later reserves of it. The
+   * packets are locked first, so the assigned ones are uncounted exactly once, and the count rows
+   * (which every assign locks after its packet) are locked after them, in food order.
+   */
   release(orderId: string): Promise<ReleaseResult> {
     return transaction(this.dataSource, async (manager) => {
       await closeBarrier(manager, 'packet_barrier', orderId);
-      const result: ResultSetHeader = await manager.query(
-        `UPDATE packet SET state = 'FREE', order_id = NULL, reserved_until = NULL WHERE order_id = ? AND state IN ('RESERVED', 'ASSIGNED')`,
+      const held: { food_id: number; state: HoldState }[] = await manager.query(
+        `SELECT food_id, state FROM packet WHERE order_id = ? AND state IN ('RESERVED', 'ASSIGNED') FOR UPDATE`,
         [orderId],
       );
-      return { orderId, freed: result.affectedRows };
+      if (held.length === 0) return { orderId, freed: 0 };
+      await manager.query(`UPDATE packet SET state = 'FREE', order_id = NULL, reserved_until = NULL WHERE order_id = ?`, [orderId]);
+      const assignedByFood = new Map<number, number>();
+      for (const { food_id } of held.filter((packet) => packet.state === HoldState.ASSIGNED))
+        assignedByFood.set(food_id, (assignedByFood.get(food_id) ?? 0) + 1);
+      for (const [foodId, assigned] of [...assignedByFood].sort(([a], [b]) => a - b))
+        await manager.query(`UPDATE packet_count SET assigned = assigned - ? WHERE food_id = ?`, [assigned, foodId]);
+      return { orderId, freed: held.length };
     });
   }
 

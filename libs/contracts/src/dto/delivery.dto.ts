@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   IsUUID,
+  Matches,
   Validate,
   ValidationArguments,
   ValidatorConstraint,
@@ -19,7 +20,14 @@ import {
   ValidateIf,
 } from 'class-validator';
 
-export const MAX_AGENTS_PER_REQUEST = 100_000;
+import { IDEMPOTENCY_KEY } from './order.dto';
+
+/**
+ * The most agents one POST /agents may create by `count` (and MAX_AGENT_NAMES by `names`): measured,
+ * like MAX_PACKETS_PER_REQUEST, to commit in well under 2 s (see docs/admin.md).
+ */
+export const MAX_AGENTS_PER_REQUEST = 50_000;
+export const MAX_AGENT_NAMES = 1000;
 
 /** The most agent reserves one order makes: far above what CONTENTION_WAIT_MS allows. */
 const MAX_ATTEMPT = 1_000_000;
@@ -51,19 +59,25 @@ export class CreateAgentsDto {
 
   @ApiPropertyOptional({
     type: [String],
-    description: 'Unique names of the agents to create (not with count); at most 1000, each at most 100 characters',
+    description: `Unique names of the agents to create (not with count); at most ${MAX_AGENT_NAMES}, each at most 100 characters`,
     example: ['Asha', 'Ravi'],
   })
   @IsOptional()
   @Validate(CountOrNames)
   @IsArray()
   @ArrayNotEmpty()
-  @ArrayMaxSize(1000)
+  @ArrayMaxSize(MAX_AGENT_NAMES)
   @ArrayUnique()
   @IsString({ each: true })
   @IsNotEmpty({ each: true })
   @MaxLength(100, { each: true })
   names?: string[];
+}
+
+/** gateway -> delivery: create the agents, once per Idempotency-Key (see AddPacketsDto). */
+export class CreateAgentsCommand extends CreateAgentsDto {
+  @Matches(IDEMPOTENCY_KEY)
+  idempotencyKey: string;
 }
 
 /** Assign exactly the agent the coordinator logged at its commit decision, still reserved for this order. */

@@ -22,6 +22,16 @@ export class RabbitEnv {
   @Max(1000)
   RMQ_PREFETCH: number = 32;
 
+  /**
+   * The same for a participant's admin queue (listings, stock and staff additions): small, so the
+   * admin work one instance runs at once stays small and the rest waits in the queue, where a read
+   * whose caller gave up expires unrun.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  RMQ_ADMIN_PREFETCH: number = 2;
+
   @IsInt()
   @Min(50)
   @Max(120_000)

@@ -3,7 +3,10 @@ import { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ContractError, deadLetterQueueName, ErrorCode } from '@app/contracts';
+import { CORRELATION_HEADER } from '../observability/correlation';
+import { rpcMessages } from '../observability/rpc-metrics';
 import { InFlightMessages } from './in-flight';
+import { EXPIRES_AT_HEADER } from './rpc-call';
 
 /** How JSON text may start (JSON.parse allows surrounding whitespace). */
 const JSON_TEXT = /^\s*(?:[{["\d-]|(?:true|false|null)\s*$)/;
@@ -14,10 +17,11 @@ export function mayBeJson(text: string): boolean {
 }
 
 /**
- * The services' RabbitMQ server. Four things differ from Nest's ServerRMQ:
+ * The services' RabbitMQ server, one per queue a service consumes. Five things differ from Nest's ServerRMQ:
  *
  * Poison messages. A message that is not a request this service can answer (unparsable JSON, no
- * string pattern, a pattern no handler knows, no id, reply-to or correlation id) never reaches a
+ * string pattern, a pattern no handler knows or that does not travel on this queue (see
+ * QUEUE_PATTERNS), no id, reply-to or correlation id) never reaches a
  * handler: Nest would otherwise run a known pattern without an id as a fire-and-forget event, and
  * change data for a caller that can hear no answer. Such a message is copied to the service's
  * dead-letter queue (`<queue>.dead-letter`, durable, no consumer), with the reason in the
@@ -25,6 +29,11 @@ export function mayBeJson(text: string): boolean {
  * inspection and never redelivered. The request queue's own arguments stay as they were, so queues
  * declared by an earlier version need no migration. A sender that can hear an answer (an unknown
  * pattern with id and reply-to) also gets UNKNOWN_PATTERN.
+ *
+ * Requests nobody waits for. A read sent with an expiry (`call(..., { expire: true })`) that
+ * reaches the service after its caller gave up is acked and dropped, never run: the broker drops
+ * such a request only while it is queued, not once it was handed to this consumer (a consumer that
+ * was paused, or slow, finds its prefetched messages already stale).
  *
  * Shutdown: close() first cancels the consumer (the broker stops delivering), then waits up to
  * `drainMs` for the messages already taken to finish (reply sent, acked), then closes the channel.
@@ -47,6 +56,8 @@ export class ReplySafeServerRMQ extends ServerRMQ {
 
   constructor(
     options: RmqOptions['options'],
+    /** The patterns this queue carries; a handler of the app for any other is not run from here. */
+    private readonly patterns: readonly string[],
     private readonly inFlight: InFlightMessages,
     private readonly drainMs: number,
   ) {
@@ -86,11 +97,11 @@ export class ReplySafeServerRMQ extends ServerRMQ {
     if (!delivery) return;
     const message = delivery as unknown as ConsumeMessage;
     const rejection = this.rejection(message);
-    if (!rejection) return super.handleMessage(message, channel);
-    const { id, pattern, reason } = rejection;
+    if (!rejection) return this.expired(message, channel) ? undefined : super.handleMessage(message, channel);
+    const { id, pattern, reason, answer } = rejection;
     const { replyTo, correlationId } = message.properties;
     if (pattern !== undefined && id && replyTo && correlationId) {
-      const err: ContractError = { code: ErrorCode.UNKNOWN_PATTERN, message: `No handler for pattern ${pattern}` };
+      const err: ContractError = { code: ErrorCode.UNKNOWN_PATTERN, message: answer ?? `No handler for pattern ${pattern}` };
       this.sendMessage({ id, err, isDisposed: true }, replyTo, correlationId, new RmqContext([message, channel, pattern]));
     }
     return this.deadLetter(message, channel, reason);
@@ -109,8 +120,29 @@ export class ReplySafeServerRMQ extends ServerRMQ {
     void sent.finally(() => this.replies.delete(sent));
   }
 
+  /**
+   * Acks and drops a request whose caller has stopped waiting (see EXPIRES_AT_HEADER); true if it did.
+   * Only reads carry the header: a command is always run.
+   */
+  private expired(message: ConsumeMessage, channel: ConfirmChannel): boolean {
+    const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
+    const expiresAt = Number(headers[EXPIRES_AT_HEADER]);
+    if (!Number.isFinite(expiresAt) || Date.now() <= expiresAt) return false;
+    const { pattern } = JSON.parse(message.content.toString()) as { pattern: string };
+    rpcMessages.inc({ pattern, outcome: 'expired' });
+    const correlationId = typeof headers[CORRELATION_HEADER] === 'string' ? headers[CORRELATION_HEADER] : undefined;
+    this.logger.log({ correlationId, pattern }, `${pattern} dropped: its caller stopped waiting ${Date.now() - expiresAt} ms ago`);
+    try {
+      channel.ack(message);
+    } catch (err) {
+      // The channel closed under us: the broker redelivers the message, and it is dropped again.
+      this.logger.warn(`Could not ack an expired ${pattern}: ${(err as Error).message}`);
+    }
+    return true;
+  }
+
   /** Why this message is no request we can answer (with its id and unknown pattern, if any), or undefined. */
-  private rejection(message: ConsumeMessage): { reason: string; id?: string; pattern?: string } | undefined {
+  private rejection(message: ConsumeMessage): { reason: string; id?: string; pattern?: string; answer?: string } | undefined {
     let packet: unknown;
     try {
       // Parsed again by ServerRMQ for an accepted message; a request is a few hundred bytes.
@@ -124,6 +156,10 @@ export class ReplySafeServerRMQ extends ServerRMQ {
     const knownId = typeof id === 'string' && id.length > 0 ? id : undefined;
     if (!this.getHandlerByPattern(pattern))
       return { reason: `unknown pattern ${JSON.stringify(pattern).slice(0, 200)}`, id: knownId, pattern };
+    if (!this.patterns.includes(pattern)) {
+      const answer = `Pattern ${pattern} is not served on queue ${this.queue}`;
+      return { reason: `pattern ${pattern} does not travel on this queue`, id: knownId, pattern, answer };
+    }
     if (!knownId) return { reason: 'no request id: events are not accepted' };
     if (!message.properties.replyTo || !message.properties.correlationId) return { reason: 'no reply-to or correlation id' };
     return undefined;

@@ -27,10 +27,19 @@ export class RpcCallError extends Error implements ContractError {
 }
 
 /**
+ * Message header of a request sent with `expire`: the epoch ms after which its caller no longer
+ * waits. The broker drops the request while it is queued (its per-message TTL); this header lets
+ * the service drop one the broker already handed over, e.g. to a consumer that was paused.
+ */
+export const EXPIRES_AT_HEADER = 'x-expires-at';
+
+/**
  * Sends one request and waits at most `timeoutMs` for its reply; a timeout never means success.
  * The current correlation travels in the message headers, so the receiver logs under it too.
- * `expire`: the broker drops the request once the caller has stopped waiting (for probes only: a
- * command must stay queued, its effect is learnt by retry or recovery).
+ * `expire`: a request its caller has given up on is never run: the broker drops it once the caller
+ * stopped waiting, and the service drops one that reaches it later (for reads and probes only: a
+ * command must stay queued, its effect is learnt by retry or recovery). Like the order's deadline,
+ * this assumes the hosts' clocks agree to well within `timeoutMs`.
  */
 export async function call<T>(client: ClientProxy, pattern: string, data: unknown, timeoutMs: number, { expire = false } = {}): Promise<T> {
   try {
@@ -40,10 +49,10 @@ export async function call<T>(client: ClientProxy, pattern: string, data: unknow
     throw new RpcCallError(ErrorCode.SERVICE_UNAVAILABLE, `${pattern}: not connected to RabbitMQ; not sent`, undefined, false);
   }
   try {
-    const headers = correlationHeaders();
-    // A probe nobody waits for any more is dropped by the broker instead of queueing up while the
-    // service is down (and arriving in a burst when it comes back).
+    // A read nobody waits for any more is dropped instead of queueing up while the service is down
+    // or busy (and arriving in a burst when it comes back).
     const expiration = expire ? String(timeoutMs) : undefined;
+    const headers = expire ? { ...correlationHeaders(), [EXPIRES_AT_HEADER]: String(Date.now() + timeoutMs) } : correlationHeaders();
     const message = headers || expiration ? new RmqRecordBuilder(data).setOptions({ headers, expiration }).build() : data;
     return await firstValueFrom(client.send<T>(pattern, message).pipe(timeout(timeoutMs)));
   } catch (err) {

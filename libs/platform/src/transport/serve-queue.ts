@@ -1,5 +1,5 @@
 import { INestApplication } from '@nestjs/common';
-import { QueueName } from '@app/contracts';
+import { QUEUE_PATTERNS, QueueName } from '@app/contracts';
 import { RabbitEnv, rmqSettings } from '../config/env';
 import { AckInterceptor } from './ack.interceptor';
 import { ContractErrorFilter } from './contract-error.filter';
@@ -10,15 +10,22 @@ import { rmqServerOptions } from './rmq-options';
 import { rpcValidationPipe } from './rpc-validation.pipe';
 
 /**
- * Makes `app` a consumer of `queue`: every message validated against its contract DTO, every error
- * answered as `{ code, message }`, logged with its correlation, and acked only once its handler
- * finished. Consuming starts with `app.startAllMicroservices()`.
+ * Makes `app` a consumer of `queue`, and of `adminQueue` if given: every message validated against
+ * its contract DTO, every error answered as `{ code, message }`, logged with its correlation, and
+ * acked only once its handler finished. Each queue has its own server and prefetch (RMQ_PREFETCH,
+ * RMQ_ADMIN_PREFETCH) and runs only the patterns it carries (QUEUE_PATTERNS), so admin messages
+ * queue behind each other, never in front of an order's. Consuming starts with `app.startAllMicroservices()`.
  */
-export function serveQueue(app: INestApplication, env: RabbitEnv, queue: QueueName): void {
+export function serveQueue(app: INestApplication, env: RabbitEnv, queue: QueueName, adminQueue?: QueueName): void {
   const inFlight = new InFlightMessages();
   app.useGlobalPipes(rpcValidationPipe());
   app.useGlobalFilters(new ContractErrorFilter());
   app.useGlobalInterceptors(new MessageLogInterceptor(), new AckInterceptor(inFlight));
-  const { options } = rmqServerOptions(rmqSettings(env), queue);
-  app.connectMicroservice({ strategy: new ReplySafeServerRMQ(options, inFlight, env.SHUTDOWN_TIMEOUT_MS) }, { inheritAppConfig: true });
+  const consume = (name: QueueName, prefetch: number) => {
+    const { options } = rmqServerOptions({ ...rmqSettings(env), prefetch }, name);
+    const server = new ReplySafeServerRMQ(options, QUEUE_PATTERNS[name], inFlight, env.SHUTDOWN_TIMEOUT_MS);
+    app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
+  };
+  consume(queue, env.RMQ_PREFETCH);
+  if (adminQueue) consume(adminQueue, env.RMQ_ADMIN_PREFETCH);
 }
