@@ -1,0 +1,345 @@
+import { DeliveryPattern, ErrorCode, HoldCounts, Queue, queueName, StorePattern, tallyHoldCounts } from '@app/contracts';
+import { call } from '@app/platform';
+import { connect } from 'amqplib';
+import { Connection, RowDataPacket } from 'mysql2/promise';
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { TEST_ADMIN_KEY, TestSystem } from './support/harness';
+import { RawBroker } from './support/raw-broker';
+
+/**
+ * Admin writes and listings (issue 12.5): one call adds at most a documented number of rows; an
+ * addition runs once per Idempotency-Key; GET /foods and GET /agents read maintained counts that
+ * stay equal to the rows; listings and additions wait in the participants' admin queues, never in
+ * front of an order's reserve; and a listing whose caller gave up is never run.
+ */
+
+jest.setTimeout(180_000);
+
+/** The maxima docs/admin.md documents: one call at the maximum commits well inside the gateway's wait. */
+const DOCUMENTED_MAX = { packets: 50_000, agents: 50_000, names: 1000 };
+
+const t = new TestSystem('admin', 3910);
+const ADMIN = { 'x-api-key': TEST_ADMIN_KEY };
+const keyed = (idempotencyKey: string) => ({ ...ADMIN, 'idempotency-key': idempotencyKey });
+
+beforeAll(() => t.start());
+afterAll(() => t.stop());
+
+afterEach(async () => {
+  const report = await t.settled();
+  expect(report.pending).toBe(0);
+  expect(report.violations).toEqual([]);
+});
+
+async function newFood(name: string, packets: number): Promise<number> {
+  const res = await t.post('/foods', { name, packets });
+  expect(res.status).toBe(201);
+  return res.body.id;
+}
+
+async function listed(foodId: number): Promise<HoldCounts> {
+  const res = await t.get('/foods');
+  expect(res.status).toBe(200);
+  return res.body.find((food: { id: number }) => food.id === foodId).packets;
+}
+
+/** The packets of a food as its rows say, the way GET /foods used to count them. */
+async function rowsOf(foodId: number): Promise<HoldCounts> {
+  const rows = await t.query<RowDataPacket>(
+    `SELECT state, COUNT(*) AS n FROM ${t.env.STORE_DB_NAME}.packet WHERE food_id = ? GROUP BY state`,
+    [foodId],
+  );
+  return tallyHoldCounts(rows as { state: string; n: number }[]);
+}
+
+async function agentRows(): Promise<HoldCounts> {
+  const rows = await t.query<RowDataPacket>(`SELECT state, COUNT(*) AS n FROM ${t.env.DELIVERY_DB_NAME}.agent GROUP BY state`);
+  return tallyHoldCounts(rows as { state: string; n: number }[]);
+}
+
+/** Transactions of this system's services waiting for a row lock (as the database sees them). */
+async function lockWaits(): Promise<number> {
+  const [{ n }] = await t.query<RowDataPacket>(
+    `SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX trx JOIN information_schema.PROCESSLIST p ON p.ID = trx.trx_mysql_thread_id
+      WHERE trx.trx_state = 'LOCK WAIT' AND p.DB IN (?, ?)`,
+    [t.env.STORE_DB_NAME, t.env.DELIVERY_DB_NAME],
+  );
+  return Number(n);
+}
+
+/** A transaction of the test's own that holds locks the services will wait for, until it ends. */
+async function holding(locks: (db: Connection) => Promise<unknown>): Promise<Connection> {
+  const db = await t.db();
+  await db.query('START TRANSACTION');
+  await locks(db);
+  return db;
+}
+
+/** The JSON lines `instance` logged. */
+function logLines(instance: string): Record<string, unknown>[] {
+  return readFileSync(t.logFile, 'utf8')
+    .split('\n')
+    .flatMap((line) =>
+      line.startsWith(`[${instance}] {`) ? [JSON.parse(line.slice(instance.length + 3)) as Record<string, unknown>] : [],
+    );
+}
+
+describe('the size of one call', () => {
+  it('refuses more rows than the documented maximum with 400, adding nothing', async () => {
+    const foodId = await newFood('Bounded', 0);
+    const agentsBefore = (await t.get('/agents')).body.agents.total;
+    const names = Array.from({ length: DOCUMENTED_MAX.names + 1 }, (_, i) => `n${i}`);
+    const tooMany: [string, unknown, RegExp][] = [
+      ['/foods', { name: 'Too big', packets: DOCUMENTED_MAX.packets + 1 }, /packets must not be greater than 50000/],
+      [`/foods/${foodId}/packets`, { count: DOCUMENTED_MAX.packets + 1 }, /count must not be greater than 50000/],
+      ['/agents', { count: DOCUMENTED_MAX.agents + 1 }, /count must not be greater than 50000/],
+      ['/agents', { names }, /names must contain no more than 1000 elements/],
+    ];
+    for (const [path, body, detail] of tooMany) {
+      const res = await t.post(path, body);
+      expect([path, res.status, res.body.code]).toEqual([path, 400, ErrorCode.VALIDATION_FAILED]);
+      expect(res.body.details.join('\n')).toMatch(detail);
+    }
+    expect((await t.get('/foods')).body.map((food: { name: string }) => food.name)).not.toContain('Too big');
+    expect(await listed(foodId)).toEqual({ free: 0, reserved: 0, assigned: 0, total: 0 });
+    expect((await t.get('/agents')).body.agents.total).toBe(agentsBefore);
+  });
+
+  it('adds the maximum in one call, answered with the new counts', async () => {
+    const foodId = await newFood('At the maximum', 0);
+    const agentsBefore = (await t.get('/agents')).body.agents.total;
+    const started = Date.now();
+    const packets = await t.post(`/foods/${foodId}/packets`, { count: DOCUMENTED_MAX.packets });
+    const packetsMs = Date.now() - started;
+    const agents = await t.post('/agents', { count: DOCUMENTED_MAX.agents });
+    console.log(
+      `${DOCUMENTED_MAX.packets} packets in ${packetsMs} ms, ${DOCUMENTED_MAX.agents} agents in ${Date.now() - started - packetsMs} ms`,
+    );
+
+    expect(packets.status).toBe(201);
+    expect(packets.body.packets).toEqual({ free: DOCUMENTED_MAX.packets, reserved: 0, assigned: 0, total: DOCUMENTED_MAX.packets });
+    expect(agents.status).toBe(201);
+    expect(agents.body).toMatchObject({ created: DOCUMENTED_MAX.agents, agents: { total: agentsBefore + DOCUMENTED_MAX.agents } });
+  });
+});
+
+describe('an Idempotency-Key on additions', () => {
+  it('adds packets once however often the request is sent, answering every retry as the first, and 422 for another body', async () => {
+    const foodId = await newFood('Keyed top-up', 3);
+    const key = `top-up-${randomUUID()}`;
+
+    const first = await t.post(`/foods/${foodId}/packets`, { count: 10 }, keyed(key));
+    const retries = await Promise.all([1, 2, 3].map(() => t.post(`/foods/${foodId}/packets`, { count: 10 }, keyed(key))));
+    const reused = await t.post(`/foods/${foodId}/packets`, { count: 11 }, keyed(key));
+
+    expect(first.status).toBe(201);
+    expect(first.body.packets).toEqual({ free: 13, reserved: 0, assigned: 0, total: 13 });
+    for (const retry of retries) expect(retry).toEqual(first);
+    expect(reused.status).toBe(422);
+    expect(reused.body.code).toBe(ErrorCode.IDEMPOTENCY_KEY_REUSED);
+    expect(await rowsOf(foodId)).toEqual({ free: 13, reserved: 0, assigned: 0, total: 13 });
+    // A key is the client's: without one, each request is an addition of its own.
+    expect((await t.post(`/foods/${foodId}/packets`, { count: 10 })).body.packets.total).toBe(23);
+  });
+
+  it('creates a food and agents once per key, and refuses the key with another body', async () => {
+    const foodKey = `food-${randomUUID()}`;
+    const created = await t.post('/foods', { name: 'Keyed food', packets: 4 }, keyed(foodKey));
+    expect(created.status).toBe(201);
+    expect(await t.post('/foods', { name: 'Keyed food', packets: 4 }, keyed(foodKey))).toEqual(created);
+    expect((await t.post('/foods', { name: 'Keyed food', packets: 5 }, keyed(foodKey))).status).toBe(422);
+    expect((await t.post(`/foods/${created.body.id}/packets`, { count: 4 }, keyed(foodKey))).status).toBe(422);
+    expect((await t.get('/foods')).body.filter((food: { name: string }) => food.name === 'Keyed food')).toHaveLength(1);
+    expect(await rowsOf(created.body.id)).toMatchObject({ total: 4 });
+
+    const agentKey = `agents-${randomUUID()}`;
+    const before = await agentRows();
+    const hired = await t.post('/agents', { count: 7 }, keyed(agentKey));
+    expect(hired.status).toBe(201);
+    expect(await t.post('/agents', { count: 7 }, keyed(agentKey))).toEqual(hired);
+    const reused = await t.post('/agents', { names: ['Asha'] }, keyed(agentKey));
+    expect([reused.status, reused.body.code]).toEqual([422, ErrorCode.IDEMPOTENCY_KEY_REUSED]);
+    expect((await agentRows()).total).toBe(before.total + 7);
+  });
+
+  it('has a retry sent while the first request still runs wait for it, and add nothing', async () => {
+    const foodId = await newFood('Slow top-up', 0);
+    const key = `slow-${randomUUID()}`;
+    // Holding the food row stalls the first addition at its first packet (the foreign key check).
+    const db = await holding((conn) => conn.query(`SELECT id FROM ${t.env.STORE_DB_NAME}.food WHERE id = ? FOR UPDATE`, [foodId]));
+    let answers: { status: number; body: unknown }[];
+    try {
+      const first = t.post(`/foods/${foodId}/packets`, { count: 25 }, keyed(key));
+      await t.until(async () => (await lockWaits()) === 1, 10_000, 'the first addition to wait for the food row');
+      const retry = t.post(`/foods/${foodId}/packets`, { count: 25 }, keyed(key));
+      await t.until(async () => (await lockWaits()) === 2, 10_000, 'the retry to wait for the first');
+      await db.query('COMMIT');
+      answers = await Promise.all([first, retry]);
+    } finally {
+      await db.end();
+    }
+
+    expect(answers[0].status).toBe(201);
+    expect(answers[1]).toEqual(answers[0]);
+    expect(await rowsOf(foodId)).toEqual({ free: 25, reserved: 0, assigned: 0, total: 25 });
+  });
+});
+
+describe('the counts GET /foods and GET /agents read', () => {
+  it('stay equal to the rows through orders, expiries, deliveries, aborts and additions', async () => {
+    const foodId = await newFood('Counted', 40);
+    expect((await t.post('/agents', { count: 30 })).status).toBe(201);
+    const store = t.client(Queue.STORE);
+    const delivery = t.client(Queue.DELIVERY);
+
+    const orders = Array.from({ length: 30 }, () => t.post('/orders', { foodId }));
+    // Reservations of orders that never come back: they expire and are swept (or taken over).
+    const strays = Array.from({ length: 5 }, async () => {
+      const orderId = randomUUID();
+      await call(store, StorePattern.RESERVE_PACKET, { orderId, foodId }, 5000);
+      await call(delivery, DeliveryPattern.RESERVE_AGENT, { orderId, attempt: 1 }, 5000);
+    });
+    // Orders assigned on both sides and then released, as an abort after the decision does.
+    const aborted = Array.from({ length: 3 }, async () => {
+      const orderId = randomUUID();
+      const { packetId } = await call<{ packetId: number }>(store, StorePattern.RESERVE_PACKET, { orderId, foodId }, 5000);
+      const { agentId } = await call<{ agentId: number }>(delivery, DeliveryPattern.RESERVE_AGENT, { orderId, attempt: 1 }, 5000);
+      await call(store, StorePattern.ASSIGN_PACKET, { orderId, packetId }, 5000);
+      await call(delivery, DeliveryPattern.ASSIGN_AGENT, { orderId, agentId }, 5000);
+      await call(store, StorePattern.RELEASE_PACKET, { orderId }, 5000);
+      await call(delivery, DeliveryPattern.RELEASE_AGENT, { orderId }, 5000);
+    });
+    const additions = Array.from({ length: 6 }, (_, i) => {
+      const key = `counted-${i}-${randomUUID()}`;
+      return Promise.all([
+        t.post(`/foods/${foodId}/packets`, { count: 5 }, keyed(key)),
+        t.post(`/foods/${foodId}/packets`, { count: 5 }, keyed(key)),
+        t.post('/agents', { count: 2 }, keyed(key)),
+      ]);
+    });
+    const listings = Array.from({ length: 20 }, () => listed(foodId));
+    const placed = (await Promise.all(orders)).filter((res) => res.status === 201);
+    await Promise.all([...strays, ...aborted, ...additions]);
+    for (const counts of await Promise.all(listings)) expect(counts.free + counts.reserved + counts.assigned).toBe(counts.total);
+    for (const res of placed.slice(0, 10)) expect((await t.post(`/orders/${res.body.orderId}/delivered`, {})).status).toBe(200);
+
+    await t.until(async () => (await rowsOf(foodId)).reserved === 0, 10_000, 'the stray reservations to be swept');
+    await t.until(async () => (await agentRows()).reserved === 0, 10_000, 'the stray agents to be swept');
+    const rows = await rowsOf(foodId);
+    expect(rows).toEqual({ free: 70 - placed.length, reserved: 0, assigned: placed.length, total: 70 });
+    expect(await listed(foodId)).toEqual(rows);
+    expect((await t.get('/agents')).body.agents).toEqual(await agentRows());
+  });
+
+  it('are checked against the rows by the invariant checker (I5)', async () => {
+    const foodId = await newFood('Miscounted', 2);
+    await t.query(`UPDATE ${t.env.STORE_DB_NAME}.packet_count SET assigned = assigned + 1 WHERE food_id = ?`, [foodId]);
+    await t.query(`UPDATE ${t.env.DELIVERY_DB_NAME}.agent_count SET total = total + 1`);
+    try {
+      const { violations } = await t.check();
+      expect(violations).toEqual([
+        expect.objectContaining({
+          invariant: 'I5',
+          ids: [String(foodId)],
+          message: expect.stringContaining('packet_count says 2 packets, 1 assigned'),
+        }),
+        expect.objectContaining({ invariant: 'I5', message: expect.stringMatching(/^agent_count says \d+ agents/) }),
+      ]);
+    } finally {
+      await t.query(`UPDATE ${t.env.STORE_DB_NAME}.packet_count SET assigned = assigned - 1 WHERE food_id = ?`, [foodId]);
+      await t.query(`UPDATE ${t.env.DELIVERY_DB_NAME}.agent_count SET total = total - 1`);
+    }
+  });
+});
+
+describe('reads and admin calls beside orders', () => {
+  it('places an order while listings wait in the admin queues behind stalled additions', async () => {
+    const foodId = await newFood('Queued', 5);
+    expect((await t.post('/agents', { count: 5 })).status).toBe(201);
+    // Two additions per admin queue (its prefetch, RMQ_ADMIN_PREFETCH) that cannot finish: each
+    // waits for an Idempotency-Key that a transaction of the test has taken.
+    const stalled = {
+      store: [`stall-${randomUUID()}`, `stall-${randomUUID()}`],
+      delivery: [`stall-${randomUUID()}`, `stall-${randomUUID()}`],
+    };
+    const db = await holding(async (conn) => {
+      for (const [table, keys] of [
+        [`${t.env.STORE_DB_NAME}.stock_addition`, stalled.store],
+        [`${t.env.DELIVERY_DB_NAME}.agent_addition`, stalled.delivery],
+      ] as const)
+        for (const key of keys) await conn.query(`INSERT INTO ${table} (idempotency_key, request_hash) VALUES (?, REPEAT('0', 64))`, [key]);
+    });
+    const broker = await RawBroker.open(t);
+    try {
+      const additions = [
+        ...stalled.store.map((key) => t.post(`/foods/${foodId}/packets`, { count: 1 }, keyed(key))),
+        ...stalled.delivery.map((key) => t.post('/agents', { count: 1 }, keyed(key))),
+      ];
+      await t.until(async () => (await lockWaits()) === 4, 10_000, 'the four additions to wait');
+      const LISTINGS = 100;
+      for (let i = 0; i < LISTINGS; i++) {
+        broker.request(Queue.STORE_ADMIN, StorePattern.LIST_FOODS, {});
+        broker.request(Queue.DELIVERY_ADMIN, DeliveryPattern.LIST_AGENTS, {});
+      }
+      const queued = async () => [(await broker.depth(Queue.STORE_ADMIN)).ready, (await broker.depth(Queue.DELIVERY_ADMIN)).ready];
+      await t.until(async () => (await queued()).every((ready) => ready === LISTINGS), 10_000, 'the listings to be queued');
+
+      const order = await t.post('/orders', { foodId });
+
+      expect(order.status).toBe(201);
+      expect(await queued()).toEqual([LISTINGS, LISTINGS]);
+      expect(broker.replyCount).toBe(0);
+
+      await db.query('ROLLBACK');
+      await broker.waitForReplies(2 * LISTINGS, 20_000);
+      expect(broker.replyCount).toBe(2 * LISTINGS);
+      expect((await Promise.all(additions)).map((res) => res.status)).toEqual([201, 201, 201, 201]);
+    } finally {
+      await db.end();
+      await broker.close();
+    }
+  });
+
+  it('never runs a listing whose caller gave up: the store drops it when it gets to it', async () => {
+    const correlationId = `expired-list-${randomUUID()}`;
+    const store = t.system.pid('store')!;
+    process.kill(store, 'SIGSTOP');
+    let answer: Response;
+    try {
+      answer = await fetch(`${t.url}/foods`, { headers: { 'x-correlation-id': correlationId } });
+    } finally {
+      process.kill(store, 'SIGCONT');
+    }
+    expect(answer.status).toBe(503);
+
+    const outcome = await t.until(
+      async () => logLines('store').find((line) => line.correlationId === correlationId && line.pattern === StorePattern.LIST_FOODS),
+      10_000,
+      'the store to run or drop the listing',
+    );
+    expect(outcome.msg).toMatch(/^store\.food\.list dropped: its caller stopped waiting \d+ ms ago$/);
+    expect((await t.get('/foods')).status).toBe(200);
+  });
+
+  it('reports the store down on /health when it no longer consumes its admin queue', async () => {
+    expect((await t.get('/health')).status).toBe(200);
+    // Deleting the queue cancels the store's consumer of it; the probes sent there find nobody.
+    const broker = await connect(t.rmq.url);
+    await (await broker.createChannel()).deleteQueue(queueName(t.env.QUEUE_PREFIX, Queue.STORE_ADMIN));
+    await broker.close();
+    try {
+      const down = await t.until(async () => {
+        const res = await t.get('/health');
+        return res.status === 503 ? res : undefined;
+      });
+      expect(down.body.message).toBe('Down: store');
+      expect(down.body.error.store.message).toMatch(/^on queue store\.admin, store\.health: no reply within/);
+      expect(down.body.info).toMatchObject({ store_database: { status: 'up' }, delivery: { status: 'up' } });
+    } finally {
+      await t.system.stop('store');
+      t.system.spawn('store');
+      await t.system.waitHealthy();
+    }
+  });
+});
