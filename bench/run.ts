@@ -1,3 +1,4 @@
+import { MAX_AGENTS_PER_REQUEST, MAX_PACKETS_PER_REQUEST } from '@app/contracts';
 import { connectUtc } from '@app/database';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -12,8 +13,9 @@ import { CpuMeter } from './cpu';
 
 /**
  * `npm run bench`: starts the whole system on its own databases and queues (bench_*), seeds stock,
- * drives concurrent POST /orders through the gateway, and measures the single-database bound in the
- * same run. Writes bench/results/latest.json and latest.md.
+ * drives concurrent POST /orders through the gateway, with and without clients reading GET /foods,
+ * times GET /foods at 1M and 10M packets, and measures the single-database bound in the same run.
+ * Writes bench/results/latest.json and latest.md.
  */
 
 const { values: args } = parseOptions({
@@ -24,6 +26,9 @@ const { values: args } = parseOptions({
     agents: { type: 'string', default: '20000' },
     foods: { type: 'string', default: '4' },
     'skip-scale': { type: 'boolean', default: false },
+    'skip-10m': { type: 'boolean', default: false },
+    prefix: { type: 'string', default: 'bench_' },
+    port: { type: 'string', default: '3950' },
     url: { type: 'string' },
     warmup: { type: 'string', default: '10' },
     quick: { type: 'boolean', default: false },
@@ -41,7 +46,7 @@ function parseOptions<T extends ParseArgsConfig>(config: T): ReturnType<typeof p
 }
 
 /** A whole-number option, checked before anything starts (a typo would otherwise run as NaN). */
-function whole(name: 'concurrency' | 'duration' | 'packets' | 'agents' | 'foods' | 'warmup', min = 1): number {
+function whole(name: 'concurrency' | 'duration' | 'packets' | 'agents' | 'foods' | 'warmup' | 'port', min = 1): number {
   const value = Number(args[name]);
   if (!/^\d+$/.test(args[name] ?? '') || value < min) {
     console.error(`--${name} must be a whole number >= ${min}, got ${JSON.stringify(args[name])}`);
@@ -56,7 +61,13 @@ const opts = {
   agents: whole('agents'),
   foods: whole('foods'),
   warmup: whole('warmup', 0),
+  port: whole('port'),
 };
+if (!/^[A-Za-z0-9_]+$/.test(args.prefix ?? '')) {
+  console.error(`--prefix may hold only letters, digits and _, got ${JSON.stringify(args.prefix)}`);
+  process.exit(2);
+}
+const PREFIX = args.prefix!;
 
 const ENV = {
   NODE_ENV: 'production',
@@ -65,15 +76,22 @@ const ENV = {
   ORDER_ID_SECRET: randomBytes(16).toString('hex'),
   // Every client posts from 127.0.0.1: the per-client rate limit would measure itself, not the system.
   THROTTLE_ORDERS_LIMIT: '10000000',
-  PORT: '3950',
-  QUEUE_PREFIX: 'bench_',
-  STORE_DB_NAME: 'bench_store',
-  DELIVERY_DB_NAME: 'bench_delivery',
-  ORDER_DB_NAME: 'bench_orders',
-  ORDER_METRICS_PORT: '3951',
-  STORE_METRICS_PORT: '3952',
-  DELIVERY_METRICS_PORT: '3953',
+  // --prefix and --port let two benches (or an A/B pair) share the machine's broker and database.
+  PORT: String(opts.port),
+  QUEUE_PREFIX: PREFIX,
+  STORE_DB_NAME: `${PREFIX}store`,
+  DELIVERY_DB_NAME: `${PREFIX}delivery`,
+  ORDER_DB_NAME: `${PREFIX}orders`,
+  ORDER_METRICS_PORT: String(opts.port + 1),
+  STORE_METRICS_PORT: String(opts.port + 2),
+  DELIVERY_METRICS_PORT: String(opts.port + 3),
 };
+
+/** The listing's scale points: total packets in the store when GET /foods is timed. */
+const SCALE_PACKETS = 1_000_000;
+const LARGE_PACKETS = 10_000_000;
+/** Additions in flight at once while seeding: each is one bounded call of MAX_PACKETS_PER_REQUEST. */
+const SEED_PARALLEL = 4;
 
 interface RunFigures {
   clients: number;
@@ -117,13 +135,28 @@ async function main(): Promise<void> {
     console.log(`\n${concurrency} clients, ${seconds} s`);
     const loaded = await drive(url, foodIds, concurrency, seconds, cpu);
     const rssAfterLoad = system ? rssOf(system) : {};
+    console.log(`\n${concurrency} clients ordering while ${concurrency} clients read GET /foods, ${seconds} s`);
+    const withReaders = await driveWithReaders(url, foodIds, concurrency, seconds, cpu);
 
     let scale: RunFigures | undefined;
+    let listing: Listing | undefined;
     if (!args['skip-scale'] && !args.quick) {
       console.log('\nseeding 1,000,000 packets and 100,000 agents...');
-      const bigFood = await seed(url, 1, 1_000_000, 100_000, 'Scale');
+      const bigFood = await seed(url, 1, SCALE_PACKETS, 100_000, 'Scale');
       console.log(`${concurrency} clients on the large stock, ${seconds} s`);
       scale = await drive(url, bigFood, concurrency, seconds, cpu);
+      listing = { at1M: await listLatency(url, Math.min(seconds, 10)), at10M: null, seeding10M: null, withReadersAt10M: null };
+      if (!args['skip-10m']) {
+        const packets = LARGE_PACKETS - listing.at1M.packets;
+        console.log(`\nseeding ${packets} more packets, ${MAX_PACKETS_PER_REQUEST} per call, ${SEED_PARALLEL} calls at once...`);
+        const started = performance.now();
+        await addPackets(url, bigFood[0], packets, 'Large');
+        listing.seeding10M = { packets, seconds: round((performance.now() - started) / 1000) };
+        console.log(`  ${listing.seeding10M.seconds} s`);
+        listing.at10M = await listLatency(url, Math.min(seconds, 10));
+        console.log(`\n${concurrency} clients ordering while ${concurrency} clients read GET /foods at 10M packets, ${seconds} s`);
+        listing.withReadersAt10M = await driveWithReaders(url, bigFood, concurrency, seconds, cpu);
+      }
     }
 
     const rssMb = system ? rssOf(system) : {};
@@ -131,7 +164,7 @@ async function main(): Promise<void> {
     console.log('\nsingle-database bound: 8 connections, READ COMMITTED');
     const beforeBound = cpu.read();
     const bound = await measureBound({
-      database: 'bench_bound',
+      database: `${PREFIX}bound`,
       packets: 50_000,
       agents: 50_000,
       connections: 8,
@@ -162,9 +195,12 @@ async function main(): Promise<void> {
       pendingAtEnd: report.pending,
       rssMb,
       rssMbAfterLoad: rssAfterLoad,
+      placedPerSecWithReaders: withReaders.orders.placedPerSec,
+      listing: listing ?? null,
       warmup,
       single,
       loaded,
+      withReaders,
       scale: scale ?? null,
       machine: {
         cores: cpus().length,
@@ -241,6 +277,78 @@ async function drive(url: string, foodIds: number[], clients: number, seconds: n
   return figures;
 }
 
+interface ReadFigures {
+  /** Packets in the store as the listings answered (the sum of every food's total). */
+  packets: number;
+  requests: number;
+  /** Answers other than 200 (503 once a read waited longer than RPC_TIMEOUT_MS). */
+  failed: number;
+  perSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+interface Listing {
+  at1M: ReadFigures;
+  at10M: ReadFigures | null;
+  /** How long the bounded additions took to bring the store to 10M packets. */
+  seeding10M: { packets: number; seconds: number } | null;
+  withReadersAt10M: { orders: RunFigures; reads: ReadFigures } | null;
+}
+
+/** `clients` read GET /foods back to back until time is up. */
+async function read(url: string, clients: number, seconds: number): Promise<ReadFigures> {
+  const latencies: number[] = [];
+  let failed = 0;
+  let packets = 0;
+  const started = performance.now();
+  const stopAt = started + seconds * 1000;
+  const client = async () => {
+    while (performance.now() < stopAt) {
+      const t0 = performance.now();
+      const res = await fetch(`${url}/foods`);
+      const body = (await res.json()) as { packets: { total: number } }[];
+      latencies.push(performance.now() - t0);
+      if (res.status === 200) packets = body.reduce((sum, food) => sum + food.packets.total, 0);
+      else failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, client));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0, 2);
+  return {
+    packets,
+    requests: latencies.length,
+    failed,
+    perSec: round(latencies.length / elapsed),
+    p50Ms: pct(50),
+    p99Ms: pct(99),
+    maxMs: round(latencies[latencies.length - 1] ?? 0, 1),
+  };
+}
+
+/** GET /foods from one client, on a system doing nothing else. */
+async function listLatency(url: string, seconds: number): Promise<ReadFigures> {
+  const figures = await read(url, 1, seconds);
+  console.log(`  GET /foods at ${figures.packets} packets: ${JSON.stringify(figures)}`);
+  return figures;
+}
+
+/** `clients` order while as many other clients read GET /foods. */
+async function driveWithReaders(
+  url: string,
+  foodIds: number[],
+  clients: number,
+  seconds: number,
+  cpu: CpuMeter,
+): Promise<{ orders: RunFigures; reads: ReadFigures }> {
+  const [orders, reads] = await Promise.all([drive(url, foodIds, clients, seconds, cpu), read(url, clients, seconds)]);
+  console.log(`  reads: ${JSON.stringify(reads)}`);
+  return { orders, reads };
+}
+
 /** The bound runs in this process against MariaDB alone; the services sit idle meanwhile. */
 const BOUND_PROCESSES = ['loadgen', 'mariadb'];
 
@@ -250,27 +358,56 @@ function pick(values: Record<string, number>, names: string[]): Record<string, n
 
 async function seed(url: string, foods: number, packetsPerFood: number, agents: number, label = 'Bench'): Promise<number[]> {
   const ids: number[] = [];
-  // In chunks, so each request stays well inside the gateway's timeout.
-  const CHUNK = 100_000;
   for (let i = 0; i < foods; i++) {
-    const food = await post(`${url}/foods`, { name: `${label} food ${Date.now()}-${i}`, packets: 0 });
-    for (let left = packetsPerFood; left > 0; left -= CHUNK)
-      await post(`${url}/foods/${food.id}/packets`, { count: Math.min(left, CHUNK) });
+    const food = await post(`${url}/foods`, { name: `${label} food ${Date.now()}-${i}`, packets: 0 }, `${label}-food-${i}`);
+    await addPackets(url, food.id, packetsPerFood, label);
     ids.push(food.id);
   }
-  for (let left = agents; left > 0; left -= CHUNK) await post(`${url}/agents`, { count: Math.min(left, CHUNK) });
+  const calls = chunks(agents, MAX_AGENTS_PER_REQUEST);
+  await inParallel(calls, (count, i) => post(`${url}/agents`, { count }, `${label}-agents-${i}`));
   return ids;
 }
 
-async function post(url: string, body: unknown): Promise<{ id: number }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': ENV.ADMIN_API_KEY },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${await res.text()}`);
-  return res.json() as Promise<{ id: number }>;
+/** Adds `packets` to a food in calls of at most MAX_PACKETS_PER_REQUEST, SEED_PARALLEL at a time. */
+async function addPackets(url: string, foodId: number, packets: number, label: string): Promise<void> {
+  const calls = chunks(packets, MAX_PACKETS_PER_REQUEST);
+  await inParallel(calls, (count, i) => post(`${url}/foods/${foodId}/packets`, { count }, `${label}-${foodId}-${i}`));
 }
+
+function chunks(total: number, size: number): number[] {
+  return Array.from({ length: Math.ceil(total / size) }, (_, i) => Math.min(size, total - i * size));
+}
+
+async function inParallel<T>(items: T[], work: (item: T, index: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await work(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: SEED_PARALLEL }, worker));
+}
+
+/**
+ * An admin POST under an Idempotency-Key of this run: a call answered 503 (outcome unknown) is sent
+ * again with its key, which adds nothing if the first one did.
+ */
+async function post(url: string, body: unknown, key: string): Promise<{ id: number }> {
+  const idempotencyKey = `${RUN}-${key}`;
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': ENV.ADMIN_API_KEY, 'idempotency-key': idempotencyKey },
+      body: JSON.stringify(body),
+    });
+    if (res.ok) return res.json() as Promise<{ id: number }>;
+    if (res.status !== 503 || attempt === 3) throw new Error(`POST ${url}: ${res.status} ${await res.text()}`);
+  }
+}
+
+/** Names this run's Idempotency-Keys, so a run against a system kept from an earlier one (--url) adds again. */
+const RUN = randomBytes(6).toString('hex');
 
 async function resetDatabases(): Promise<void> {
   const db = await connectUtc({ host: '127.0.0.1', user: 'root', password: '' });
@@ -321,6 +458,9 @@ interface Shown {
   notPlacedPerSec: number;
   fillRate: number;
   scale: RunFigures | null;
+  placedPerSecWithReaders: number;
+  withReaders: { orders: RunFigures; reads: ReadFigures };
+  listing: Listing | null;
   cpuMsPerOrder: Record<string, number>;
   single: RunFigures;
   boundCpuMsPerTx: Record<string, number>;
@@ -343,6 +483,14 @@ function writeResults(result: Shown): void {
     ['not placed/s', result.notPlacedPerSec],
     ['fill rate', result.fillRate],
     ['scale (1M packets, 100k agents): placed/s, p50 ms', result.scale ? `${result.scale.placedPerSec}, ${result.scale.p50Ms}` : 'not run'],
+    ['placed orders/s at 32 clients while 32 clients read GET /foods (reads/s, p50 / p99 ms, failed)', readersRow(result.withReaders)],
+    ['GET /foods at 1M packets, 1 client: p50 / p99 ms', listingRow(result.listing?.at1M)],
+    ['GET /foods at 10M packets, 1 client: p50 / p99 ms', listingRow(result.listing?.at10M ?? undefined)],
+    [
+      'seeding to 10M packets (bounded calls, 4 at once)',
+      result.listing?.seeding10M ? `${result.listing.seeding10M.packets} packets in ${result.listing.seeding10M.seconds} s` : 'not run',
+    ],
+    ['at 10M packets: placed orders/s while 32 clients read GET /foods', readersRow(result.listing?.withReadersAt10M ?? undefined)],
     ['CPU ms per placed order at 32 clients', cpuRow(result.cpuMsPerOrder)],
     ['CPU ms per placed order at 1 client', cpuRow(result.single.cpuMsPerOrder)],
     ['CPU ms per bound transaction', cpuRow(result.boundCpuMsPerTx)],
@@ -371,6 +519,16 @@ function writeResults(result: Shown): void {
   ].join('\n');
   writeFileSync(join(dir, 'latest.md'), md);
   console.log('\n' + md);
+}
+
+function listingRow(figures: ReadFigures | undefined): string {
+  return figures ? `${figures.p50Ms} / ${figures.p99Ms} (${figures.packets} packets, ${figures.requests} requests)` : 'not run';
+}
+
+function readersRow(run: { orders: RunFigures; reads: ReadFigures } | undefined): string {
+  if (!run) return 'not run';
+  const { orders, reads } = run;
+  return `${orders.placedPerSec} (${reads.perSec} reads/s, ${reads.p50Ms} / ${reads.p99Ms} ms, ${reads.failed} failed)`;
 }
 
 function cpuRow(perProcess: Record<string, number>): string {
