@@ -1,9 +1,9 @@
 import { Counter, Histogram } from 'prom-client';
 
-/** Every message a service handles, by pattern and outcome (`ok` or the contract error code). */
+/** Every message a service handles, by pattern and outcome (`ok`, the contract error code, or `expired`: dropped unrun). */
 export const rpcMessages = new Counter({
   name: 'rpc_messages_total',
-  help: 'Messages handled by this service, by pattern and outcome (ok or the error code)',
+  help: 'Messages handled by this service, by pattern and outcome (ok, the error code, or expired: dropped unrun, its caller gone)',
   labelNames: ['pattern', 'outcome'] as const,
 });
 
