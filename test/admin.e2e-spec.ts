@@ -241,10 +241,17 @@ describe('the counts GET /foods and GET /agents read', () => {
     }
     for (const res of placed.slice(0, 10)) expect((await t.post(`/orders/${res.body.orderId}/delivered`, {})).status).toBe(200);
 
+    await t.settled();
     await t.until(async () => (await rowsOf(foodId)).reserved === 0, 10_000, 'the stray reservations to be swept');
     await t.until(async () => (await agentRows()).reserved === 0, 10_000, 'the stray agents to be swept');
+    // An order answered 202 on a slow machine may be placed since: count the placed ones as recorded.
+    const [{ n: holding }] = await t.query<RowDataPacket>(
+      `SELECT COUNT(*) AS n FROM ${t.env.ORDER_DB_NAME}.orders WHERE food_id = ? AND state IN ('PLACED', 'DELIVERING', 'DELIVERED')`,
+      [foodId],
+    );
+    expect(Number(holding)).toBeGreaterThanOrEqual(placed.length);
     const rows = await rowsOf(foodId);
-    expect(rows).toEqual({ free: 70 - placed.length, reserved: 0, assigned: placed.length, total: 70 });
+    expect(rows).toEqual({ free: 70 - Number(holding), reserved: 0, assigned: Number(holding), total: 70 });
     expect(await listed(foodId)).toEqual(rows);
     expect((await t.get('/agents')).body.agents).toEqual(await agentRows());
   });
