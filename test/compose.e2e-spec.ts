@@ -184,6 +184,14 @@ describe('Dockerfile', () => {
     // The apps' sources and the scripts the healthchecks run are compiled in the image.
     expect(copied).toEqual(expect.arrayContaining(['apps', 'libs', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.build.json']));
   });
+
+  it("builds the live page's files into dist/, which the runtime stage copies: the gateway reads them from there at start-up", () => {
+    const page = 'apps/gateway/src/live/page';
+    const files = readdirSync(join(ROOT, page));
+    expect(files).toEqual(expect.arrayContaining(['index.html', 'live.css', 'live.js']));
+    for (const file of files) expect([file, read(join('dist', page, file))]).toEqual([file, read(join(page, file))]);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+  });
 });
 
 describe('the container healthcheck, scripts/healthcheck.ts', () => {
