@@ -127,6 +127,33 @@ describeWithChromium('the live page, GET /', () => {
     }
   });
 
+  it('shows every column of the stock card whole on a 1400 px wide screen, as on narrower and wider ones', async () => {
+    const foodId = (await t.post('/foods', { name: 'Hyderabadi Chicken Biryani', packets: 120 })).body.id;
+    // Every cell of the stock table, the last column (`total`) above all, lies inside the card, and nothing
+    // in the card is scrolled out of sight. A long name and three-digit counts make the table wide.
+    const cut: string[] = [];
+    for (const width of [1400, 768, 1024, 1920]) {
+      await open({ width, height: 900 });
+      await page.waitForSelector(`tr[data-food-id="${foodId}"]`, { timeout: 10_000 });
+      // Measured in one go inside the page: the table is drawn anew about every second.
+      const card = await page.locator('section', { has: page.locator('#foods') }).evaluate((section) => {
+        const box = section.getBoundingClientRect();
+        const cells = [...section.querySelectorAll('tr > *')].map((cell) => {
+          const { left, right } = cell.getBoundingClientRect();
+          return { text: cell.textContent, left, right };
+        });
+        return { left: box.left, right: box.right, hidden: section.scrollWidth - section.clientWidth, cells };
+      });
+      expect(card.cells.length).toBeGreaterThanOrEqual(2 * 5); // the header and at least the new food
+      for (const cell of card.cells)
+        if (cell.left < card.left || cell.right > card.right + 0.5)
+          cut.push(`at ${width} px: "${cell.text}" spans ${cell.left}..${cell.right}, the card ${card.left}..${card.right}`);
+      if (card.hidden > 0) cut.push(`at ${width} px: ${card.hidden} px of the card's width out of sight`);
+      await page.close();
+    }
+    expect(cut).toEqual([]);
+  });
+
   it('serves the page, its style and its script with their types, revalidated on every load: 304 while unchanged', async () => {
     const files = { '/': 'text/html', '/live.css': 'text/css', '/live.js': 'text/javascript' };
     for (const [path, type] of Object.entries(files)) {
