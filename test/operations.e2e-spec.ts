@@ -207,6 +207,8 @@ describe('metrics', () => {
       sample(delivery, 'rpc_messages_total', { app: 'delivery', pattern: 'delivery.agent.assign', outcome: 'ok' }),
     ).toBeGreaterThanOrEqual(1);
     expect(sample(delivery, 'nodejs_eventloop_lag_seconds', { app: 'delivery' })).toBeDefined();
+    // Every app runs on the Node that runs the tests, which is how scripts/node24.sh tests the apps on Node 24.
+    for (const text of [gateway, order, store, delivery]) expect(sample(text, 'nodejs_version_info', { version: process.version })).toBe(1);
   });
 });
 
