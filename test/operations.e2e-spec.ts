@@ -81,7 +81,13 @@ describe('configuration', () => {
     const { code, output } = await runApp(app, bad);
 
     expect(code).toBe(1);
-    expect(output).toMatch(expected);
+    // One JSON line, like every other line of the app.
+    const fatal = output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: string; app: string; msg: string })
+      .find((line) => line.level === 'fatal');
+    expect(fatal).toMatchObject({ app, msg: expect.stringMatching(expected) });
   });
 });
 
