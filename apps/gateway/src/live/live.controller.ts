@@ -2,11 +2,11 @@ import { Controller, Get, Header, MessageEvent, Sse } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { Observable, map } from 'rxjs';
 import { LIVE_PAGE } from './live-page';
-import { LiveSnapshot } from './live-snapshot';
+import { LiveSnapshot, OrderOutcomesDoc } from './live-snapshot';
 import { LiveService } from './live.service';
 
 @ApiTags('live')
-@ApiExtraModels(LiveSnapshot)
+@ApiExtraModels(LiveSnapshot, OrderOutcomesDoc)
 @Controller()
 export class LiveController {
   constructor(private readonly live: LiveService) {}
