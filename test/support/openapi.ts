@@ -12,8 +12,9 @@ import fc from 'fast-check';
 
 const DOC = 'openapi.json';
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
-/** OpenAPI's simple style for an integer path parameter: its plain decimal text. */
-const DECIMAL = /^-?(0|[1-9][0-9]*)$/;
+/** OpenAPI's simple style for a path or header value: an integer as plain decimal digits, a number as a JSON number. */
+const TEXT_OF: Record<string, RegExp> = { integer: /^-?(0|[1-9][0-9]*)$/, number: /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/ };
+const fromText = (schema: Schema, text: string): unknown => (TEXT_OF[schema.type]?.test(text) ? Number(text) : text);
 
 type Schema = Record<string, any>;
 
@@ -120,8 +121,7 @@ export class OpenApiDocument {
         if (param.required) errors.push(`${param.in} parameter ${param.name} is required`);
         return;
       }
-      const schema = this.resolve(param.schema);
-      const value = schema.type === 'integer' && DECIMAL.test(text) ? Number(text) : text;
+      const value = fromText(this.resolve(param.schema), text);
       errors.push(...this.check(`${operation.pointer}/parameters/${i}/schema`, value, `${param.in} parameter ${param.name}`));
     });
     const body = operation.spec.requestBody;
@@ -158,7 +158,7 @@ export class OpenApiDocument {
         if (spec.required) errors.push(`${where} without its ${name} header`);
         continue;
       }
-      const value = this.resolve(spec.schema).type === 'integer' && DECIMAL.test(text) ? Number(text) : text;
+      const value = fromText(this.resolve(spec.schema), text);
       errors.push(...this.check(`${operation.pointer}/responses/${key}/headers/${escape(name)}/schema`, value, `${where}: header ${name}`));
     }
     const type = (answer.headers.get('content-type') ?? '').split(';')[0].trim();
@@ -245,6 +245,7 @@ export class OpenApiDocument {
 const ANNOTATIONS = ['description', 'example', 'title', 'format', 'required'];
 const KEYWORDS_OF: Record<string, string[]> = {
   integer: ['minimum', 'maximum'],
+  number: ['minimum', 'maximum'],
   string: ['minLength', 'maxLength', 'pattern'],
   array: ['items', 'minItems', 'maxItems', 'uniqueItems'],
   object: ['properties', 'additionalProperties'],
@@ -261,6 +262,7 @@ const GENERATORS: Record<string, (schema: Schema, doc: OpenApiDocument) => fc.Ar
       { arbitrary: fc.integer({ min, max }), weight: 1 },
     );
   },
+  number: (s) => fc.double({ min: s.minimum ?? -1e9, max: s.maximum ?? 1e9, noNaN: true, noDefaultInfinity: true }),
   boolean: () => fc.boolean(),
   string: (s) => {
     const length = (text: string) => [...text].length;
@@ -276,9 +278,14 @@ const GENERATORS: Record<string, (schema: Schema, doc: OpenApiDocument) => fc.Ar
     return s.uniqueItems ? fc.uniqueArray(items, { ...options, selector: (v) => JSON.stringify(v) }) : fc.array(items, options);
   },
   object: (s, doc) => {
-    if (s.additionalProperties !== false) throw new Error(`an open object schema admits any property: ${JSON.stringify(s)}`);
     const properties = Object.fromEntries(Object.entries(s.properties ?? {}).map(([key, p]) => [key, doc.arbitrary(p as Schema)]));
-    return fc.record(properties, { requiredKeys: s.required ?? [] });
+    const declared = fc.record(properties, { requiredKeys: s.required ?? [] });
+    if (s.additionalProperties === false) return declared;
+    // An open object admits any other property: so do the requests generated from it.
+    const other = fc.stringMatching(/^[a-z][a-zA-Z0-9]{0,9}$/).filter((key) => !(key in properties));
+    return fc
+      .tuple(declared, fc.dictionary(other, fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 }))
+      .map(([known, more]) => ({ ...more, ...known }));
   },
 };
 
