@@ -22,7 +22,20 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/return-await': ['error', 'in-try-catch'],
+      // Every database session runs in UTC (see libs/database/src/database.ts): connections come from its helpers.
+      'no-restricted-imports': [
+        'error',
+        ...['mysql2', 'mysql2/promise'].map((name) => ({
+          name,
+          importNames: ['default', 'createConnection', 'createPool', 'createPoolCluster', 'connect'],
+          message: 'Open connections with connectUtc, createUtcPool or dataSourceOptions from @app/database, so their sessions run in UTC.',
+        })),
+      ],
     },
+  },
+  {
+    files: ['libs/database/src/database.ts'],
+    rules: { 'no-restricted-imports': 'off' },
   },
   {
     // Tests read JSON answers whose shape is what they check.

@@ -1,4 +1,5 @@
-import { createPool, Pool, RowDataPacket } from 'mysql2/promise';
+import { createUtcPool } from '@app/database';
+import { Pool, RowDataPacket } from 'mysql2/promise';
 
 /**
  * The single-database bound: what a monolith would do for one order, as one local transaction on
@@ -6,11 +7,11 @@ import { createPool, Pool, RowDataPacket } from 'mysql2/promise';
  * Two-phase commit pays its price against this.
  */
 export async function measureBound(options: { database: string; packets: number; agents: number; connections: number; seconds: number }) {
-  const admin = createPool({ host: '127.0.0.1', user: 'root', password: '', connectionLimit: 1 });
+  const admin = createUtcPool({ host: '127.0.0.1', user: 'root', password: '', connectionLimit: 1 });
   await admin.query(`DROP DATABASE IF EXISTS \`${options.database}\``);
   await admin.query(`CREATE DATABASE \`${options.database}\``);
   await admin.end();
-  const pool = createPool({
+  const pool = createUtcPool({
     host: '127.0.0.1',
     user: 'root',
     password: '',

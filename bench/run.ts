@@ -1,4 +1,4 @@
-import { createConnection } from 'mysql2/promise';
+import { connectUtc } from '@app/database';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
@@ -273,7 +273,7 @@ async function post(url: string, body: unknown): Promise<{ id: number }> {
 }
 
 async function resetDatabases(): Promise<void> {
-  const db = await createConnection({ host: '127.0.0.1', user: 'root', password: '' });
+  const db = await connectUtc({ host: '127.0.0.1', user: 'root', password: '' });
   for (const name of [ENV.STORE_DB_NAME, ENV.DELIVERY_DB_NAME, ENV.ORDER_DB_NAME]) await db.query(`DROP DATABASE IF EXISTS \`${name}\``);
   await db.end();
 }
@@ -291,7 +291,7 @@ function rssOf(system: System): Record<string, number> {
 }
 
 async function serverVersion(): Promise<string> {
-  const db = await createConnection({ host: '127.0.0.1', user: 'root', password: '' });
+  const db = await connectUtc({ host: '127.0.0.1', user: 'root', password: '' });
   const [[row]] = await db.query<import('mysql2').RowDataPacket[]>('SELECT VERSION() AS v');
   await db.end();
   return String(row.v);

@@ -1,6 +1,7 @@
 import { HoldCounts, tallyHoldCounts } from '@app/contracts';
+import { connectUtc } from '@app/database';
 import { config as loadDotenv } from 'dotenv';
-import { createConnection, Connection, RowDataPacket } from 'mysql2/promise';
+import { Connection, RowDataPacket } from 'mysql2/promise';
 
 /**
  * The invariant checker of shared/INVARIANTS.md (I1, I2, I3, I5), reading the three services'
@@ -37,7 +38,7 @@ export interface CheckReport {
 const HOLDING = ['PLACED', 'DELIVERING', 'DELIVERED'];
 const IN_FLIGHT = ['RESERVING', 'COMMITTING', 'ABORTING', 'DELIVERING'];
 /** Time the sweep itself may take on top of its interval. */
-const SWEEP_GRACE_MS = 1000;
+export const SWEEP_GRACE_MS = 1000;
 
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): CheckOptions {
   return {
@@ -67,7 +68,8 @@ interface HoldRow extends RowDataPacket {
 }
 
 export async function checkInvariants(options: CheckOptions): Promise<CheckReport> {
-  const db = await createConnection({ host: options.host, port: options.port, user: options.user, password: options.password });
+  // In UTC, as the services write expiries: I3 compares them with NOW(3).
+  const db = await connectUtc({ host: options.host, port: options.port, user: options.user, password: options.password });
   try {
     // One InnoDB snapshot across the three databases (they share a server here): an order that
     // settles while we read is seen wholly before or wholly after, never half-way.

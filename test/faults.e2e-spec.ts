@@ -189,7 +189,7 @@ describe('duplicated and reordered messages', () => {
       code: ErrorCode.ORDER_RELEASED,
     });
     expect((await send<{ freed: number }>(delivery, DeliveryPattern.RELEASE_AGENT, { orderId: late })).freed).toBe(0);
-    await expect(send(delivery, DeliveryPattern.RESERVE_AGENT, { orderId: late })).rejects.toMatchObject({
+    await expect(send(delivery, DeliveryPattern.RESERVE_AGENT, { orderId: late, attempt: 1 })).rejects.toMatchObject({
       code: ErrorCode.ORDER_RELEASED,
     });
     const held = await t.query(`SELECT id FROM ${t.env.STORE_DB_NAME}.packet WHERE order_id IN (?, ?)`, [orderId, late]);

@@ -299,10 +299,10 @@ function validPayloads(queue: QueueName): [string, fc.Arbitrary<Record<string, u
       ];
     case Queue.DELIVERY:
       return [
-        [DeliveryPattern.RESERVE_AGENT, fc.record({ orderId })],
+        [DeliveryPattern.RESERVE_AGENT, fc.record({ orderId, attempt: positive })],
         [DeliveryPattern.ASSIGN_AGENT, fc.record({ orderId, agentId: positive })],
         [DeliveryPattern.RELEASE_AGENT, fc.record({ orderId })],
-        [DeliveryPattern.YIELD_AGENT, fc.record({ orderId })],
+        [DeliveryPattern.YIELD_AGENT, fc.record({ orderId, agentId: positive, attempt: positive })],
         [DeliveryPattern.COMPLETE_DELIVERY, fc.record({ orderId })],
         [DeliveryPattern.CREATE_AGENTS, fc.record({ count: positive })],
       ];

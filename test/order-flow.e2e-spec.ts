@@ -71,7 +71,7 @@ describe('placing an order', () => {
     expect((await t.post(`/orders/${placed.body.orderId}/delivered`, {})).status).toBe(200);
     // A late copy of the order's reserve can no longer take an agent for it.
     await expect(
-      call(t.client(Queue.DELIVERY), DeliveryPattern.RESERVE_AGENT, { orderId: placed.body.orderId }, 2000),
+      call(t.client(Queue.DELIVERY), DeliveryPattern.RESERVE_AGENT, { orderId: placed.body.orderId, attempt: 1 }, 2000),
     ).rejects.toMatchObject({
       code: ErrorCode.ORDER_RELEASED,
     });

@@ -3,7 +3,8 @@ import { rmqClientOptions, RmqSettings } from '@app/platform';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import { connect } from 'amqplib';
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { createConnection, RowDataPacket } from 'mysql2/promise';
+import { connectUtc } from '@app/database';
+import { RowDataPacket } from 'mysql2/promise';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CheckReport, checkInvariants, optionsFromEnv } from '../../scripts/check';
@@ -107,8 +108,10 @@ export class TestSystem {
     return client;
   }
 
+  /** A connection to the server the system's services use (DB_HOST, DB_PORT, ... of its env), in UTC as theirs are. */
   db() {
-    return createConnection({ host: '127.0.0.1', user: 'root', password: '', multipleStatements: false });
+    const { host, port, user, password } = optionsFromEnv({ ...process.env, ...this.env });
+    return connectUtc({ host, port, user, password, multipleStatements: false });
   }
 
   async query<T extends RowDataPacket>(sql: string, params: unknown[] = []): Promise<T[]> {

@@ -8,13 +8,15 @@ import { Agent } from './agents/agent.entity';
 import { AgentsModule } from './agents/agents.module';
 import { DeliveryEnv } from './config/delivery.env';
 import { DeliverySchema1763769600000 } from './database/migrations/1763769600000-delivery-schema';
+import { AgentHoldAttempt1764720000000 } from './database/migrations/1764720000000-agent-hold-attempt';
 
 @Module({
   imports: [
     EnvModule.forRoot(DeliveryEnv),
     TypeOrmModule.forRootAsync({
       inject: [DeliveryEnv],
-      useFactory: (env: DeliveryEnv) => dataSourceOptions(env, env.DELIVERY_DB_NAME, [Agent], [DeliverySchema1763769600000]),
+      useFactory: (env: DeliveryEnv) =>
+        dataSourceOptions(env, env.DELIVERY_DB_NAME, [Agent], [DeliverySchema1763769600000, AgentHoldAttempt1764720000000]),
     }),
     AgentsModule,
   ],

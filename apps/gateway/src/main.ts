@@ -1,4 +1,4 @@
-import { createApp, loadEnvOrExit } from '@app/platform';
+import { createApp, loadEnvOrExit, startOrExit } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { GatewayEnv } from './config/gateway.env';
@@ -9,8 +9,9 @@ import { GatewayModule } from './gateway.module';
 import { acceptJsonOnly } from './http/http-input';
 import { answerUnlistedMethods } from './http/method-not-allowed';
 
-async function bootstrap(): Promise<void> {
-  const env = loadEnvOrExit(GatewayEnv, 'gateway');
+const env = loadEnvOrExit(GatewayEnv, 'gateway');
+
+startOrExit('gateway', env, async () => {
   // Our own JSON-only body parser with a size limit (acceptJsonOnly), not Nest's default one.
   const app = await createApp<GatewayEnv, NestExpressApplication>('gateway', GatewayModule, GatewayEnv, env, { bodyParser: false });
   answerUnlistedMethods(app, setUpDocs(app));
@@ -19,6 +20,4 @@ async function bootstrap(): Promise<void> {
   app.useGlobalFilters(new ApiExceptionFilter());
   await app.listen(env.PORT, env.HOST);
   new Logger('gateway').log(`gateway is listening on http://${env.HOST}:${env.PORT}`);
-}
-
-void bootstrap();
+});

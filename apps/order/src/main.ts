@@ -3,7 +3,7 @@ import { bootstrapService } from '@app/database';
 import { OrderEnv } from './config/order.env';
 import { OrderModule } from './order.module';
 
-void bootstrapService({
+bootstrapService({
   name: 'order',
   module: OrderModule,
   env: OrderEnv,

@@ -9,6 +9,7 @@ import { OrderEnv } from './config/order.env';
 import { OrderSchema1763769600000 } from './database/migrations/1763769600000-order-schema';
 import { OrderLogTriggers1763856000000 } from './database/migrations/1763856000000-order-log-triggers';
 import { OrderIdempotencyKey1764028800000 } from './database/migrations/1764028800000-order-idempotency-key';
+import { OrderLeaseOwner1764720000000 } from './database/migrations/1764720000000-order-lease-owner';
 import { OrderLog } from './orders/order-log.entity';
 import { Order } from './orders/order.entity';
 import { OrdersModule } from './orders/orders.module';
@@ -23,7 +24,7 @@ import { OrdersModule } from './orders/orders.module';
           env,
           env.ORDER_DB_NAME,
           [Order, OrderLog],
-          [OrderSchema1763769600000, OrderLogTriggers1763856000000, OrderIdempotencyKey1764028800000],
+          [OrderSchema1763769600000, OrderLogTriggers1763856000000, OrderIdempotencyKey1764028800000, OrderLeaseOwner1764720000000],
         ),
     }),
     OrdersModule,

@@ -1,6 +1,6 @@
 /**
- * The coordinator's log states. Every transition is written before the action it allows:
- * RESERVING -> COMMITTING (decision: commit) -> PLACED, or RESERVING/COMMITTING -> ABORTING -> NOT_PLACED.
+ * The coordinator's log states. docs/protocol.md draws the machine; ORDER_STATES below is the one
+ * table of it that the coordinator, its telemetry, the live page and the gateway all read.
  */
 export enum OrderState {
   RESERVING = 'RESERVING',
@@ -12,11 +12,45 @@ export enum OrderState {
   DELIVERED = 'DELIVERED',
 }
 
-/** States no recovery ever needs to move on from. */
-export const SETTLED_STATES: readonly OrderState[] = [OrderState.PLACED, OrderState.NOT_PLACED, OrderState.DELIVERED];
+/** What a client may be told of an order in a state: placed, not placed, or not known yet. */
+export type OrderOutcome = 'placed' | 'not-placed' | 'pending';
 
-/** States of an order that was placed: a look-up later may find it delivered since. */
-export const PLACED_STATES: readonly OrderState[] = [OrderState.PLACED, OrderState.DELIVERING, OrderState.DELIVERED];
+export interface OrderStateRule {
+  /** The states an order may move to from this one; every transition is written before the action it allows. */
+  next: readonly OrderState[];
+  outcome: OrderOutcome;
+  /** Nothing is left to do: recovery never needs to drive the order on. */
+  settled: boolean;
+}
+
+/**
+ * Phase 1 (RESERVING) ends in a decision: COMMITTING, or ABORTING when a participant refused. A
+ * COMMITTING order is placed once both sides assigned, or aborted if a reservation was lost.
+ * ABORTING is already an outcome: the order can only end NOT_PLACED, once both sides released.
+ * An order recorded from the start as NOT_PLACED (a late or lost command) skips the phases.
+ */
+export const ORDER_STATES: Readonly<Record<OrderState, OrderStateRule>> = {
+  [OrderState.RESERVING]: { next: [OrderState.COMMITTING, OrderState.ABORTING], outcome: 'pending', settled: false },
+  [OrderState.COMMITTING]: { next: [OrderState.PLACED, OrderState.ABORTING], outcome: 'pending', settled: false },
+  [OrderState.PLACED]: { next: [OrderState.DELIVERING], outcome: 'placed', settled: true },
+  [OrderState.ABORTING]: { next: [OrderState.NOT_PLACED], outcome: 'not-placed', settled: false },
+  [OrderState.NOT_PLACED]: { next: [], outcome: 'not-placed', settled: true },
+  [OrderState.DELIVERING]: { next: [OrderState.DELIVERED], outcome: 'placed', settled: false },
+  [OrderState.DELIVERED]: { next: [], outcome: 'placed', settled: true },
+};
+
+/** The outcome a client may be told of an order in `state`. */
+export function outcomeOf(state: OrderState): OrderOutcome {
+  return ORDER_STATES[state].outcome;
+}
+
+/** States recovery must drive on when their driver stops. */
+export const UNSETTLED_STATES: readonly OrderState[] = Object.values(OrderState).filter((state) => !ORDER_STATES[state].settled);
+
+/** Whether the machine allows `from` -> `to`. */
+export function canMove(from: OrderState, to: OrderState): boolean {
+  return ORDER_STATES[from].next.includes(to);
+}
 
 /** Why an order ended NOT_PLACED. */
 export enum NotPlacedReason {

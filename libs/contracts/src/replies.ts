@@ -94,10 +94,11 @@ export interface HealthReply {
 /** Orders minted in the last `windowMs`, by where they stand now. */
 export interface OrderOutcomes {
   windowMs: number;
-  /** PLACED, DELIVERING or DELIVERED. */
+  /** Outcome placed (see ORDER_STATES): PLACED, DELIVERING or DELIVERED. */
   placed: number;
+  /** Outcome not placed: NOT_PLACED, or ABORTING on its way there. */
   notPlaced: number;
-  /** Not decided yet: RESERVING, COMMITTING or ABORTING. */
+  /** Outcome not known yet: RESERVING or COMMITTING. */
   pending: number;
 }
 

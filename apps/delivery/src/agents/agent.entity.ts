@@ -18,6 +18,10 @@ export class Agent {
   @Column({ name: 'reserved_until', type: 'datetime', precision: 3, nullable: true })
   reservedUntil: Date | null;
 
+  /** The reserve attempt of the order that holds this agent reserved (see YieldAgentDto). */
+  @Column({ name: 'hold_attempt', type: 'int', unsigned: true, nullable: true })
+  holdAttempt: number | null;
+
   @Column({ name: 'updated_at', type: 'datetime', precision: 3, insert: false, update: false })
   updatedAt: Date;
 }

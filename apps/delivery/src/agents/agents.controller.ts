@@ -8,6 +8,8 @@ import {
   DeliveryPattern,
   OrderRefDto,
   ReleaseResult,
+  ReserveAgentDto,
+  YieldAgentDto,
 } from '@app/contracts';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
@@ -18,8 +20,8 @@ export class AgentsController {
   constructor(private readonly agents: AgentsService) {}
 
   @MessagePattern(DeliveryPattern.RESERVE_AGENT)
-  reserve(@Payload() dto: OrderRefDto): Promise<AgentReservation> {
-    return this.agents.reserve(dto.orderId);
+  reserve(@Payload() dto: ReserveAgentDto): Promise<AgentReservation> {
+    return this.agents.reserve(dto.orderId, dto.attempt);
   }
 
   @MessagePattern(DeliveryPattern.ASSIGN_AGENT)
@@ -33,8 +35,8 @@ export class AgentsController {
   }
 
   @MessagePattern(DeliveryPattern.YIELD_AGENT)
-  yield(@Payload() dto: OrderRefDto): Promise<ReleaseResult> {
-    return this.agents.yield(dto.orderId);
+  yield(@Payload() dto: YieldAgentDto): Promise<ReleaseResult> {
+    return this.agents.yield(dto.orderId, dto.agentId, dto.attempt);
   }
 
   @MessagePattern(DeliveryPattern.COMPLETE_DELIVERY)

@@ -11,12 +11,16 @@ export class OrderOutcomesDoc implements OrderOutcomes {
   @ApiProperty({ type: 'integer', description: 'Orders minted in the window that are PLACED, DELIVERING or DELIVERED now', example: 412 })
   placed: number;
 
-  @ApiProperty({ type: 'integer', description: 'Orders minted in the window that are NOT_PLACED now', example: 3 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Orders minted in the window that are NOT_PLACED now, or ABORTING on their way there',
+    example: 3,
+  })
   notPlaced: number;
 
   @ApiProperty({
     type: 'integer',
-    description: 'Orders minted in the window not decided yet (RESERVING, COMMITTING, ABORTING)',
+    description: 'Orders minted in the window whose outcome is not known yet (RESERVING, COMMITTING)',
     example: 5,
   })
   pending: number;

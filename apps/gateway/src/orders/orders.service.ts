@@ -1,4 +1,4 @@
-import { newOrderId, NotPlacedReason, OrderPattern, OrderState, OrderView, PLACED_STATES, PlaceOrderCommand, Queue } from '@app/contracts';
+import { newOrderId, NotPlacedReason, OrderPattern, OrderState, OrderView, outcomeOf, PlaceOrderCommand, Queue } from '@app/contracts';
 import { call, clientToken, RpcCallError, setCorrelatedOrder } from '@app/platform';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -56,23 +56,21 @@ export class OrdersService {
     }
     // A retry answered with the order its Idempotency-Key made first: wait for that one as for our own.
     if (order.orderId !== command.orderId) order = await this.settled(order, command.deadline);
-    if (PLACED_STATES.includes(order.state)) {
+    if (outcomeOf(order.state) === 'placed') {
       const { orderId, packetId, agentId } = order;
       return {
         status: HttpStatus.CREATED,
         body: { orderId, state: 'PLACED', message: 'Order Placed', packetId: packetId!, agentId: agentId! },
       };
     }
-    if (order.reason && (order.state === OrderState.NOT_PLACED || order.state === OrderState.ABORTING)) {
-      // ABORTING is already decided: the order can only end NOT_PLACED.
-      throw notPlaced(order.orderId, order.reason);
-    }
+    // ABORTING is already decided: the order can only end NOT_PLACED.
+    if (outcomeOf(order.state) === 'not-placed' && order.reason) throw notPlaced(order.orderId, order.reason);
     return pending(order.orderId);
   }
 
   /** Polls an order someone else is driving until it is decided or `deadline` passes. */
   private async settled(order: OrderView, deadline: number): Promise<OrderView> {
-    while (!isDecided(order) && Date.now() < deadline) {
+    while (outcomeOf(order.state) === 'pending' && Date.now() < deadline) {
       await sleep(SETTLE_POLL_MS);
       try {
         order = await this.get(order.orderId);
@@ -94,11 +92,6 @@ export class OrdersService {
 }
 
 const SETTLE_POLL_MS = 50;
-
-/** Placed, or sure to end NOT_PLACED (ABORTING carries its reason). */
-function isDecided(order: OrderView): boolean {
-  return PLACED_STATES.includes(order.state) || order.state === OrderState.NOT_PLACED || order.state === OrderState.ABORTING;
-}
 
 function pending(orderId: string): PlacedAnswer {
   const message = 'Outcome not known yet; GET /orders/' + orderId + ' shows it once settled';

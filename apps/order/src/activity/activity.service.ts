@@ -1,4 +1,5 @@
-import { orderIdFloor, OrderOutcomes, OrderState, PLACED_STATES, RecentOrders, RecentOrdersDto } from '@app/contracts';
+import { orderIdFloor, OrderOutcomes, OrderState, outcomeOf, RecentOrders, RecentOrdersDto } from '@app/contracts';
+import { withRetries } from '@app/database';
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { toView } from '../orders/order-journal.service';
@@ -15,7 +16,7 @@ export class ActivityService {
   constructor(private readonly dataSource: DataSource) {}
 
   async recent({ limit, windowMs }: RecentOrdersDto): Promise<RecentOrders> {
-    const [orders, outcomes] = await Promise.all([this.latest(limit), this.outcomes(windowMs)]);
+    const [orders, outcomes] = await Promise.all([withRetries(() => this.latest(limit)), withRetries(() => this.outcomes(windowMs))]);
     return { orders, outcomes };
   }
 
@@ -42,7 +43,8 @@ export class ActivityService {
       .getRawMany();
     const outcomes: OrderOutcomes = { windowMs, placed: 0, notPlaced: 0, pending: 0 };
     for (const { state, n } of rows) {
-      const kind = PLACED_STATES.includes(state) ? 'placed' : state === OrderState.NOT_PLACED ? 'notPlaced' : 'pending';
+      const outcome = outcomeOf(state);
+      const kind = outcome === 'placed' ? 'placed' : outcome === 'not-placed' ? 'notPlaced' : 'pending';
       outcomes[kind] += Number(n);
     }
     return outcomes;

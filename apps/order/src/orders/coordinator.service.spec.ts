@@ -7,42 +7,14 @@ import { OrderEnv } from '../config/order.env';
 import { CoordinatorService } from './coordinator.service';
 import { FaultPoints } from './fault-points';
 import { IdempotencyKeys } from './idempotency-keys.service';
-import { OrderChanges, OrderJournal } from './order-journal.service';
+import { OrderJournal } from './order-journal.service';
 import { Participants } from './participants';
-
-/** The journal's contract in memory: transitions are compare-and-set on the state. */
-class MemoryJournal {
-  readonly orders = new Map<string, OrderView>();
-  readonly history: OrderState[] = [];
-
-  readonly keys = new Map<string, string>();
-
-  async begin(orderId: string, foodId: number | null, state: OrderState, reason: NotPlacedReason | null = null, key?: string) {
-    if (this.orders.has(orderId) || (key && this.keys.has(key))) return false;
-    if (key) this.keys.set(key, orderId);
-    const now = new Date().toISOString();
-    this.orders.set(orderId, { orderId, foodId, state, reason, packetId: null, agentId: null, createdAt: now, updatedAt: now });
-    this.history.push(state);
-    return true;
-  }
-
-  async transition(orderId: string, from: OrderState[], to: OrderState, changes: OrderChanges = {}) {
-    const order = this.orders.get(orderId)!;
-    if (!from.includes(order.state)) return false;
-    Object.assign(order, changes, { state: to });
-    this.history.push(to);
-    return true;
-  }
-
-  async view(orderId: string) {
-    const order = this.orders.get(orderId);
-    return order ? { ...order } : null;
-  }
-}
+import { MemoryJournal } from './testing/memory-journal';
+import { MemoryParticipants } from './testing/memory-participants';
 
 /** IdempotencyKeys over the memory journal. */
 async function memoryEarlierOrder(journal: MemoryJournal, command: PlaceOrderCommand): Promise<OrderView | undefined> {
-  const orderId = command.idempotencyKey && journal.keys.get(command.idempotencyKey);
+  const orderId = command.idempotencyKey && journal.orderOfKey(command.idempotencyKey);
   if (!orderId || orderId === command.orderId) return undefined;
   const order = (await journal.view(orderId))!;
   if (order.foodId !== command.foodId) throw new ContractException(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'reused');
@@ -187,8 +159,11 @@ describe('CoordinatorService', () => {
     const lost = minted(Date.now() - 61_000);
 
     await expect(coordinator.get(lost)).rejects.toMatchObject({ error: { code: ErrorCode.ORDER_NOT_FOUND } });
-    expect(await coordinator.lookUp(lost)).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.REQUEST_LOST });
-    await expect(coordinator.lookUp(minted(Date.now()))).rejects.toMatchObject({ error: { code: ErrorCode.ORDER_NOT_FOUND } });
+    expect(await coordinator.lookUpOrRecordLost(lost)).toMatchObject({
+      state: OrderState.NOT_PLACED,
+      reason: NotPlacedReason.REQUEST_LOST,
+    });
+    await expect(coordinator.lookUpOrRecordLost(minted(Date.now()))).rejects.toMatchObject({ error: { code: ErrorCode.ORDER_NOT_FOUND } });
 
     const late = await coordinator.place({ orderId: minted(Date.now() - 61_000), foodId: 7, deadline: Date.now() + 10_000 });
     expect(late).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.REQUEST_EXPIRED });
@@ -201,7 +176,7 @@ describe('CoordinatorService', () => {
     const forged = real.slice(0, -1) + (real.endsWith('0') ? '1' : '0');
 
     for (const orderId of [madeUp, forged]) {
-      await expect(coordinator.lookUp(orderId)).rejects.toMatchObject({ error: { code: ErrorCode.ORDER_NOT_FOUND } });
+      await expect(coordinator.lookUpOrRecordLost(orderId)).rejects.toMatchObject({ error: { code: ErrorCode.ORDER_NOT_FOUND } });
       expect(await journal.view(orderId)).toBeNull();
     }
   });
@@ -225,5 +200,142 @@ describe('CoordinatorService', () => {
       error: { code: ErrorCode.IDEMPOTENCY_KEY_REUSED },
     });
     expect(journal.orders.size).toBe(1);
+  });
+});
+
+/**
+ * Races between drivers of one order, against participants that keep their real contract
+ * (MemoryParticipants) and the journal's real compare-and-set on the lease (MemoryJournal).
+ */
+describe('CoordinatorService with two drivers of one order', () => {
+  let coordinator: CoordinatorService;
+  let journal: MemoryJournal;
+  let participants: MemoryParticipants;
+  const command = (): PlaceOrderCommand => ({ orderId: randomUUID(), foodId: 7, deadline: Date.now() + 10_000 });
+
+  async function build(packets: number, agents: number, leaseMs = 60_000): Promise<void> {
+    journal = new MemoryJournal(leaseMs);
+    participants = new MemoryParticipants(packets, agents);
+    const env = Object.assign(new OrderEnv(), {
+      CONTENTION_WAIT_MS: 2_000,
+      RETRY_BASE_MS: 1,
+      PHASE2_ATTEMPTS: 3,
+      ORDER_LOST_AFTER_MS: 60_000,
+    });
+    const module = await Test.createTestingModule({
+      providers: [
+        CoordinatorService,
+        { provide: OrderJournal, useValue: journal },
+        { provide: IdempotencyKeys, useValue: { earlierOrder: (c: PlaceOrderCommand) => memoryEarlierOrder(journal, c) } },
+        { provide: Participants, useValue: participants },
+        { provide: FaultPoints, useValue: { reach: jest.fn() } },
+        { provide: OrderEnv, useValue: env },
+      ],
+    }).compile();
+    coordinator = module.get(CoordinatorService);
+  }
+
+  /** I2 for one order: it holds exactly the packet and agent it logged, assigned, and nothing else. */
+  function expectHoldsWhatItLogged(orderId: string): void {
+    const order = journal.orders.get(orderId)!;
+    expect(order.state).toBe(OrderState.PLACED);
+    expect(participants.packets.filter((r) => r.orderId === orderId)).toEqual([
+      expect.objectContaining({ id: order.packetId, state: 'ASSIGNED' }),
+    ]);
+    expect(participants.agents.filter((r) => r.orderId === orderId)).toEqual([
+      expect.objectContaining({ id: order.agentId, state: 'ASSIGNED' }),
+    ]);
+  }
+
+  const calls = (method: string) => participants.calls.filter((c) => c.method === method).length;
+  /** Lets every promise that can settle do so. */
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+  it('runs phase 1 once when the same command arrives twice; the copy answers with the first driver’s outcome', async () => {
+    // The review's interleaving: driver X holds agent 1 while packet 1 is held by another order,
+    // gives the agent back (delayed), a copy Y of the command arrives as the packet frees up, an
+    // order takes agent 1 once X's yield lands; every assign is slow.
+    await build(1, 3);
+    participants.holdFor(participants.packets, 1, 'another-order');
+    const yieldGate = participants.gate('yieldAgent');
+    const assignGates = [participants.gate('assignPacket'), participants.gate('assignAgent')];
+    const cmd = command();
+
+    const first = coordinator.place(cmd);
+    await yieldGate.reached;
+    participants.free(participants.packets, 1);
+    const copy = coordinator.place(cmd);
+    await settle();
+    // Another order takes agent 1 as soon as a yield frees it.
+    participants.afterYield = () => {
+      if (participants.agents[0].state === 'FREE') participants.holdFor(participants.agents, 1, 'agent-thief');
+    };
+    yieldGate.open();
+    await settle();
+    for (const gate of assignGates) gate.open();
+    const [answer, copyAnswer] = await Promise.all([first, copy]);
+
+    expect(answer).toMatchObject({ state: OrderState.PLACED });
+    expect(copyAnswer).toEqual(answer);
+    expectHoldsWhatItLogged(cmd.orderId);
+    // One driver: two packet reserves (the contended one and the one after the yield), no third.
+    expect(calls('reservePacket')).toBe(2);
+  });
+
+  it('answers a copy of the command, while the first driver decides, with the outcome once it is decided', async () => {
+    await build(1, 1);
+    const gate = participants.gate('assignAgent');
+    const cmd = command();
+
+    const first = coordinator.place(cmd);
+    await gate.reached;
+    const copy = coordinator.place(cmd);
+    await settle();
+    expect(calls('reservePacket')).toBe(1);
+    gate.open();
+
+    expect(await copy).toEqual(await first);
+    expectHoldsWhatItLogged(cmd.orderId);
+  });
+
+  it('never lets a driver that lost its lease decide: a copy of the command takes the order over and aborts it', async () => {
+    await build(1, 1);
+    const gate = participants.gate('reserveAgent');
+    const cmd = command();
+
+    const stopped = coordinator.place(cmd);
+    await gate.reached;
+    // The first driver stalls in phase 1 past its lease (a process stopped with SIGSTOP).
+    journal.expireLease(cmd.orderId);
+    const copy = await coordinator.place(cmd);
+    expect(copy).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.COORDINATOR_RECOVERY });
+    gate.open();
+
+    expect(await stopped).toMatchObject({ state: OrderState.NOT_PLACED });
+    expect(calls('assignPacket') + calls('assignAgent')).toBe(0);
+    expect(participants.packets[0]).toMatchObject({ state: 'FREE', orderId: null });
+    expect(participants.agents[0]).toMatchObject({ state: 'FREE', orderId: null });
+  });
+
+  it('gives an agent back by naming it and the reserve attempt that holds it, so a late copy of the yield frees nothing', async () => {
+    await build(1, 1);
+    participants.holdFor(participants.packets, 1, 'another-order');
+    const yieldGate = participants.gate('yieldAgent');
+    const assignGate = participants.gate('assignAgent');
+    const cmd = command();
+
+    const placing = coordinator.place(cmd);
+    await yieldGate.reached;
+    participants.free(participants.packets, 1);
+    yieldGate.open();
+    await assignGate.reached;
+    // The only agent, reserved again by attempt 2 and logged COMMITTING; the first yield comes again.
+    const [firstYield] = participants.calls.filter((c) => c.method === 'yieldAgent');
+    expect(firstYield.args).toEqual([cmd.orderId, 1, 1]);
+    expect(await participants.yieldAgent(...(firstYield.args as [string, number, number]))).toEqual({ orderId: cmd.orderId, freed: 0 });
+    assignGate.open();
+
+    expect(await placing).toMatchObject({ state: OrderState.PLACED, agentId: 1 });
+    expectHoldsWhatItLogged(cmd.orderId);
   });
 });

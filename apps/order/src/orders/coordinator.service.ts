@@ -1,20 +1,32 @@
-import { ErrorCode, isMintedOrderId, NotPlacedReason, orderIdMintedAt, OrderState, OrderView, PlaceOrderCommand } from '@app/contracts';
+import {
+  ErrorCode,
+  isMintedOrderId,
+  NotPlacedReason,
+  orderIdMintedAt,
+  ORDER_STATES,
+  outcomeOf,
+  OrderState,
+  OrderView,
+  PlaceOrderCommand,
+} from '@app/contracts';
 import { ContractException, RpcCallError } from '@app/platform';
 import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OrderEnv } from '../config/order.env';
 import { FaultPoints } from './fault-points';
 import { IdempotencyKeys } from './idempotency-keys.service';
-import { OrderJournal } from './order-journal.service';
+import { OrderJournal, OrderLease } from './order-journal.service';
 import { Order } from './order.entity';
 import { noteRetry } from './order-telemetry';
 import { Participants } from './participants';
 
-type Attempt<T> = { ok: T } | { error: RpcCallError };
-type PhaseOneOutcome = { packetId: number; agentId: number } | { refusal: NotPlacedReason };
+/** What one reserve call came to: a row held for the order, rows all held by orders still deciding, or a refusal. */
+type Reserve = { held: number } | { contended: true } | { refused: NotPlacedReason };
+/** Not asked yet, or given back to wait for the other side. */
+const NOT_HELD: Reserve = { contended: true };
 
-/** An agent this order gave back (or has not asked for) while it waits for a packet. */
-const WAITING: Attempt<never> = { error: new RpcCallError(ErrorCode.ALL_RESERVED, 'waiting for a packet first') };
+/** The end of phase 1: both rows held (the commit decision to log), or why the order is refused. */
+type Decision = { packetId: number; agentId: number } | { refused: NotPlacedReason };
 
 /** Participant answers that end phase 1 for good, and the reason the order then carries. */
 const FINAL_REFUSALS: Partial<Record<ErrorCode, NotPlacedReason>> = {
@@ -24,10 +36,14 @@ const FINAL_REFUSALS: Partial<Record<ErrorCode, NotPlacedReason>> = {
   [ErrorCode.ORDER_RELEASED]: NotPlacedReason.COORDINATOR_RECOVERY,
 };
 
+/** How often a duplicate command looks at an order another driver owns, until it is decided. */
+const OUTCOME_POLL_MS = 50;
+
 /**
- * The two-phase commit coordinator. Each step is logged by OrderJournal before it is acted on, so
- * RecoveryService can finish any order from its logged state after a crash:
- * RESERVING -> COMMITTING -> PLACED, or -> ABORTING -> NOT_PLACED; PLACED -> DELIVERING -> DELIVERED.
+ * The two-phase commit coordinator: the order machine of ORDER_STATES (libs/contracts), drawn in
+ * docs/protocol.md. Each state is logged by OrderJournal before the action it allows, under the
+ * lease of the one driver that owns the order, so RecoveryService can finish any order from its
+ * logged state after a crash, and a second driver never acts beside the first.
  */
 @Injectable()
 export class CoordinatorService {
@@ -40,30 +56,29 @@ export class CoordinatorService {
   ) {}
 
   async place(command: PlaceOrderCommand): Promise<OrderView> {
-    const { orderId, foodId, idempotencyKey } = command;
-    if (Date.now() > Math.min(command.deadline, this.lostAt(orderId))) {
+    const { orderId, foodId, idempotencyKey, deadline } = command;
+    if (Date.now() > Math.min(deadline, this.lostAt(orderId))) {
       // The gateway has stopped waiting: starting now could place an order nobody was told of.
       const recorded = await this.journal.begin(orderId, foodId, OrderState.NOT_PLACED, NotPlacedReason.REQUEST_EXPIRED, idempotencyKey);
       return (!recorded && (await this.keys.earlierOrder(command))) || this.get(orderId);
     }
-    if (!(await this.journal.begin(orderId, foodId, OrderState.RESERVING, null, idempotencyKey))) {
-      // A client's retry: answered with the order its key made first.
+    const lease = await this.journal.begin(orderId, foodId, OrderState.RESERVING, null, idempotencyKey);
+    if (!lease) {
+      // A client's retry with the same key: answered with the order the key made first.
       const earlier = await this.keys.earlierOrder(command);
       if (earlier) return earlier;
-      // Seen before. While nothing is decided, driving phase 1 again is harmless (reserves are
-      // idempotent, the decision a compare-and-set) and finishes an order whose first driver died.
-      const existing = await this.get(orderId);
-      if (existing.state !== OrderState.RESERVING || existing.foodId !== foodId) return existing;
+      // The same command again (redelivered or duplicated): its first driver owns the order.
+      return this.awaitOutcome(orderId, deadline);
     }
 
-    const outcome = await this.reserveBoth(orderId, foodId);
-    if ('refusal' in outcome) return this.abort(orderId, OrderState.RESERVING, outcome.refusal);
-
+    const decision = await this.reserveBoth(orderId, foodId);
+    if ('refused' in decision) return this.abort(lease, OrderState.RESERVING, decision.refused, deadline);
     // The commit decision is durable before any assign is sent.
-    const decided = await this.journal.transition(orderId, [OrderState.RESERVING], OrderState.COMMITTING, outcome);
-    if (!decided) return this.get(orderId);
+    if (!(await this.journal.transition(lease, OrderState.RESERVING, OrderState.COMMITTING, decision))) {
+      return this.awaitOutcome(orderId, deadline);
+    }
     await this.faults.reach('after-decision', orderId);
-    return this.commit(orderId, outcome);
+    return this.commit(lease, decision, deadline);
   }
 
   async get(orderId: string, withLog = false): Promise<OrderView> {
@@ -73,12 +88,12 @@ export class CoordinatorService {
   }
 
   /**
-   * A client's look-up (GET /orders/:id). An order never seen whose command can no longer start
-   * (place() refuses it) was lost on the way, if a gateway minted it: it is recorded NOT_PLACED, so
-   * the client that was told "pending" gets an outcome. begin() arbitrates a race with a command
-   * arriving just then.
+   * A client's look-up (GET /orders/:id), which settles a lost order: an order never seen whose
+   * command can no longer start (place() refuses it) was lost on the way, if a gateway minted it,
+   * and is recorded NOT_PLACED, so the client that was told "pending" gets an outcome. begin()
+   * arbitrates a race with a command arriving just then.
    */
-  async lookUp(orderId: string): Promise<OrderView> {
+  async lookUpOrRecordLost(orderId: string): Promise<OrderView> {
     const view = await this.journal.view(orderId, true);
     // Only an id a gateway minted can have had a command; a made-up one is simply not found.
     if (view || Date.now() <= this.lostAt(orderId) || !isMintedOrderId(orderId, this.env.ORDER_ID_SECRET)) return view ?? this.get(orderId);
@@ -86,18 +101,18 @@ export class CoordinatorService {
     return this.get(orderId, true);
   }
 
-  /** Drives an order taken over by recovery from its logged state to a settled one. */
-  resume(order: Order): Promise<OrderView> {
+  /** Drives an order taken over under `lease` (recovery, or a duplicate command) from its logged state to a settled one. */
+  resume(order: Order, lease: OrderLease): Promise<OrderView> {
     switch (order.state) {
       case OrderState.RESERVING:
-        // No decision was logged: the reservations' outcome is unknown, so abort.
-        return this.abort(order.id, OrderState.RESERVING, NotPlacedReason.COORDINATOR_RECOVERY);
+        // No decision was logged and the first driver is gone: presumed abort.
+        return this.abort(lease, OrderState.RESERVING, NotPlacedReason.COORDINATOR_RECOVERY);
       case OrderState.COMMITTING:
-        return this.commit(order.id, { packetId: Number(order.packetId), agentId: order.agentId! });
+        return this.commit(lease, { packetId: Number(order.packetId), agentId: order.agentId! });
       case OrderState.ABORTING:
-        return this.finishAbort(order.id);
+        return this.finishAbort(lease);
       case OrderState.DELIVERING:
-        return this.finishDelivery(order.id);
+        return this.finishDelivery(lease);
       default:
         return this.get(order.id);
     }
@@ -105,95 +120,139 @@ export class CoordinatorService {
 
   async markDelivered(orderId: string): Promise<OrderView> {
     const order = await this.get(orderId);
-    if (order.state === OrderState.DELIVERING || order.state === OrderState.DELIVERED) return this.finishDelivery(orderId);
+    if (order.state === OrderState.DELIVERING || order.state === OrderState.DELIVERED) {
+      return this.awaitOutcome(orderId, Date.now() + this.env.LEASE_MS, isSettled);
+    }
     if (order.state !== OrderState.PLACED) {
       throw new ContractException(ErrorCode.ORDER_NOT_DELIVERABLE, `Order ${orderId} is ${order.state}, not PLACED`);
     }
-    if (!(await this.journal.transition(orderId, [OrderState.PLACED], OrderState.DELIVERING))) return this.markDelivered(orderId);
-    return this.finishDelivery(orderId);
+    const lease = await this.journal.reopen(orderId, OrderState.PLACED, OrderState.DELIVERING);
+    if (!lease) return this.markDelivered(orderId);
+    return this.finishDelivery(lease);
   }
 
   /**
-   * Phase 1: one packet and one agent, asked for in parallel. A participant that has nothing free
-   * but holds rows for orders still deciding answers ALL_RESERVED, and the order asks again for up
-   * to CONTENTION_WAIT_MS instead of being refused while stock may still come back (I7).
+   * Phase 1: one packet and one agent, asked for at once. A participant that has nothing free but
+   * holds rows for orders still deciding answers "contended", and the order asks again for up to
+   * CONTENTION_WAIT_MS instead of being refused while stock may still come back (I7). Packets come
+   * before agents: after the first try an order never keeps an agent while it waits for a packet,
+   * so no two orders go on holding what the other waits for.
    */
-  private async reserveBoth(orderId: string, foodId: number): Promise<PhaseOneOutcome> {
-    const reserved = async <T>(result: Attempt<T>): Promise<Attempt<T>> => {
-      if ('ok' in result) await this.faults.reach('after-reserve', orderId);
-      return result;
-    };
-    const reservePacket = () => attempt(this.participants.reservePacket(orderId, foodId)).then(reserved);
-    const reserveAgent = () => attempt(this.participants.reserveAgent(orderId)).then(reserved);
+  private async reserveBoth(orderId: string, foodId: number): Promise<Decision> {
     const giveUpAt = Date.now() + this.env.CONTENTION_WAIT_MS;
-    let [packet, agent] = await Promise.all([reservePacket(), reserveAgent()]);
+    // Each agent reserve is a new attempt; a yield names the attempt it gives back, so a late copy
+    // of an old yield can never free the agent a later attempt holds.
+    let attempt = 0;
+    const askPacket = () =>
+      this.reserve(
+        orderId,
+        this.participants.reservePacket(orderId, foodId).then((r) => r.packetId),
+      );
+    const askAgent = () =>
+      this.reserve(
+        orderId,
+        this.participants.reserveAgent(orderId, ++attempt).then((r) => r.agentId),
+      );
+
+    let [packet, agent] = await Promise.all([askPacket(), askAgent()]);
     for (let pause = 2; ; pause = Math.min(pause * 2, 50)) {
-      const refusal = finalRefusal(packet) ?? finalRefusal(agent);
-      if (refusal) return { refusal };
-      if ('ok' in packet && 'ok' in agent) return { packetId: packet.ok.packetId, agentId: agent.ok.agentId };
-      if (Date.now() >= giveUpAt) return { refusal: 'ok' in packet ? NotPlacedReason.NO_AGENT : NotPlacedReason.OUT_OF_STOCK };
-      if ('ok' in agent) {
-        // Packets before agents: once the first parallel try is over, an order does not keep an
-        // agent while it waits for a packet, so no two orders go on holding what the other waits for.
-        const yielded = await attempt(this.participants.yieldAgent(orderId));
-        if ('error' in yielded) return { refusal: NotPlacedReason.SERVICE_UNAVAILABLE };
-        agent = WAITING;
+      const refused = refusalOf(packet) ?? refusalOf(agent);
+      if (refused) return { refused };
+      if ('held' in packet && 'held' in agent) return { packetId: packet.held, agentId: agent.held };
+      if (Date.now() >= giveUpAt) return { refused: 'held' in packet ? NotPlacedReason.NO_AGENT : NotPlacedReason.OUT_OF_STOCK };
+      if ('held' in agent) {
+        if (!(await succeeds(this.participants.yieldAgent(orderId, agent.held, attempt))))
+          return { refused: NotPlacedReason.SERVICE_UNAVAILABLE };
+        agent = NOT_HELD;
       }
       await sleep(pause * (0.5 + Math.random()));
-      if (!('ok' in packet)) packet = await reservePacket();
-      if ('ok' in packet && !('ok' in agent)) agent = await reserveAgent();
+      if (!('held' in packet)) packet = await askPacket();
+      if ('held' in packet) agent = await askAgent();
+    }
+  }
+
+  /** One phase-1 call, as the loop of reserveBoth reads it. */
+  private async reserve(orderId: string, call: Promise<number>): Promise<Reserve> {
+    try {
+      const held = await call;
+      await this.faults.reach('after-reserve', orderId);
+      return { held };
+    } catch (err) {
+      const code = err instanceof RpcCallError ? err.code : ErrorCode.INTERNAL;
+      if (code === ErrorCode.ALL_RESERVED) return { contended: true };
+      return { refused: FINAL_REFUSALS[code] ?? NotPlacedReason.SERVICE_UNAVAILABLE };
     }
   }
 
   /**
-   * Phase 2: assigns both reservations, exactly the rows logged with the decision. A call whose outcome stays unknown is retried with backoff;
-   * a side that lost its reservation, or stays unreachable through every try, makes the order abort,
-   * which gives back whatever the other side reserved or assigned. Assign is idempotent, so
-   * recovery may run this again for an order whose coordinator died half-way.
+   * Phase 2: assigns exactly the rows logged with the decision. A call whose outcome stays unknown
+   * is retried with backoff; a side that lost its reservation, or stays unreachable through every
+   * try, makes the order abort, which gives back whatever the other side reserved or assigned.
+   * Assign is idempotent, so recovery may run this again for an order whose driver died half-way.
    */
-  private async commit(orderId: string, reserved: { packetId: number; agentId: number }): Promise<OrderView> {
-    const assigned = async <T>(call: () => Promise<T>): Promise<Attempt<T>> => {
-      const result = await attempt(this.withRetry(call));
-      if ('ok' in result) await this.faults.reach('after-first-assign', orderId);
-      return result;
+  private async commit(lease: OrderLease, logged: { packetId: number; agentId: number }, deadline?: number): Promise<OrderView> {
+    const { orderId } = lease;
+    const assign = async (call: () => Promise<unknown>): Promise<ErrorCode | undefined> => {
+      try {
+        await this.withRetry(call);
+        await this.faults.reach('after-first-assign', orderId);
+        return undefined;
+      } catch (err) {
+        return err instanceof RpcCallError ? err.code : ErrorCode.INTERNAL;
+      }
     };
-    const [packet, agent] = await Promise.all([
-      assigned(() => this.participants.assignPacket(orderId, reserved.packetId)),
-      assigned(() => this.participants.assignAgent(orderId, reserved.agentId)),
+    const failures = await Promise.all([
+      assign(() => this.participants.assignPacket(orderId, logged.packetId)),
+      assign(() => this.participants.assignAgent(orderId, logged.agentId)),
     ]);
-    if ('ok' in packet && 'ok' in agent) {
-      await this.journal.transition(orderId, [OrderState.COMMITTING], OrderState.PLACED);
+    if (failures.every((code) => code === undefined)) {
+      if (!(await this.journal.transition(lease, OrderState.COMMITTING, OrderState.PLACED))) return this.awaitOutcome(orderId, deadline);
       return this.get(orderId);
     }
-    const lost = [packet, agent].some((r) => 'error' in r && r.error.code === ErrorCode.RESERVATION_LOST);
-    const reason = lost ? NotPlacedReason.RESERVATION_EXPIRED : NotPlacedReason.SERVICE_UNAVAILABLE;
-    return this.abort(orderId, OrderState.COMMITTING, reason);
+    const reason = failures.includes(ErrorCode.RESERVATION_LOST)
+      ? NotPlacedReason.RESERVATION_EXPIRED
+      : NotPlacedReason.SERVICE_UNAVAILABLE;
+    return this.abort(lease, OrderState.COMMITTING, reason, deadline);
   }
 
-  private async abort(orderId: string, from: OrderState, reason: NotPlacedReason): Promise<OrderView> {
+  private async abort(lease: OrderLease, from: OrderState, reason: NotPlacedReason, deadline?: number): Promise<OrderView> {
     const changes = { reason, packetId: null, agentId: null };
-    if (!(await this.journal.transition(orderId, [from], OrderState.ABORTING, changes))) return this.get(orderId);
-    return this.finishAbort(orderId);
+    if (!(await this.journal.transition(lease, from, OrderState.ABORTING, changes))) return this.awaitOutcome(lease.orderId, deadline);
+    return this.finishAbort(lease);
   }
 
   /** Releases both sides (harmless where nothing is held); until both confirm, the order stays ABORTING. */
-  private async finishAbort(orderId: string): Promise<OrderView> {
+  private async finishAbort(lease: OrderLease): Promise<OrderView> {
     const released = await Promise.all([
-      attempt(this.withRetry(() => this.participants.releasePacket(orderId))),
-      attempt(this.withRetry(() => this.participants.releaseAgent(orderId))),
+      succeeds(this.withRetry(() => this.participants.releasePacket(lease.orderId))),
+      succeeds(this.withRetry(() => this.participants.releaseAgent(lease.orderId))),
     ]);
-    if (released.every((r) => 'ok' in r)) {
-      await this.journal.transition(orderId, [OrderState.ABORTING], OrderState.NOT_PLACED);
-    }
-    return this.get(orderId);
+    if (released.every(Boolean)) await this.journal.transition(lease, OrderState.ABORTING, OrderState.NOT_PLACED);
+    return this.get(lease.orderId);
   }
 
-  private async finishDelivery(orderId: string): Promise<OrderView> {
-    const order = await this.get(orderId);
-    if (order.state !== OrderState.DELIVERING) return order;
-    const completed = await attempt(this.withRetry(() => this.participants.completeDelivery(orderId)));
-    if ('ok' in completed) await this.journal.transition(orderId, [OrderState.DELIVERING], OrderState.DELIVERED);
-    return this.get(orderId);
+  private async finishDelivery(lease: OrderLease): Promise<OrderView> {
+    if (await succeeds(this.withRetry(() => this.participants.completeDelivery(lease.orderId)))) {
+      await this.journal.transition(lease, OrderState.DELIVERING, OrderState.DELIVERED);
+    }
+    return this.get(lease.orderId);
+  }
+
+  /**
+   * The answer for a caller that does not own the order (a duplicated command, or a driver that
+   * lost its lease): the order as its owner leaves it. Until `deadline` it waits for the outcome,
+   * and takes the order over, fenced by a new lease, should its owner stop (its lease runs out).
+   */
+  private async awaitOutcome(orderId: string, deadline = 0, done = isDecided): Promise<OrderView> {
+    for (;;) {
+      const order = await this.journal.find(orderId);
+      if (!order || done(order.state) || Date.now() >= deadline) return this.get(orderId);
+      if (order.leaseUntil.getTime() < Date.now()) {
+        const lease = await this.journal.claim(order);
+        if (lease) return this.resume(order, lease);
+      }
+      await sleep(OUTCOME_POLL_MS);
+    }
   }
 
   /** The time after which this order's command is refused, and its absence means it was lost. */
@@ -216,16 +275,25 @@ export class CoordinatorService {
   }
 }
 
-async function attempt<T>(promise: Promise<T>): Promise<Attempt<T>> {
-  try {
-    return { ok: await promise };
-  } catch (err) {
-    return { error: err instanceof RpcCallError ? err : new RpcCallError(ErrorCode.INTERNAL, String(err)) };
-  }
+/** A client can be told the outcome: placed or not placed. */
+function isDecided(state: OrderState): boolean {
+  return outcomeOf(state) !== 'pending';
+}
+
+function isSettled(state: OrderState): boolean {
+  return ORDER_STATES[state].settled;
 }
 
 /** The reason phase 1 must stop now, or undefined while it may still succeed. */
-function finalRefusal(result: Attempt<unknown>): NotPlacedReason | undefined {
-  if ('ok' in result || result.error.code === ErrorCode.ALL_RESERVED) return undefined;
-  return FINAL_REFUSALS[result.error.code] ?? NotPlacedReason.SERVICE_UNAVAILABLE;
+function refusalOf(reserve: Reserve): NotPlacedReason | undefined {
+  return 'refused' in reserve ? reserve.refused : undefined;
+}
+
+async function succeeds(call: Promise<unknown>): Promise<boolean> {
+  try {
+    await call;
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,5 +1,6 @@
 import { ErrorCode, OrderView, PlaceOrderCommand } from '@app/contracts';
 import { ContractException } from '@app/platform';
+import { withRetries } from '@app/database';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { toView } from './order-journal.service';
@@ -21,7 +22,7 @@ export class IdempotencyKeys {
    */
   async earlierOrder(command: PlaceOrderCommand): Promise<OrderView | undefined> {
     if (!command.idempotencyKey) return undefined;
-    const order = await this.dataSource.getRepository(Order).findOneBy({ idempotencyKey: command.idempotencyKey });
+    const order = await withRetries(() => this.dataSource.getRepository(Order).findOneBy({ idempotencyKey: command.idempotencyKey }));
     if (!order || order.id === command.orderId) return undefined;
     if (order.foodId !== command.foodId) {
       throw new ContractException(

@@ -1,24 +1,29 @@
-import { NotPlacedReason, OrderState, OrderView, SETTLED_STATES } from '@app/contracts';
+import { canMove, NotPlacedReason, OrderState, OrderView, UNSETTLED_STATES } from '@app/contracts';
 import { isDuplicateKey, withRetries } from '@app/database';
 import { Injectable } from '@nestjs/common';
 import type { ResultSetHeader } from 'mysql2';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { OrderEnv } from '../config/order.env';
 import { OrderLog } from './order-log.entity';
-import { Order } from './order.entity';
+import { Order, OrderChanges } from './order.entity';
 import { OrderTelemetry } from './order-telemetry';
 
-export interface OrderChanges {
-  reason?: NotPlacedReason | null;
-  packetId?: number | null;
-  agentId?: number | null;
+/**
+ * The right to drive one order: `owner` is a fencing token written with the order's lease. Only the
+ * holder of the current token can move the order, so of two drivers (a duplicated command, a
+ * process stopped past its lease and then resumed) at most one ever decides.
+ */
+export interface OrderLease {
+  orderId: string;
+  owner: string;
 }
 
 /**
  * The coordinator's write-ahead log. A state is written (its order_log row by a trigger, in the
- * same statement) before the action it allows, and every transition is a compare-and-set on the
- * current state, so two instances driving the same order can never both decide: the loser sees
- * `false` and stops.
+ * same statement) before the action it allows, and every move is a compare-and-set on the order's
+ * state and its lease owner. Every statement is retried after a dropped connection or a rollback:
+ * all of them are idempotent (an insert keyed by the order id, a compare-and-set, a read).
  */
 @Injectable()
 export class OrderJournal {
@@ -29,8 +34,8 @@ export class OrderJournal {
   ) {}
 
   /**
-   * Records a new order; false when one with this id exists already (a redelivered command, or our
-   * own write hidden by a dropped connection), or one with this idempotency key (IdempotencyKeys).
+   * Records a new order, owned by the returned lease; undefined when one with this id exists
+   * already (a duplicated command) or one with this idempotency key (IdempotencyKeys answers those).
    */
   async begin(
     orderId: string,
@@ -38,47 +43,106 @@ export class OrderJournal {
     state: OrderState,
     reason: NotPlacedReason | null = null,
     idempotencyKey?: string,
-  ): Promise<boolean> {
+  ): Promise<OrderLease | undefined> {
+    const lease = { orderId, owner: randomUUID() };
     try {
       await withRetries(() =>
         this.dataSource.query(
-          `INSERT INTO orders (id, food_id, state, reason, idempotency_key, lease_until) VALUES (?, ?, ?, ?, ?, ${LEASE_UNTIL})`,
-          [orderId, foodId, state, reason, idempotencyKey ?? null, this.leaseMicros()],
+          `INSERT INTO orders (id, food_id, state, reason, idempotency_key, lease_until, lease_owner)
+           VALUES (?, ?, ?, ?, ?, NOW(3) + INTERVAL ? MICROSECOND, ?)`,
+          [orderId, foodId, state, reason, idempotencyKey ?? null, this.leaseMicros(), lease.owner],
         ),
       );
-      this.telemetry.begun(orderId, foodId, state, reason);
-      return true;
     } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
+      if (!isDuplicateKey(err)) throw err;
+      // A retry after a dropped connection meets the insert that connection committed: still ours.
+      if ((await this.find(orderId))?.leaseOwner !== lease.owner) return undefined;
     }
+    this.telemetry.begun(orderId, foodId, state, reason);
+    return lease;
   }
 
   /**
-   * Moves the order from one of `from` to `to` and renews the lease. True when the order is now in
-   * `to`: also when it already was (a retry after a dropped connection hid our own commit, or a
-   * second driver made the same move); both drivers may then go on, as every step after a state is
-   * idempotent. False when it is in another state: someone else decided, and the caller stops.
+   * Moves the order from `from` to `to` with `changes`, and renews the lease, if `lease` still owns
+   * it. True when this lease made the move (also when a retry after a dropped connection finds its
+   * own committed write). False when the order is another driver's now, or in another state: the
+   * caller has lost it and must not act on it any more.
    */
-  async transition(orderId: string, from: OrderState[], to: OrderState, changes: OrderChanges = {}): Promise<boolean> {
-    const changed = CHANGED_KEYS.filter((key) => changes[key] !== undefined);
-    const set = changed.map((key) => `, ${CHANGE_COLUMNS[key]} = ?`).join('');
+  async transition(lease: OrderLease, from: OrderState, to: OrderState, changes: OrderChanges = {}): Promise<boolean> {
+    if (!canMove(from, to)) throw new Error(`Order ${lease.orderId}: ${from} -> ${to} is not a transition of the order machine`);
     const result: ResultSetHeader = await withRetries(() =>
-      this.dataSource.query(`UPDATE orders SET state = ?, lease_until = ${LEASE_UNTIL}${set} WHERE id = ? AND state IN (?)`, [
-        to,
-        this.leaseMicros(),
-        ...changed.map((key) => changes[key]),
-        orderId,
-        from,
-      ]),
+      this.dataSource.query(
+        `UPDATE orders
+            SET state = ?, lease_until = NOW(3) + INTERVAL ? MICROSECOND,
+                reason = IF(?, ?, reason), packet_id = IF(?, ?, packet_id), agent_id = IF(?, ?, agent_id)
+          WHERE id = ? AND state = ? AND lease_owner = ?`,
+        [
+          to,
+          this.leaseMicros(),
+          ...[changes.reason, changes.packetId, changes.agentId].flatMap((value) => [value !== undefined, value ?? null]),
+          lease.orderId,
+          from,
+          lease.owner,
+        ],
+      ),
     );
-    if (result.affectedRows === 1) this.telemetry.moved(orderId, from, to, changes);
-    return result.affectedRows === 1 || (await this.find(orderId))?.state === to;
+    const moved = result.affectedRows === 1 || (await this.isOwnMove(lease, to));
+    if (moved) this.telemetry.moved(lease.orderId, from, to, changes);
+    return moved;
   }
 
-  async find(orderId: string): Promise<Order | null> {
-    const [row]: OrderRow[] = await this.dataSource.query(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ?`, [orderId]);
-    return row ? fromRow(row) : null;
+  /**
+   * Moves a settled order on under a new lease (PLACED -> DELIVERING): nobody drives a settled
+   * order, so whoever moves it first owns the step. Undefined when it is not in `from`.
+   */
+  async reopen(orderId: string, from: OrderState, to: OrderState): Promise<OrderLease | undefined> {
+    if (!canMove(from, to)) throw new Error(`Order ${orderId}: ${from} -> ${to} is not a transition of the order machine`);
+    const lease = { orderId, owner: randomUUID() };
+    const result: ResultSetHeader = await withRetries(() =>
+      this.dataSource.query(
+        `UPDATE orders SET state = ?, lease_until = NOW(3) + INTERVAL ? MICROSECOND, lease_owner = ?
+          WHERE id = ? AND state = ?`,
+        [to, this.leaseMicros(), lease.owner, orderId, from],
+      ),
+    );
+    if (result.affectedRows !== 1 && !(await this.isOwnMove(lease, to))) return undefined;
+    this.telemetry.moved(orderId, from, to, {});
+    return lease;
+  }
+
+  /**
+   * Takes an unsettled order over when its driver's lease ran out: a new fencing token, so the old
+   * driver, should it come back, can no longer move it. Exactly one of several claimants wins.
+   */
+  async claim(order: Order): Promise<OrderLease | undefined> {
+    const lease = { orderId: order.id, owner: randomUUID() };
+    const result: ResultSetHeader = await withRetries(() =>
+      this.dataSource.query(
+        `UPDATE orders SET lease_until = NOW(3) + INTERVAL ? MICROSECOND, lease_owner = ?
+          WHERE id = ? AND state = ? AND lease_until < NOW(3)`,
+        [this.leaseMicros(), lease.owner, order.id, order.state],
+      ),
+    );
+    if (result.affectedRows === 1) return lease;
+    return (await this.find(order.id))?.leaseOwner === lease.owner ? lease : undefined;
+  }
+
+  /** Unsettled orders whose driver's lease ran out, oldest lease first: candidates for claim(). */
+  stale(limit: number): Promise<Order[]> {
+    return withRetries(async () => {
+      const rows: OrderRow[] = await this.dataSource.query(
+        `SELECT ${ORDER_COLUMNS} FROM orders WHERE state IN (?) AND lease_until < NOW(3) ORDER BY lease_until LIMIT ?`,
+        [UNSETTLED_STATES, limit],
+      );
+      return rows.map(fromRow);
+    });
+  }
+
+  find(orderId: string): Promise<Order | null> {
+    return withRetries(async () => {
+      const [row]: OrderRow[] = await this.dataSource.query(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ?`, [orderId]);
+      return row ? fromRow(row) : null;
+    });
   }
 
   async view(orderId: string, withLog = false): Promise<OrderView | null> {
@@ -86,34 +150,16 @@ export class OrderJournal {
     if (!order) return null;
     const view = toView(order);
     if (withLog) {
-      const entries = await this.dataSource.getRepository(OrderLog).find({ where: { orderId }, order: { id: 'ASC' } });
+      const entries = await withRetries(() => this.dataSource.getRepository(OrderLog).find({ where: { orderId }, order: { id: 'ASC' } }));
       view.log = entries.map((e) => ({ state: e.state, detail: e.detail, at: e.createdAt.toISOString() }));
     }
     return view;
   }
 
-  /**
-   * Takes over up to `limit` unsettled orders whose driver's lease ran out. The claim is a
-   * conditional update, so of several instances recovering at once exactly one gets each order.
-   */
-  async claimStale(limit: number): Promise<Order[]> {
-    const unsettled = Object.values(OrderState).filter((s) => !SETTLED_STATES.includes(s));
-    const candidates = await this.dataSource
-      .getRepository(Order)
-      .createQueryBuilder('o')
-      .where('o.state IN (:...unsettled) AND o.leaseUntil < NOW(3)', { unsettled })
-      .orderBy('o.leaseUntil', 'ASC')
-      .limit(limit)
-      .getMany();
-    const claimed: Order[] = [];
-    for (const order of candidates) {
-      const result: ResultSetHeader = await this.dataSource.query(
-        `UPDATE orders SET lease_until = ${LEASE_UNTIL} WHERE id = ? AND state = ? AND lease_until < NOW(3)`,
-        [this.leaseMicros(), order.id, order.state],
-      );
-      if (result.affectedRows === 1) claimed.push(order);
-    }
-    return claimed;
+  /** After a compare-and-set that changed nothing: whether our own move is what is logged (a retry hid its commit). */
+  private async isOwnMove(lease: OrderLease, to: OrderState): Promise<boolean> {
+    const order = await this.find(lease.orderId);
+    return order?.state === to && order.leaseOwner === lease.owner;
   }
 
   private leaseMicros(): number {
@@ -126,12 +172,8 @@ export class OrderJournal {
  * hydration took about a sixth of the service's CPU per order to write and read the same rows.
  * The database clock decides leases, so instances with skewed clocks still agree.
  */
-const LEASE_UNTIL = 'NOW(3) + INTERVAL ? MICROSECOND';
-/** Every OrderChanges field and its column: a field added there does not compile until it is here. */
-const CHANGE_COLUMNS: { readonly [K in keyof OrderChanges]-?: string } = { reason: 'reason', packetId: 'packet_id', agentId: 'agent_id' };
-const CHANGED_KEYS = Object.keys(CHANGE_COLUMNS) as (keyof OrderChanges)[];
 /** The columns of order.entity.ts, read by find(); a column changed there changes here and in fromRow. */
-const ORDER_COLUMNS = 'id, food_id, state, reason, packet_id, agent_id, idempotency_key, lease_until, created_at, updated_at';
+const ORDER_COLUMNS = 'id, food_id, state, reason, packet_id, agent_id, idempotency_key, lease_until, lease_owner, created_at, updated_at';
 
 interface OrderRow {
   id: string;
@@ -142,6 +184,7 @@ interface OrderRow {
   agent_id: number | null;
   idempotency_key: string | null;
   lease_until: Date;
+  lease_owner: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -156,6 +199,7 @@ function fromRow(row: OrderRow): Order {
     agentId: row.agent_id,
     idempotencyKey: row.idempotency_key,
     leaseUntil: row.lease_until,
+    leaseOwner: row.lease_owner,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   });

@@ -1,7 +1,7 @@
-import { NotPlacedReason, OrderState } from '@app/contracts';
+import { NotPlacedReason, outcomeOf, OrderState } from '@app/contracts';
 import { RpcCallError } from '@app/platform';
 import { Injectable, Logger } from '@nestjs/common';
-import type { OrderChanges } from './order-journal.service';
+import { OrderChanges } from './order.entity';
 import { orderMetrics } from './order-metrics';
 
 /** When this instance saw an order start, decide and start aborting, for the phase histograms. */
@@ -25,19 +25,21 @@ export class OrderTelemetry {
   /** A new order was recorded in `state`. */
   begun(orderId: string, foodId: number | null, state: OrderState, reason: NotPlacedReason | null): void {
     orderMetrics.transitions.inc({ state });
-    if (state === OrderState.RESERVING) {
+    if (outcomeOf(state) === 'pending') {
       if (this.timelines.size >= MAX_TIMELINES) this.timelines.delete(this.timelines.keys().next().value!);
       this.timelines.set(orderId, { startedAt: Date.now() });
-      this.logger.debug({ orderId, foodId, state }, `RESERVING food ${foodId}`);
+      this.logger.debug({ orderId, foodId, state }, `${state} food ${foodId}`);
       return;
     }
-    orderMetrics.outcomes.inc({ outcome: state, reason: reason ?? '' });
+    countOutcome(state, reason);
     this.logger.log({ orderId, state, reason }, `${state}: ${reason}`);
   }
 
-  /** This instance moved the order from one of `from` to `to`. */
-  moved(orderId: string, from: OrderState[], to: OrderState, changes: OrderChanges): void {
+  /** This instance moved the order from `from` to `to`. */
+  moved(orderId: string, from: OrderState, to: OrderState, changes: OrderChanges): void {
     orderMetrics.transitions.inc({ state: to });
+    // An outcome is counted once, when the order leaves the states whose outcome is unknown.
+    if (outcomeOf(from) === 'pending' && outcomeOf(to) !== 'pending') countOutcome(to, changes.reason ?? null);
     const timeline = this.timelines.get(orderId);
     const now = Date.now();
     const since = (at: number | undefined) => (at === undefined ? undefined : (now - at) / 1000);
@@ -51,15 +53,13 @@ export class OrderTelemetry {
         );
         return;
       case OrderState.PLACED:
-        orderMetrics.outcomes.inc({ outcome: to, reason: '' });
         observe('commit', to, since(timeline?.decidedAt));
         observe('total', to, since(timeline?.startedAt));
         this.timelines.delete(orderId);
         this.logger.log({ orderId, state: to }, 'PLACED');
         return;
       case OrderState.ABORTING:
-        orderMetrics.outcomes.inc({ outcome: OrderState.NOT_PLACED, reason: changes.reason ?? '' });
-        if (from.includes(OrderState.RESERVING)) observe('reserve', 'refused', since(timeline?.startedAt));
+        if (from === OrderState.RESERVING) observe('reserve', 'refused', since(timeline?.startedAt));
         if (timeline) timeline.decidedAt = now;
         this.logger.log({ orderId, state: to, reason: changes.reason, from }, `ABORTING: ${changes.reason}`);
         return;
@@ -92,6 +92,12 @@ export function noteRetry(err: RpcCallError, attemptNo: number, attempts: number
 }
 
 const retryLogger = new Logger('Coordinator');
+
+/** Orders by outcome: PLACED, or NOT_PLACED with its reason. */
+function countOutcome(state: OrderState, reason: NotPlacedReason | null): void {
+  const outcome = outcomeOf(state) === 'placed' ? OrderState.PLACED : OrderState.NOT_PLACED;
+  orderMetrics.outcomes.inc({ outcome, reason: reason ?? '' });
+}
 
 function observe(phase: string, outcome: string, seconds: number | undefined): void {
   if (seconds !== undefined) orderMetrics.phases.observe({ phase, outcome }, seconds);

@@ -28,9 +28,16 @@ export class Order {
   @Column({ name: 'lease_until', type: 'datetime', precision: 3 })
   leaseUntil: Date;
 
+  /** The fencing token of the driver that owns the order until lease_until (see OrderJournal). */
+  @Column({ name: 'lease_owner', type: 'char', length: 36, nullable: true })
+  leaseOwner: string | null;
+
   @Column({ name: 'created_at', type: 'datetime', precision: 3, insert: false, update: false })
   createdAt: Date;
 
   @Column({ name: 'updated_at', type: 'datetime', precision: 3, insert: false, update: false })
   updatedAt: Date;
 }
+
+/** What a state change may record besides the state: the reason of an abort, the rows of a commit decision. */
+export type OrderChanges = Partial<Pick<Order, 'reason' | 'packetId' | 'agentId'>>;

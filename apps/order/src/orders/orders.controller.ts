@@ -14,7 +14,7 @@ export class OrdersController {
 
   @MessagePattern(OrderPattern.GET_ORDER)
   get(@Payload() dto: OrderRefDto): Promise<OrderView> {
-    return this.coordinator.lookUp(dto.orderId);
+    return this.coordinator.lookUpOrRecordLost(dto.orderId);
   }
 
   @MessagePattern(OrderPattern.MARK_DELIVERED)

@@ -6,7 +6,9 @@ import {
   PacketReservation,
   Queue,
   ReleaseResult,
+  ReserveAgentDto,
   StorePattern,
+  YieldAgentDto,
 } from '@app/contracts';
 import { call, clientToken } from '@app/platform';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
@@ -39,17 +41,19 @@ export class Participants implements OnApplicationBootstrap {
     );
   }
 
-  reserveAgent(orderId: string): Promise<AgentReservation> {
+  reserveAgent(orderId: string, attempt: number): Promise<AgentReservation> {
+    const request: ReserveAgentDto = { orderId, attempt };
     return this.confirmed(
-      call(this.delivery, DeliveryPattern.RESERVE_AGENT, { orderId }, this.env.RPC_TIMEOUT_MS),
+      call(this.delivery, DeliveryPattern.RESERVE_AGENT, request, this.env.RPC_TIMEOUT_MS),
       (r) => `reserved agent ${r.agentId}`,
     );
   }
 
-  yieldAgent(orderId: string): Promise<ReleaseResult> {
+  yieldAgent(orderId: string, agentId: number, attempt: number): Promise<ReleaseResult> {
+    const request: YieldAgentDto = { orderId, agentId, attempt };
     return this.confirmed(
-      call(this.delivery, DeliveryPattern.YIELD_AGENT, { orderId }, this.env.RPC_TIMEOUT_MS),
-      () => 'gave the agent back to wait for a packet',
+      call(this.delivery, DeliveryPattern.YIELD_AGENT, request, this.env.RPC_TIMEOUT_MS),
+      (r) => `gave agent ${agentId} of attempt ${attempt} back to wait for a packet (${r.freed} freed)`,
     );
   }
 

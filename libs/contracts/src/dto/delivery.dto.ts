@@ -2,6 +2,9 @@ import { ExactlyOneOf, IntField, StringArrayField, UuidField } from './fields';
 
 export const MAX_AGENTS_PER_REQUEST = 100_000;
 
+/** The most agent reserves one order makes: far above what CONTENTION_WAIT_MS allows. */
+const MAX_ATTEMPT = 1_000_000;
+
 /** Either `count` anonymous agents or the named ones in `names`, not both. */
 @ExactlyOneOf('count', 'names')
 export class CreateAgentsDto {
@@ -32,4 +35,32 @@ export class AssignAgentDto {
 
   @IntField({ min: 1, max: Number.MAX_SAFE_INTEGER })
   agentId: number;
+}
+
+/**
+ * Phase 1 at delivery: hold one free agent for the order. `attempt` counts the order's agent
+ * reserves (1, 2, ...): the coordinator asks again after giving an agent back (YieldAgentDto).
+ */
+export class ReserveAgentDto {
+  @UuidField()
+  orderId: string;
+
+  @IntField({ min: 1, max: MAX_ATTEMPT })
+  attempt: number;
+}
+
+/**
+ * Gives back the agent that reserve `attempt` of the order holds, while the order waits for a
+ * packet. Naming the attempt fences it: a late copy of this message, arriving after a later
+ * attempt reserved an agent (maybe the same one), frees nothing.
+ */
+export class YieldAgentDto {
+  @UuidField()
+  orderId: string;
+
+  @IntField({ min: 1, max: Number.MAX_SAFE_INTEGER })
+  agentId: number;
+
+  @IntField({ min: 1, max: MAX_ATTEMPT })
+  attempt: number;
 }
