@@ -68,7 +68,7 @@ export function addErrorResponses(responses: ResponsesObject, codes: Code[]): vo
     const examples = known.content!['application/json'].examples!;
     const added = Object.keys(response.content!['application/json'].examples!).filter((code) => !(code in examples));
     for (const code of added) examples[code] = response.content!['application/json'].examples![code];
-    known.headers = { ...known.headers, ...response.headers };
+    if (response.headers) known.headers = { ...known.headers, ...response.headers };
     known.description = describe(Object.keys(examples));
   }
 }
