@@ -15,7 +15,7 @@ jest.setTimeout(600_000);
 const VALID_RUNS = 25;
 const MUTATED_RUNS = 60;
 
-const t = new TestSystem('openapi', 3908);
+const t = new TestSystem('openapi', 3911);
 const credentials = { 'admin-key': TEST_ADMIN_KEY };
 const JSON_TYPE = { 'content-type': 'application/json' };
 const ADMIN = { ...JSON_TYPE, 'x-api-key': TEST_ADMIN_KEY };
