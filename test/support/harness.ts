@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CheckReport, checkInvariants, optionsFromEnv } from '../../scripts/check';
 import { SERVICES, System } from '../../scripts/system';
+import { ApiAnswer, OpenApiDocument } from './openapi';
 
 /** The ADMIN_API_KEY of every test system. */
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
@@ -23,6 +24,8 @@ export class TestSystem {
   readonly url: string;
   private readonly clients: ClientProxy[] = [];
   readonly logFile: string;
+  /** Once conformToDocument() ran: the document every answer of post() and get() must match. */
+  private api?: OpenApiDocument;
 
   constructor(suite: string, basePort: number, overrides: Record<string, string> = {}) {
     // TEST_NS and TEST_PORT_OFFSET let two checkouts run their suites side by side on one machine.
@@ -140,6 +143,18 @@ export class TestSystem {
     }
   }
 
+  /** From now on every answer of post() and get(), and each one given to expectDocumented(), must be one the gateway's OpenAPI document describes. */
+  async conformToDocument(): Promise<OpenApiDocument> {
+    this.api = await OpenApiDocument.fetch(this.url);
+    return this.api;
+  }
+
+  /** Throws, naming the difference, when the document does not describe this answer to this request. */
+  expectDocumented(request: { method: string; path: string }, answer: ApiAnswer): void {
+    const errors = this.api?.answerErrors(request, answer) ?? [];
+    if (errors.length > 0) throw new Error(`An answer the OpenAPI document does not describe:\n${errors.join('\n')}`);
+  }
+
   /** POSTs JSON with the admin key (order endpoints ignore it); `headers` replace the key, e.g. `{}` for none. */
   async post(
     path: string,
@@ -151,12 +166,16 @@ export class TestSystem {
       headers: { 'content-type': 'application/json', ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-    return { status: res.status, body: await res.json() };
+    const answer = { status: res.status, headers: res.headers, body: await res.json() };
+    this.expectDocumented({ method: 'POST', path }, answer);
+    return { status: answer.status, body: answer.body };
   }
 
   async get(path: string): Promise<{ status: number; body: any }> {
     const res = await fetch(this.url + path);
-    return { status: res.status, body: await res.json() };
+    const answer = { status: res.status, headers: res.headers, body: await res.json() };
+    this.expectDocumented({ method: 'GET', path }, answer);
+    return { status: answer.status, body: answer.body };
   }
 
   /** Waits until `probe` returns something truthy, polling every 20 ms. */

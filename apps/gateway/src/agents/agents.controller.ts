@@ -15,13 +15,7 @@ export class AgentsController {
   @AdminOnly()
   @ApiOperation({ summary: 'Add delivery agents: `count` anonymous ones or the named ones in `names`' })
   @ApiCreatedResponse({ type: AgentsCreatedDoc })
-  @ApiErrors(
-    ErrorCode.VALIDATION_FAILED,
-    ErrorCode.PAYLOAD_TOO_LARGE,
-    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-    ErrorCode.AGENT_EXISTS,
-    ErrorCode.SERVICE_UNAVAILABLE,
-  )
+  @ApiErrors(ErrorCode.AGENT_EXISTS, ErrorCode.SERVICE_UNAVAILABLE)
   create(@Body() dto: CreateAgentsDto): Promise<AgentsCreated> {
     return this.agents.create(dto);
   }

@@ -1,10 +1,9 @@
-import { CreateFoodDto, ErrorCode, FoodView, PacketCountDto } from '@app/contracts';
+import { CreateFoodDto, ErrorCode, FoodRefDto, FoodView, PacketCountDto } from '@app/contracts';
 import { Body, Controller, Get, Param, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/admin-key.guard';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { FoodViewDoc } from '../docs/schemas';
-import { intParam } from '../errors/validation';
 import { FoodsService } from './foods.service';
 
 @ApiTags('foods')
@@ -16,13 +15,7 @@ export class FoodsController {
   @AdminOnly()
   @ApiOperation({ summary: 'Add a food with its first packets' })
   @ApiCreatedResponse({ type: FoodViewDoc })
-  @ApiErrors(
-    ErrorCode.VALIDATION_FAILED,
-    ErrorCode.PAYLOAD_TOO_LARGE,
-    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-    ErrorCode.FOOD_EXISTS,
-    ErrorCode.SERVICE_UNAVAILABLE,
-  )
+  @ApiErrors(ErrorCode.FOOD_EXISTS, ErrorCode.SERVICE_UNAVAILABLE)
   create(@Body() dto: CreateFoodDto): Promise<FoodView> {
     return this.foods.create(dto);
   }
@@ -30,16 +23,9 @@ export class FoodsController {
   @Post(':foodId/packets')
   @AdminOnly()
   @ApiOperation({ summary: 'Add packets of a food' })
-  @ApiParam({ name: 'foodId', type: Number, example: 1 })
   @ApiCreatedResponse({ type: FoodViewDoc, description: 'The food with its new counts' })
-  @ApiErrors(
-    ErrorCode.VALIDATION_FAILED,
-    ErrorCode.PAYLOAD_TOO_LARGE,
-    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-    ErrorCode.FOOD_NOT_FOUND,
-    ErrorCode.SERVICE_UNAVAILABLE,
-  )
-  addPackets(@Param('foodId', intParam('foodId')) foodId: number, @Body() dto: PacketCountDto): Promise<FoodView> {
+  @ApiErrors(ErrorCode.FOOD_NOT_FOUND, ErrorCode.SERVICE_UNAVAILABLE)
+  addPackets(@Param() { foodId }: FoodRefDto, @Body() dto: PacketCountDto): Promise<FoodView> {
     return this.foods.addPackets(foodId, dto.count);
   }
 

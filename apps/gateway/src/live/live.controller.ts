@@ -3,11 +3,11 @@ import { ApiExcludeEndpoint, ApiExtraModels, ApiOkResponse, ApiOperation, ApiPro
 import { Response } from 'express';
 import { Observable, map } from 'rxjs';
 import { LivePage, servePageFile } from './live-page';
-import { LiveSnapshot } from './live-snapshot';
+import { LiveSnapshot, OrderOutcomesDoc } from './live-snapshot';
 import { LiveService } from './live.service';
 
 @ApiTags('live')
-@ApiExtraModels(LiveSnapshot)
+@ApiExtraModels(LiveSnapshot, OrderOutcomesDoc)
 @Controller()
 export class LiveController {
   constructor(

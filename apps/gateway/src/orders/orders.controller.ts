@@ -1,6 +1,6 @@
 import { ErrorCode, NotPlacedReason, OrderRefDto, OrderView, PlaceOrderDto } from '@app/contracts';
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { AdminOnly } from '../auth/admin-key.guard';
 import { ApiErrors } from '../docs/api-errors.decorator';
@@ -21,15 +21,7 @@ export class OrdersController {
     type: PendingOrderDoc,
     description: 'Outcome not known within ORDER_WAIT_MS; GET /orders/{orderId} shows it once settled',
   })
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: 'Retries with the same key return the same order and outcome, never a second order (1-100 of A-Z a-z 0-9 _ . : -)',
-  })
   @ApiErrors(
-    ErrorCode.VALIDATION_FAILED,
-    ErrorCode.PAYLOAD_TOO_LARGE,
-    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
     ErrorCode.IDEMPOTENCY_KEY_REUSED,
     ErrorCode.TOO_MANY_REQUESTS,
     ErrorCode.UNKNOWN_FOOD,
@@ -50,7 +42,7 @@ export class OrdersController {
   @Get(':orderId')
   @ApiOperation({ summary: 'An order: state, reason, packet and agent, and its log' })
   @ApiOkResponse({ type: OrderViewDoc })
-  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.ORDER_NOT_FOUND, ErrorCode.SERVICE_UNAVAILABLE)
+  @ApiErrors(ErrorCode.ORDER_NOT_FOUND, ErrorCode.SERVICE_UNAVAILABLE)
   get(@Param() { orderId }: OrderRefDto): Promise<OrderView> {
     return this.orders.get(orderId);
   }
@@ -63,7 +55,7 @@ export class OrdersController {
     type: OrderViewDoc,
     description: 'The order, DELIVERED (or DELIVERING while delivery cannot be reached; recovery finishes it)',
   })
-  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.ORDER_NOT_FOUND, ErrorCode.ORDER_NOT_DELIVERABLE, ErrorCode.SERVICE_UNAVAILABLE)
+  @ApiErrors(ErrorCode.ORDER_NOT_FOUND, ErrorCode.ORDER_NOT_DELIVERABLE, ErrorCode.SERVICE_UNAVAILABLE)
   markDelivered(@Param() { orderId }: OrderRefDto): Promise<OrderView> {
     return this.orders.markDelivered(orderId);
   }

@@ -1,55 +1,46 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsNotEmpty, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
-import { MAX_ID } from './order.dto';
+import { IntField, StringField, UuidField } from './fields';
+import { FoodIdField } from './order.dto';
 
 /** The most packets one request may create: one INSERT per batch keeps the request bounded. */
 export const MAX_PACKETS_PER_REQUEST = 1_000_000;
 
 export class ReservePacketDto {
-  @IsUUID()
+  @UuidField()
   orderId: string;
 
-  @IsInt()
-  @Min(1)
-  @Max(MAX_ID)
+  @FoodIdField()
+  foodId: number;
+}
+
+/** The path of /foods/{foodId}/packets. */
+export class FoodRefDto {
+  @FoodIdField('The food, as answered by POST /foods')
   foodId: number;
 }
 
 export class PacketCountDto {
-  @ApiProperty({ description: 'Packets to add', minimum: 1, maximum: MAX_PACKETS_PER_REQUEST, example: 10 })
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PACKETS_PER_REQUEST)
+  @IntField({ min: 1, max: MAX_PACKETS_PER_REQUEST, description: 'Packets to add', example: 10 })
   count: number;
 }
 
 export class AddPacketsDto extends PacketCountDto {
-  @IsInt()
-  @Min(1)
-  @Max(MAX_ID)
+  @FoodIdField()
   foodId: number;
 }
 
 export class CreateFoodDto {
-  @ApiProperty({ description: 'Unique name of the food', maxLength: 100, example: 'Idli' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
+  @StringField({ maxLength: 100, description: 'Unique name of the food', example: 'Idli' })
   name: string;
 
-  @ApiProperty({ description: 'Packets it starts with', minimum: 0, maximum: MAX_PACKETS_PER_REQUEST, example: 50 })
-  @IsInt()
-  @Min(0)
-  @Max(MAX_PACKETS_PER_REQUEST)
+  @IntField({ min: 0, max: MAX_PACKETS_PER_REQUEST, description: 'Packets it starts with', example: 50 })
   packets: number;
 }
 
 /** Assign exactly the packet the coordinator logged at its commit decision, still reserved for this order. */
 export class AssignPacketDto {
-  @IsUUID()
+  @UuidField()
   orderId: string;
 
-  @IsInt()
-  @Min(1)
+  @IntField({ min: 1, max: Number.MAX_SAFE_INTEGER })
   packetId: number;
 }
