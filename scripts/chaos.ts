@@ -1,3 +1,4 @@
+import { config as loadDotenv } from 'dotenv';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { runChaos } from './chaos/run';
@@ -82,6 +83,8 @@ if (!/^[A-Za-z0-9_]{1,40}$/.test(args.prefix))
   fail(`--prefix may hold only 1 to 40 letters, digits and _, got ${JSON.stringify(args.prefix)}`);
 
 async function main(): Promise<void> {
+  // The .env the apps read, so that the run and its checker use the database and broker they do.
+  loadDotenv({ quiet: true });
   const aborted = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => aborted.abort(new Error(`interrupted (${signal})`)));
   console.log(`chaos: seed ${options.seed}, ${options.durationS} s, ${options.clients} clients (repeat with --seed ${options.seed})`);

@@ -13,7 +13,7 @@ import { PrivateRabbitmq } from '../rabbitmq-node';
 import { resetNamespace } from '../system';
 import { chaosPorts, Fleet, InstanceExit, instanceName } from './fleet';
 import { Fault, faultSchedule, laneOf } from './schedule';
-import { Additions, ChaosExchange, Traffic } from './traffic';
+import { Additions, ChaosExchange, tellsTheOrder, Traffic } from './traffic';
 
 export interface ChaosOptions {
   seed: number;
@@ -97,6 +97,8 @@ interface InjectedFault {
   endedMs?: number;
   detail?: string;
   error?: string;
+  /** Its lane fell so far behind (slow restarts) that it came due after the clients had stopped. */
+  skipped?: boolean;
 }
 
 /**
@@ -178,7 +180,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const ctl = broker?.ctl ?? MACHINE_RABBITMQCTL;
     const databases = [env.STORE_DB_NAME, env.DELIVERY_DB_NAME, env.ORDER_DB_NAME];
     await Promise.all([
-      injectFaults(schedule, started, injected, { fleet, ctl, database, databases, note, signal }).then(() => (faultsEndedAt = Date.now())),
+      injectFaults(schedule, started, started + o.durationS * 1000, injected, { fleet, ctl, database, databases, note, signal }).then(
+        () => (faultsEndedAt = Date.now()),
+      ),
       traffic.run(),
     ]);
     clearInterval(progress);
@@ -215,7 +219,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const status500 = traffic.exchanges.filter((x) => x.status === 500);
   const tally = tallyAnswers(traffic.exchanges);
   const faults: Record<string, number> = {};
-  for (const { fault } of injected) faults[fault.kind] = (faults[fault.kind] ?? 0) + 1;
+  for (const { fault, skipped } of injected) if (!skipped) faults[fault.kind] = (faults[fault.kind] ?? 0) + 1;
   const summary: ChaosSummary = {
     seed: o.seed,
     seconds: o.durationS,
@@ -256,6 +260,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         uncleanStops: fleet!.uncleanStops,
         faultErrors,
         answers: tally.byRoute,
+        // Keys whose client gave up without learning its order (every try unanswered, 500 or pending with only the key).
+        keysNeverAnswered: keysNeverAnswered(traffic.exchanges),
         added: traffic.added,
         initialStock: { foods: FOODS, packetsPerFood: PACKETS_PER_FOOD, agents: AGENTS },
         report: { orders: report.orders, pending: report.pending, packets: report.packets, agents: report.agents },
@@ -287,8 +293,14 @@ interface FaultContext {
   signal?: AbortSignal;
 }
 
-/** Runs each lane of the schedule in order, the lanes side by side; records what each fault did. */
-async function injectFaults(schedule: Fault[], started: number, injected: InjectedFault[], ctx: FaultContext): Promise<void> {
+/** Runs each lane of the schedule in order, the lanes side by side, until `until`; records what each fault did. */
+async function injectFaults(
+  schedule: Fault[],
+  started: number,
+  until: number,
+  injected: InjectedFault[],
+  ctx: FaultContext,
+): Promise<void> {
   const lanes = new Map<string, Fault[]>();
   for (const fault of schedule) lanes.set(laneOf(fault), [...(lanes.get(laneOf(fault)) ?? []), fault]);
   await Promise.all(
@@ -297,6 +309,10 @@ async function injectFaults(schedule: Fault[], started: number, injected: Inject
         await sleep(Math.max(0, started + fault.at - Date.now()), undefined, { signal: ctx.signal });
         const record: InjectedFault = { fault, startedMs: Date.now() - started };
         injected.push(record);
+        if (Date.now() > until) {
+          record.skipped = true;
+          continue;
+        }
         ctx.note(`fault: ${describeFault(fault)}`);
         try {
           record.detail = await inject(fault, ctx);
@@ -413,6 +429,12 @@ function additionViolations(report: CheckReport, added: Additions): Violation[] 
   );
 }
 
+function keysNeverAnswered(exchanges: ChaosExchange[]): string[] {
+  const answered = new Map<string, boolean>();
+  for (const x of exchanges) if (x.key !== undefined) answered.set(x.key, (answered.get(x.key) ?? false) || tellsTheOrder(x));
+  return [...answered].filter(([, told]) => !told).map(([key]) => key);
+}
+
 /** The lines of the log naming each id (the first 60 of each). */
 async function linesAbout(logFile: string, ids: string[]): Promise<Map<string, string[]>> {
   const found = new Map<string, string[]>(ids.map((id) => [id, []]));
@@ -429,5 +451,5 @@ async function linesAbout(logFile: string, ids: string[]): Promise<Map<string, s
 function progressLine(started: number, durationS: number, traffic: Traffic, injected: InjectedFault[], fleet: Fleet): string {
   const { byStatus } = tallyAnswers(traffic.exchanges);
   const seconds = Math.round((Date.now() - started) / 1000);
-  return `chaos: ${seconds}/${durationS} s, ${traffic.exchanges.length} requests ${JSON.stringify(byStatus)}, ${injected.length} faults, ${fleet.unexpectedExits.length} unexpected exits`;
+  return `chaos: ${seconds}/${durationS} s, ${traffic.exchanges.length} requests ${JSON.stringify(byStatus)}, ${injected.filter((f) => !f.skipped).length} faults, ${fleet.unexpectedExits.length} unexpected exits`;
 }

@@ -5,7 +5,10 @@ import { Dice } from './dice';
 export type Fault =
   /** kill -9 of one instance; it is started again `downMs` later. */
   | { at: number; kind: 'kill'; service: ServiceName; instance: 1 | 2; downMs: number }
-  /** SIGSTOP of an order instance for longer than its lease, then SIGCONT: it wakes up to orders recovery took over. */
+  /**
+   * SIGSTOP of an order instance for longer than its lease, then SIGCONT: it wakes up to orders
+   * recovery took over, and past two missed heartbeats (10 s) to messages the broker gave to the other instance.
+   */
   | { at: number; kind: 'pause'; service: 'order'; instance: 1 | 2; pauseMs: number }
   /** Every database session of the run killed, `kills` times, `spacingMs` apart. */
   | { at: number; kind: 'db-burst'; kills: number; spacingMs: number }
@@ -42,7 +45,7 @@ export function faultSchedule(seed: number, options: ScheduleOptions): Fault[] {
       const instance = dice.pick([1, 2] as const);
       let lasts: number;
       if (pauseNext) {
-        lasts = options.leaseMs + dice.int(1000, 4000);
+        lasts = options.leaseMs + dice.int(1000, 8000);
         faults.push({ at, kind: 'pause', service: 'order', instance, pauseMs: lasts });
       } else {
         lasts = dice.int(200, 3000);

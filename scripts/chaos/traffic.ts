@@ -192,7 +192,7 @@ export class Traffic {
 }
 
 /** An answer that names the order: placed, not placed or pending with its id. */
-function tellsTheOrder(x: Exchange): boolean {
+export function tellsTheOrder(x: Exchange): boolean {
   return typeof x.body?.orderId === 'string' && x.status !== 500;
 }
 
