@@ -82,11 +82,13 @@ if (args.broker !== 'own' && args.broker !== 'shared') fail(`--broker must be ow
 if (!/^[A-Za-z0-9_]{1,40}$/.test(args.prefix))
   fail(`--prefix may hold only 1 to 40 letters, digits and _, got ${JSON.stringify(args.prefix)}`);
 
+const aborted = new AbortController();
+
 async function main(): Promise<void> {
   // The .env the apps read, so that the run and its checker use the database and broker they do.
   loadDotenv({ quiet: true });
-  const aborted = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => aborted.abort(new Error(`interrupted (${signal})`)));
+  // Stops everything the run started (apps, broker node) before exiting.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => aborted.abort());
   console.log(`chaos: seed ${options.seed}, ${options.durationS} s, ${options.clients} clients (repeat with --seed ${options.seed})`);
   const result = await runChaos({
     ...options,
@@ -102,6 +104,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
-  console.error(`chaos failed: ${err.message}`);
-  process.exit(1);
+  console.error(aborted.signal.aborted ? 'chaos: interrupted; everything it started is stopped' : `chaos failed: ${err.message}`);
+  process.exit(aborted.signal.aborted ? 130 : 1);
 });
