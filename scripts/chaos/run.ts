@@ -52,10 +52,14 @@ export const CHAOS_TIMINGS = {
   ORDER_LOST_AFTER_MS: 8000,
 };
 
-/** Limited stock, so that orders are both placed and refused; the admins add more during the run. */
+/**
+ * Limited stock, so that orders are both placed and refused; the admins add more during the run.
+ * Packets run out for good while agents come back with each delivery, so both sides are contended:
+ * agents while deliveries lag, packets when they keep up.
+ */
 const FOODS = 3;
 const PACKETS_PER_FOOD = 10;
-const AGENTS = 15;
+const AGENTS = 30;
 /** I6: after the last fault (or the last order sent), every order settles within the TTL plus this. */
 const SETTLE_GRACE_MS = 15_000;
 
@@ -116,6 +120,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const log = createWriteStream(logFile);
   const write = (who: string, line: string) => log.write(`[${who}] ${line}\n`);
   const note = (line: string) => write('chaos', `${new Date().toISOString()} ${line}`);
+  /** A step of the run: in the log, and to whoever follows the progress. */
+  const step = (line: string) => {
+    note(line);
+    o.progress?.(line);
+  };
   const ports = chaosPorts(o.port);
   // Every request and pause of the run listens on this signal at once: hundreds of listeners, no leak.
   const signal = o.signal ?? new AbortController().signal;
@@ -151,12 +160,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   let outcome;
   try {
     if (o.broker === 'own') {
-      o.progress?.(`starting a RabbitMQ node of the run's own on port ${ports.broker}`);
+      step(`starting a RabbitMQ node of the run's own on port ${ports.broker}`);
       broker = await PrivateRabbitmq.start(ports.broker, (line) => write('rabbitmq', line));
     }
     env.RABBITMQ_URL = broker?.url ?? process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
     await resetNamespace(env);
-    o.progress?.(`starting two instances of every app (gateways on ${ports.gateways.join(' and ')})`);
+    step(`starting two instances of every app (gateways on ${ports.gateways.join(' and ')})`);
     fleet = new Fleet(env, ports, write);
     await fleet.start();
     const foodIds = await seedStock(gateways[0], adminKey, o.seed);
@@ -175,7 +184,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     });
     const injected: InjectedFault[] = [];
     progress = setInterval(() => o.progress?.(progressLine(started, o.durationS, traffic, injected, fleet!)), 10_000);
-    note(`seed ${o.seed}: ${schedule.length} faults scheduled`);
+    step(`clients and faults start: ${schedule.length} faults scheduled`);
     let faultsEndedAt = started;
     const ctl = broker?.ctl ?? MACHINE_RABBITMQCTL;
     const databases = [env.STORE_DB_NAME, env.DELIVERY_DB_NAME, env.ORDER_DB_NAME];
@@ -187,7 +196,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     ]);
     clearInterval(progress);
     const lastOrderAt = Math.max(...traffic.exchanges.filter((x) => x.route === 'POST /orders').map((x) => x.sentAt ?? 0));
-    note('faults and clients done; settling');
+    step('faults and clients done; settling');
     const faultErrors = injected.filter((f) => f.error).map((f) => `${describeFault(f.fault)}: ${f.error}`);
     const down = await fleet.allHealthy(signal);
     if (down.length > 0) faultErrors.push(`${down.join(', ')} not healthy after the run`);
@@ -198,7 +207,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       const unsettled = await unsettledOrders(database);
       violations.push({ invariant: 'I6', message: `${unsettled.length} order(s) still in flight`, ids: unsettled });
     }
-    o.progress?.('checking every answer against the databases');
+    step('checking every answer against the databases');
     violations.push(
       ...(await checkAnswers([...traffic.exchanges], {
         database,
@@ -207,15 +216,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       })),
     );
     violations.push(...additionViolations(report, traffic.added));
-    outcome = { traffic, report, violations, settledMs, faultErrors, injected };
+    outcome = { traffic, report, violations, settledMs, faultErrors, injected, reasons: await notPlacedReasons(database) };
   } finally {
     clearInterval(progress);
+    step('stopping');
     await fleet?.stopAll();
     await broker?.stop();
     await new Promise((done) => log.end(done));
   }
 
-  const { traffic, report, violations, settledMs, faultErrors, injected } = outcome;
+  const { traffic, report, violations, settledMs, faultErrors, injected, reasons } = outcome;
   const status500 = traffic.exchanges.filter((x) => x.status === 500);
   const tally = tallyAnswers(traffic.exchanges);
   const faults: Record<string, number> = {};
@@ -264,7 +274,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         keysNeverAnswered: keysNeverAnswered(traffic.exchanges),
         added: traffic.added,
         initialStock: { foods: FOODS, packetsPerFood: PACKETS_PER_FOOD, agents: AGENTS },
-        report: { orders: report.orders, pending: report.pending, packets: report.packets, agents: report.agents },
+        report: {
+          orders: report.orders,
+          notPlacedReasons: reasons,
+          pending: report.pending,
+          packets: report.packets,
+          agents: report.agents,
+        },
         faults: injected,
       },
       null,
@@ -395,6 +411,19 @@ async function settle(
     if (report.pending === 0) return { report, settledMs: Math.max(0, Date.now() - from) };
     if (Date.now() > giveUpAt) return { report, settledMs: null };
     await sleep(250, undefined, { signal });
+  }
+}
+
+/** NOT_PLACED orders by reason: a reason that grows under some fault points at the refusals to look at. */
+async function notPlacedReasons(database: CheckOptions): Promise<Record<string, number>> {
+  const db = await createConnection({ host: database.host, port: database.port, user: database.user, password: database.password });
+  try {
+    const [rows] = await db.query<RowDataPacket[]>(
+      `SELECT reason, COUNT(*) AS n FROM \`${database.orderDb}\`.orders WHERE state = 'NOT_PLACED' GROUP BY reason`,
+    );
+    return Object.fromEntries(rows.map((r) => [String(r.reason), Number(r.n)]));
+  } finally {
+    await db.end();
   }
 }
 

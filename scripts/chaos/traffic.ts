@@ -129,9 +129,9 @@ export class Traffic {
   private async deliveries(): Promise<void> {
     const dice = new Dice(this.o.seed, 'deliveries');
     while (Date.now() < this.o.until) {
-      await sleep(dice.int(200, 1000), undefined, { signal: this.o.signal });
+      await sleep(dice.int(100, 600), undefined, { signal: this.o.signal });
       const gateway = dice.int(0, 1);
-      for (const orderId of this.placed.splice(0, dice.int(1, 4))) {
+      for (const orderId of this.placed.splice(0, dice.int(1, 6))) {
         const x = await this.send(
           { route: 'POST /orders/:id/delivered', orderId, by: 'admin', gateway },
           'POST',
