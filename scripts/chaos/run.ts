@@ -205,7 +205,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const violations = [...report.violations];
     if (report.pending > 0) {
       const unsettled = await unsettledOrders(database);
-      violations.push({ invariant: 'I6', message: `${unsettled.length} order(s) still in flight`, ids: unsettled });
+      const states = unsettled.map((o) => o.state).join(', ');
+      violations.push({
+        invariant: 'I6',
+        message: `${unsettled.length} order(s) still in flight: ${states}`,
+        ids: unsettled.map((o) => o.id),
+      });
     }
     step('checking every answer against the databases');
     violations.push(
@@ -427,13 +432,13 @@ async function notPlacedReasons(database: CheckOptions): Promise<Record<string, 
   }
 }
 
-async function unsettledOrders(database: CheckOptions): Promise<string[]> {
+async function unsettledOrders(database: CheckOptions): Promise<{ id: string; state: OrderState }[]> {
   const db = await createConnection({ host: database.host, port: database.port, user: database.user, password: database.password });
   try {
     const [rows] = await db.query<RowDataPacket[]>(`SELECT id, state FROM \`${database.orderDb}\`.orders WHERE state NOT IN (?)`, [
       SETTLED_STATES,
     ]);
-    return rows.map((r) => `${r.id}:${r.state as OrderState}`);
+    return rows.map((r) => ({ id: String(r.id), state: r.state as OrderState }));
   } finally {
     await db.end();
   }
