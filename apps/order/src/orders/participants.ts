@@ -36,7 +36,7 @@ export class Participants implements OnApplicationBootstrap {
    */
   onApplicationBootstrap(): void {
     Promise.all([this.store.connect(), this.delivery.connect()]).catch((err: unknown) =>
-      this.logger.warn(`RabbitMQ is not reachable yet (${String((err as Error)?.message ?? err)}); connecting on the first call`),
+      this.logger.warn({ err }, 'RabbitMQ is not reachable yet; the clients connect on the first call'),
     );
   }
 
