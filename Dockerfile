@@ -8,9 +8,10 @@
 
 # ---------------------------------------------------------------------------------------------
 # build: install every dependency, compile TypeScript, then drop the dev dependencies so the
-# runtime stage can copy node_modules as is.
+# runtime stage can copy node_modules as is. Both stages run Node 24 (LTS), the line
+# scripts/node24.sh tests, on Debian 13 (trixie).
 # ---------------------------------------------------------------------------------------------
-FROM node:20-bookworm-slim AS build
+FROM node:24-trixie-slim AS build
 WORKDIR /app
 
 # Manifests first: the `npm ci` layer stays cached until the dependencies change.
@@ -23,14 +24,15 @@ COPY libs ./libs
 COPY scripts ./scripts
 
 # Produces dist/apps/<app>/src/main.js and dist/scripts/*.js (tsc-alias rewrites the @app/* libraries
-# to relative paths, so nothing resolves tsconfig paths at run time).
+# to relative paths, so nothing resolves tsconfig paths at run time), and copies the live page's
+# HTML, CSS and script from apps/ next to the gateway's code.
 RUN npm run build \
  && npm prune --omit=dev
 
 # ---------------------------------------------------------------------------------------------
 # runtime: production dependencies and compiled code only; no sources, no compiler.
 # ---------------------------------------------------------------------------------------------
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-trixie-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 

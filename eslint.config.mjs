@@ -4,11 +4,14 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+const LIVE_PAGE_SCRIPTS = 'apps/gateway/src/live/page/**/*.js';
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', '.cache/', 'test/logs/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    ignores: [LIVE_PAGE_SCRIPTS],
     languageOptions: {
       globals: { ...globals.node, ...globals.jest },
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -47,6 +50,11 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // The live page's script runs in the browser, as a module: browser globals, and no Node ones.
+    files: [LIVE_PAGE_SCRIPTS],
+    languageOptions: { sourceType: 'module', globals: globals.browser },
   },
   prettier,
 );

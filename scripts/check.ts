@@ -21,7 +21,8 @@ export interface CheckOptions {
 }
 
 export interface Violation {
-  invariant: 'I1' | 'I2' | 'I3' | 'I5';
+  /** This checker finds I1, I2, I3 and I5; answers.ts I4, and the runs that wait for it I6. */
+  invariant: 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6';
   message: string;
   ids: string[];
 }

@@ -1,5 +1,5 @@
-// Builds dist/ when it is missing or older than any source file, so `npm start` and `npm run check`
-// work straight after `npm ci`.
+// Builds dist/ when it is missing or older than any source file (the live page's HTML, CSS and
+// script too), so `npm start` and `npm run check` work straight after `npm ci`.
 const { execSync } = require('node:child_process');
 const { existsSync, readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
@@ -12,7 +12,7 @@ function newestSource(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+    else if (/\.(ts|html|css|js)$/.test(entry.name)) newest = Math.max(newest, statSync(path).mtimeMs);
   }
   return newest;
 }

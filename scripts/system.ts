@@ -1,3 +1,6 @@
+import { connectUtc } from '@app/database';
+import { deadLetterQueueName, Queue, queueName } from '@app/contracts';
+import { connect } from 'amqplib';
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -14,6 +17,8 @@ export interface SystemOptions {
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   /** Where each line a service prints goes; defaults to this process's stdout with a [name] prefix. */
   output?: (service: string, line: string) => void;
+  /** Called whenever an instance exits, asked to or not (a fault run tells the two apart itself). */
+  onExit?: (name: string, code: number | null, signal: NodeJS.Signals | null) => void;
   root?: string;
 }
 
@@ -62,9 +67,17 @@ export class System {
         for (const line of lines) output(name, line);
       });
     }
-    child.on('exit', () => this.processes.get(name) === child && this.processes.delete(name));
+    child.on('exit', (code, signal) => {
+      if (this.processes.get(name) === child) this.processes.delete(name);
+      this.options.onExit?.(name, code, signal);
+    });
     this.processes.set(name, child);
     return name;
+  }
+
+  /** Sends a signal without waiting for an exit: SIGSTOP and SIGCONT freeze and thaw an instance. */
+  signal(name: string, signal: NodeJS.Signals): void {
+    this.processes.get(name)?.kill(signal);
   }
 
   pid(name: string): number | undefined {
@@ -126,6 +139,39 @@ export class System {
         else if (signal !== null && signal !== 'SIGTERM' && signal !== 'SIGINT') listener(name, code);
       });
     }
+  }
+}
+
+/**
+ * Drops the three databases and deletes the request and dead-letter queues named by `env`
+ * (STORE_DB_NAME, ..., QUEUE_PREFIX, RABBITMQ_URL): a test or fault run starts from nothing, and
+ * touches nothing outside its own names.
+ */
+export async function resetNamespace(env: Record<string, string | undefined>): Promise<void> {
+  const db = await connectUtc({
+    host: env.DB_HOST ?? '127.0.0.1',
+    port: Number(env.DB_PORT ?? 3306),
+    user: env.DB_USER ?? 'root',
+    password: env.DB_PASSWORD ?? '',
+  });
+  try {
+    for (const name of [env.STORE_DB_NAME, env.DELIVERY_DB_NAME, env.ORDER_DB_NAME]) {
+      if (!name) throw new Error('resetNamespace needs STORE_DB_NAME, DELIVERY_DB_NAME and ORDER_DB_NAME');
+      await db.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    }
+  } finally {
+    await db.end();
+  }
+  const broker = await connect(env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
+  try {
+    const channel = await broker.createChannel();
+    for (const queue of Object.values(Queue)) {
+      const name = queueName(env.QUEUE_PREFIX ?? '', queue);
+      await channel.deleteQueue(name);
+      await channel.deleteQueue(deadLetterQueueName(name));
+    }
+  } finally {
+    await broker.close();
   }
 }
 

@@ -19,7 +19,7 @@ jest.setTimeout(180_000);
 /** The maxima docs/admin.md documents: one call at the maximum commits well inside the gateway's wait. */
 const DOCUMENTED_MAX = { packets: 50_000, agents: 50_000, names: 1000 };
 
-const t = new TestSystem('admin', 3910);
+const t = new TestSystem('admin', 3912);
 const ADMIN = { 'x-api-key': TEST_ADMIN_KEY };
 const keyed = (idempotencyKey: string) => ({ ...ADMIN, 'idempotency-key': idempotencyKey });
 const storeDb = t.env.STORE_DB_NAME;

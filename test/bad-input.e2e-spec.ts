@@ -18,7 +18,9 @@ let foodId: number;
 async function send(method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) {
   const res = await fetch(t.url + path, { method, body: init.body, headers: init.headers });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, type: res.headers.get('content-type') ?? '', body: JSON.parse(text) };
+  const answer = { status: res.status, headers: res.headers, type: res.headers.get('content-type') ?? '', body: JSON.parse(text) };
+  t.expectDocumented({ method, path }, answer);
+  return answer;
 }
 const json = { 'content-type': 'application/json' };
 const ordersWithKey = async (key: string) =>
@@ -27,6 +29,7 @@ const orderCount = async () => Number((await t.query<RowDataPacket>(`SELECT COUN
 
 beforeAll(async () => {
   await t.start();
+  await t.conformToDocument();
   broker = await RawBroker.open(t);
   foodId = (await t.post('/foods', { name: 'Rava Idli', packets: 20 })).body.id;
   await t.post('/agents', { count: 20 });
@@ -52,7 +55,10 @@ describe('HTTP: every door validates', () => {
       ['POST', '/foods', '{"name": "", "packets": 1}', /name should not be empty/],
       ['POST', '/foods', '{"name": "X", "packets": "5"}', /packets must be an integer/],
       ['POST', '/foods/abc/packets', '{"count": 1}', /foodId must be an integer/],
-      ['POST', '/agents', '{"count": 1, "names": ["Asha"]}', /give either count or names/],
+      ['POST', '/agents', '{"count": 1, "names": ["Asha"]}', /give exactly one of count, names/],
+      ['POST', '/agents', '{"count": 10, "names": null}', /names must be an array/],
+      ['POST', '/foods/0/packets', '{"count": 1}', /foodId must not be less than 1/],
+      ['POST', '/foods/1e3/packets', '{"count": 1}', /foodId must be an integer/],
       ['GET', '/orders/not-a-uuid', undefined, /orderId must be a UUID/],
       ['POST', '/orders/123/delivered', undefined, /orderId must be a UUID/],
       ['GET', '/foods?limit=5', undefined, /query parameter "limit" should not exist/],
@@ -67,7 +73,7 @@ describe('HTTP: every door validates', () => {
     expect(await snapshotDatabases(t)).toEqual(before);
   });
 
-  it('answers unknown ids and routes with 404, oversized bodies with 413, other content types with 415', async () => {
+  it('answers unknown ids and routes with 404, unlisted methods with 405, oversized bodies with 413, other content types with 415', async () => {
     const before = await snapshotDatabases(t);
     const expectations: [Promise<Awaited<ReturnType<typeof send>>>, number, ErrorCode][] = [
       [send('GET', `/orders/${randomUUID()}`), 404, ErrorCode.ORDER_NOT_FOUND],
@@ -77,7 +83,7 @@ describe('HTTP: every door validates', () => {
         404,
         ErrorCode.FOOD_NOT_FOUND,
       ],
-      [send('DELETE', '/orders'), 404, ErrorCode.ROUTE_NOT_FOUND],
+      [send('DELETE', '/orders'), 405, ErrorCode.METHOD_NOT_ALLOWED],
       [send('GET', '/admin'), 404, ErrorCode.ROUTE_NOT_FOUND],
       [
         send('POST', '/orders', { body: JSON.stringify({ foodId, pad: 'x'.repeat(200_000) }), headers: json }),
@@ -184,7 +190,9 @@ describe('rate limit of POST /orders', () => {
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
-    expect(await limited.json()).toMatchObject({ code: ErrorCode.TOO_MANY_REQUESTS });
+    const body: unknown = await limited.json();
+    expect(body).toMatchObject({ code: ErrorCode.TOO_MANY_REQUESTS });
+    t.expectDocumented({ method: 'POST', path: '/orders' }, { status: limited.status, headers: limited.headers, body });
     expect((await fetch(`http://127.0.0.1:${port}/foods`)).status).toBe(200);
     // The counter is the gateway's own: the suite's first gateway still takes orders from this client.
     expect((await t.post('/orders', { foodId: 0 })).status).toBe(400);
@@ -201,7 +209,9 @@ describe('Idempotency-Key', () => {
       headers: { ...json, 'idempotency-key': key },
       body: JSON.stringify({ foodId }),
     });
-    return { status: res.status, body: (await res.json()) as { orderId: string } };
+    const answer = { status: res.status, headers: res.headers, body: (await res.json()) as { orderId: string } };
+    t.expectDocumented({ method: 'POST', path: '/orders' }, answer);
+    return { status: answer.status, body: answer.body };
   };
   beforeAll(async () => {
     t.system.spawn('gateway', 3);

@@ -184,6 +184,21 @@ describe('Dockerfile', () => {
     // The apps' sources and the scripts the healthchecks run are compiled in the image.
     expect(copied).toEqual(expect.arrayContaining(['apps', 'libs', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.build.json']));
   });
+
+  it("builds the live page's files into dist/, which the runtime stage copies: the gateway reads them from there at start-up", () => {
+    const page = 'apps/gateway/src/live/page';
+    const files = readdirSync(join(ROOT, page));
+    expect(files).toEqual(expect.arrayContaining(['index.html', 'live.css', 'live.js']));
+    for (const file of files) expect([file, read(join('dist', page, file))]).toEqual([file, read(join(page, file))]);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+  });
+
+  it('runs the Node line the suite is also tested on (scripts/node24.sh), one package.json says it supports', () => {
+    const tested = /^VERSION=(\d+)\./m.exec(read('scripts/node24.sh'))![1];
+    const images = [...dockerfile.matchAll(/^FROM\s+node:(\d+)-\S+\s+AS/gim)].map((m) => m[1]);
+    expect(images).toEqual(stages.map(() => tested));
+    expect(JSON.parse(read('package.json')).engines.node.split(/\s*\|\|\s*/)).toContain(`^${tested}.0.0`);
+  });
 });
 
 describe('the container healthcheck, scripts/healthcheck.ts', () => {

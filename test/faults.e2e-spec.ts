@@ -1,10 +1,9 @@
 import { DeliveryPattern, ErrorCode, OrderPattern, OrderView, Queue, StorePattern } from '@app/contracts';
 import { call } from '@app/platform';
-import { exec } from 'node:child_process';
-import { promisify } from 'node:util';
 import { RowDataPacket } from 'mysql2/promise';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { killDatabaseSessions, restartRabbitmq } from '../scripts/faults';
 import { TestSystem } from './support/harness';
 import { Answer, answersViolations, runLoad, summarize } from './support/load';
 
@@ -109,13 +108,7 @@ describe('a participant is killed (kill -9) mid-load and restarted', () => {
 
 describe('infrastructure faults', () => {
   it('keeps every promise when RabbitMQ restarts mid-load', async () => {
-    await faultCase(
-      'restart rabbitmq',
-      async () => {
-        await promisify(exec)('rabbitmqctl stop_app && rabbitmqctl start_app');
-      },
-      { faultAfter: ORDERS / 4 },
-    );
+    await faultCase('restart rabbitmq', () => restartRabbitmq(), { faultAfter: ORDERS / 4 });
     await t.system.waitHealthy();
   });
 
@@ -123,12 +116,8 @@ describe('infrastructure faults', () => {
     await faultCase(
       'kill mysql connections',
       async () => {
-        const sessions = await t.query<RowDataPacket>(
-          `SELECT id FROM information_schema.processlist WHERE db LIKE ? AND id <> CONNECTION_ID()`,
-          ['t\\_faults\\_%'],
-        );
-        for (const { id } of sessions) await t.query(`KILL ${Number(id)}`).catch(() => undefined);
-        console.log(`killed ${sessions.length} MySQL sessions`);
+        const killed = await killDatabaseSessions(t.databases, [t.env.STORE_DB_NAME, t.env.DELIVERY_DB_NAME, t.env.ORDER_DB_NAME]);
+        console.log(`killed ${killed} MySQL sessions`);
       },
       { faultAfter: ORDERS / 4 },
     );

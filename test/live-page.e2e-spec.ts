@@ -30,6 +30,18 @@ describeWithChromium('the live page, GET /', () => {
   const t = new TestSystem('live', 3904);
   let browser: Browser;
   let page: Page;
+  /** What went wrong in the pages a test opened: script errors, console errors (a file the page's policy refused), failed loads. */
+  const problems: string[] = [];
+  const open = async (viewport = { width: 1280, height: 720 }) => {
+    page = await browser.newPage({ viewport });
+    page.on('pageerror', (error) => problems.push(`script error: ${error.message}`));
+    // The gateway has no icon: the browser's own request for one is answered 404, and says so on the console.
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.location().url.endsWith('/favicon.ico')) problems.push(`console: ${message.text()}`);
+    });
+    page.on('response', (response) => void (response.status() >= 400 && problems.push(`${response.status()} ${response.url()}`)));
+    await page.goto(t.url + '/');
+  };
   const text = (selector: string) => page.locator(selector).first().textContent();
   /** The gateway's last line about the live stream. */
   const gatewayLog = () =>
@@ -47,6 +59,7 @@ describeWithChromium('the live page, GET /', () => {
     await t.stop();
   });
   afterEach(async () => {
+    expect(problems.splice(0)).toEqual([]);
     const report = await t.settled();
     expect(report.pending).toBe(0);
     expect(report.violations).toEqual([]);
@@ -56,8 +69,7 @@ describeWithChromium('the live page, GET /', () => {
     const foodId = (await t.post('/foods', { name: 'Masala Dosa', packets: 5 })).body.id;
     await t.post('/foods', { name: 'Paneer Roll', packets: 3 });
     await t.post('/agents', { count: 4 });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(t.url + '/');
+    await open({ width: 1280, height: 900 });
     await page.waitForSelector(`tr[data-food-id="${foodId}"]`, { timeout: 10_000 });
     expect(await text('#agents-free')).toBe('4');
 
@@ -100,8 +112,7 @@ describeWithChromium('the live page, GET /', () => {
   });
 
   it('says when a service cannot be reached and shows the rest', async () => {
-    page = await browser.newPage();
-    await page.goto(t.url + '/');
+    await open();
     await page.waitForFunction(() => document.getElementById('status')?.className === 'live', undefined, { timeout: 10_000 });
     await t.system.stop('delivery');
     try {
@@ -114,5 +125,50 @@ describeWithChromium('the live page, GET /', () => {
       await t.system.waitHealthy();
       await page.close();
     }
+  });
+
+  it('shows every column of the stock card whole on a 1400 px wide screen, as on narrower and wider ones', async () => {
+    const foodId = (await t.post('/foods', { name: 'Hyderabadi Chicken Biryani', packets: 120 })).body.id;
+    // Every cell of the stock table, the last column (`total`) above all, lies inside the card, and nothing
+    // in the card is scrolled out of sight. A long name and three-digit counts make the table wide.
+    const cut: string[] = [];
+    for (const width of [1400, 768, 1024, 1920]) {
+      await open({ width, height: 900 });
+      await page.waitForSelector(`tr[data-food-id="${foodId}"]`, { timeout: 10_000 });
+      // Measured in one go inside the page: the table is drawn anew about every second.
+      const card = await page.locator('section', { has: page.locator('#foods') }).evaluate((section) => {
+        const box = section.getBoundingClientRect();
+        const cells = [...section.querySelectorAll('tr > *')].map((cell) => {
+          const { left, right } = cell.getBoundingClientRect();
+          return { text: cell.textContent, left, right };
+        });
+        return { left: box.left, right: box.right, hidden: section.scrollWidth - section.clientWidth, cells };
+      });
+      expect(card.cells.length).toBeGreaterThanOrEqual(2 * 5); // the header and at least the new food
+      for (const cell of card.cells)
+        if (cell.left < card.left || cell.right > card.right + 0.5)
+          cut.push(`at ${width} px: "${cell.text}" spans ${cell.left}..${cell.right}, the card ${card.left}..${card.right}`);
+      if (card.hidden > 0) cut.push(`at ${width} px: ${card.hidden} px of the card's width out of sight`);
+      await page.close();
+    }
+    expect(cut).toEqual([]);
+  });
+
+  it('serves the page, its style and its script with their types, revalidated on every load: 304 while unchanged', async () => {
+    const files = { '/': 'text/html', '/live.css': 'text/css', '/live.js': 'text/javascript' };
+    for (const [path, type] of Object.entries(files)) {
+      const first = await fetch(t.url + path);
+      expect([path, first.status, first.headers.get('content-type'), first.headers.get('cache-control')]).toEqual([
+        path,
+        200,
+        `${type}; charset=utf-8`,
+        'no-cache',
+      ]);
+      expect((await first.text()).length).toBeGreaterThan(0);
+      // As a browser asks when it revalidates its copy (fetch() would add `no-cache`, which asks for the whole file).
+      const again = await fetch(t.url + path, { headers: { 'If-None-Match': first.headers.get('etag')!, 'Cache-Control': 'max-age=0' } });
+      expect([path, again.status, await again.text()]).toEqual([path, 304, '']);
+    }
+    expect((await fetch(t.url + '/')).headers.get('content-security-policy')).toMatch(/^default-src 'self';/);
   });
 });

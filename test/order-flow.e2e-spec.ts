@@ -134,7 +134,7 @@ describe('placing an order', () => {
     expect((await t.post('/agents', { count: 0 })).status).toBe(400);
     const both = await t.post('/agents', { count: 1, names: ['Asha'] });
     expect(both.status).toBe(400);
-    expect(both.body.details).toContain('give either count or names, not both');
+    expect(both.body.details).toContain('give exactly one of count, names');
     expect((await t.post('/agents', { names: [{}] })).status).toBe(400);
     expect((await t.post('/foods/abc/packets', { count: 1 })).status).toBe(400);
     expect((await t.post('/foods/424242/packets', { count: 1 })).status).toBe(404);

@@ -1,17 +1,26 @@
-import { deadLetterQueueName, Queue, queueName } from '@app/contracts';
+import { Queue } from '@app/contracts';
 import { rmqClientOptions, RmqSettings } from '@app/platform';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
-import { connect } from 'amqplib';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { connectUtc } from '@app/database';
 import { RowDataPacket } from 'mysql2/promise';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CheckReport, checkInvariants, optionsFromEnv } from '../../scripts/check';
-import { SERVICES, System } from '../../scripts/system';
+import { CheckOptions, CheckReport, checkInvariants, optionsFromEnv } from '../../scripts/check';
+import { resetNamespace, SERVICES, System } from '../../scripts/system';
+import { ApiAnswer, OpenApiDocument } from './openapi';
 
 /** The ADMIN_API_KEY of every test system. */
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
+
+/**
+ * The queue and database prefix and the port of one suite. TEST_NS and TEST_PORT_OFFSET let two
+ * checkouts run their suites side by side on one machine.
+ */
+export function testNamespace(suite: string, basePort: number): { prefix: string; port: number } {
+  const prefix = process.env.TEST_NS ? `t_${process.env.TEST_NS}_${suite}_` : `t_${suite}_`;
+  return { prefix, port: basePort + Number(process.env.TEST_PORT_OFFSET ?? 0) };
+}
 
 /**
  * A whole system for one test file: its own databases and queues (prefix `t_<suite>_`), its own
@@ -23,11 +32,11 @@ export class TestSystem {
   readonly url: string;
   private readonly clients: ClientProxy[] = [];
   readonly logFile: string;
+  /** Once conformToDocument() ran: the document every answer of post() and get() must match. */
+  private api?: OpenApiDocument;
 
   constructor(suite: string, basePort: number, overrides: Record<string, string> = {}) {
-    // TEST_NS and TEST_PORT_OFFSET let two checkouts run their suites side by side on one machine.
-    const prefix = process.env.TEST_NS ? `t_${process.env.TEST_NS}_${suite}_` : `t_${suite}_`;
-    const port = basePort + Number(process.env.TEST_PORT_OFFSET ?? 0);
+    const { prefix, port } = testNamespace(suite, basePort);
     this.env = {
       NODE_ENV: 'test',
       PORT: String(port),
@@ -72,20 +81,8 @@ export class TestSystem {
     await this.system.stopAll();
   }
 
-  private async reset(): Promise<void> {
-    const db = await this.db();
-    for (const name of [this.env.STORE_DB_NAME, this.env.DELIVERY_DB_NAME, this.env.ORDER_DB_NAME]) {
-      await db.query(`DROP DATABASE IF EXISTS \`${name}\``);
-    }
-    await db.end();
-    const broker = await connect(this.rmq.url);
-    const channel = await broker.createChannel();
-    for (const queue of Object.values(Queue)) {
-      const name = queueName(this.env.QUEUE_PREFIX, queue);
-      await channel.deleteQueue(name);
-      await channel.deleteQueue(deadLetterQueueName(name));
-    }
-    await broker.close();
+  private reset(): Promise<void> {
+    return resetNamespace({ ...this.env, RABBITMQ_URL: this.rmq.url });
   }
 
   get rmq(): RmqSettings {
@@ -121,8 +118,13 @@ export class TestSystem {
     }
   }
 
+  /** Where this system's databases are, as the invariant checker reads them. */
+  get databases(): CheckOptions {
+    return optionsFromEnv({ ...process.env, ...this.env });
+  }
+
   check(): Promise<CheckReport> {
-    return checkInvariants(optionsFromEnv({ ...process.env, ...this.env }));
+    return checkInvariants(this.databases);
   }
 
   /**
@@ -140,6 +142,18 @@ export class TestSystem {
     }
   }
 
+  /** From now on every answer of post() and get(), and each one given to expectDocumented(), must be one the gateway's OpenAPI document describes. */
+  async conformToDocument(): Promise<OpenApiDocument> {
+    this.api = await OpenApiDocument.fetch(this.url);
+    return this.api;
+  }
+
+  /** Throws, naming the difference, when the document does not describe this answer to this request. */
+  expectDocumented(request: { method: string; path: string }, answer: ApiAnswer): void {
+    const errors = this.api?.answerErrors(request, answer) ?? [];
+    if (errors.length > 0) throw new Error(`An answer the OpenAPI document does not describe:\n${errors.join('\n')}`);
+  }
+
   /** POSTs JSON with the admin key (order endpoints ignore it); `headers` replace the key, e.g. `{}` for none. */
   async post(
     path: string,
@@ -151,12 +165,16 @@ export class TestSystem {
       headers: { 'content-type': 'application/json', ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-    return { status: res.status, body: await res.json() };
+    const answer = { status: res.status, headers: res.headers, body: await res.json() };
+    this.expectDocumented({ method: 'POST', path }, answer);
+    return { status: answer.status, body: answer.body };
   }
 
   async get(path: string): Promise<{ status: number; body: any }> {
     const res = await fetch(this.url + path);
-    return { status: res.status, body: await res.json() };
+    const answer = { status: res.status, headers: res.headers, body: await res.json() };
+    this.expectDocumented({ method: 'GET', path }, answer);
+    return { status: answer.status, body: answer.body };
   }
 
   /** Waits until `probe` returns something truthy, polling every 20 ms. */

@@ -3,7 +3,7 @@ import { bootstrapService } from '@app/database';
 import { DeliveryEnv } from './config/delivery.env';
 import { DeliveryModule } from './delivery.module';
 
-void bootstrapService({
+bootstrapService({
   name: 'delivery',
   module: DeliveryModule,
   env: DeliveryEnv,

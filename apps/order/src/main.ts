@@ -1,11 +1,11 @@
 import { Queue } from '@app/contracts';
 import { bootstrapService } from '@app/database';
 import { OrderEnv } from './config/order.env';
-import { OrderModule } from './order.module';
+import { OrderServiceModule } from './order-service.module';
 
-void bootstrapService({
+bootstrapService({
   name: 'order',
-  module: OrderModule,
+  module: OrderServiceModule,
   env: OrderEnv,
   queue: Queue.ORDER,
   database: (env) => env.ORDER_DB_NAME,

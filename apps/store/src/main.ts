@@ -3,7 +3,7 @@ import { bootstrapService } from '@app/database';
 import { StoreEnv } from './config/store.env';
 import { StoreModule } from './store.module';
 
-void bootstrapService({
+bootstrapService({
   name: 'store',
   module: StoreModule,
   env: StoreEnv,

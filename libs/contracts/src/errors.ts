@@ -29,6 +29,8 @@ export enum ErrorCode {
   /** HTTP only: answered by the gateway itself, never by a service. */
   UNAUTHORIZED = 'UNAUTHORIZED',
   ROUTE_NOT_FOUND = 'ROUTE_NOT_FOUND',
+  /** A method the path does not take; the answer's Allow header lists those it does. */
+  METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
   TOO_MANY_REQUESTS = 'TOO_MANY_REQUESTS',

@@ -47,6 +47,13 @@ export function outcomeOf(state: OrderState): OrderOutcome {
 /** States recovery must drive on when their driver stops. */
 export const UNSETTLED_STATES: readonly OrderState[] = Object.values(OrderState).filter((state) => !ORDER_STATES[state].settled);
 
+/** The states an order in `state` may still be in later: itself and every state its transitions lead to. */
+export function reachableFrom(state: OrderState): OrderState[] {
+  const seen = new Set<OrderState>([state]);
+  for (const at of seen) for (const next of ORDER_STATES[at].next) seen.add(next);
+  return [...seen];
+}
+
 /** Whether the machine allows `from` -> `to`. */
 export function canMove(from: OrderState, to: OrderState): boolean {
   return ORDER_STATES[from].next.includes(to);

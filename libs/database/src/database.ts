@@ -1,6 +1,9 @@
+import { ErrorCode } from '@app/contracts';
+import { ContractException } from '@app/platform';
 import { Logger } from '@nestjs/common';
 import mysql2, { ConnectionOptions, Pool as CorePool, PoolOptions } from 'mysql2';
 import { Connection, createConnection, createPool, Pool } from 'mysql2/promise';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, DataSourceOptions, EntityManager, QueryFailedError } from 'typeorm';
 import { DatabaseEnv } from './database.env';
 
@@ -19,12 +22,21 @@ type Classes = Function[];
  * its first statement. A pool option that resets sessions on release (resetOnRelease) would undo it.
  */
 const UTC_SESSION = "SET time_zone = '+00:00'";
+/**
+ * The services' sessions also run READ COMMITTED: SKIP LOCKED under REPEATABLE READ takes gap locks
+ * that deadlock concurrent reservations. Set once per connection rather than before every
+ * transaction (as TypeORM's transaction(isolation) does): one round trip fewer per reserve. No
+ * statement of the services reads across statements, so none minds.
+ */
+const READ_COMMITTED_SESSION = 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED';
 
-/** Pins every connection `pool` opens, its first and each one after a reconnect, to UTC before anything else runs on it. */
-function utcSessions<P extends CorePool>(pool: P): P {
+/** Runs `statements` on every connection `pool` opens, its first and each one after a reconnect, before anything else. */
+function setUpSessions<P extends CorePool>(pool: P, statements: string[]): P {
   // A connection's statements run in the order they are queued, and this listener runs before the
-  // pool hands the new connection out: the SET goes first. A connection that cannot take it is closed.
-  pool.on('connection', (connection) => connection.query(UTC_SESSION, (err) => err && connection.destroy()));
+  // pool hands the new connection out: the SETs go first. A connection that cannot take them is closed.
+  pool.on('connection', (connection) => {
+    for (const statement of statements) connection.query(statement, (err) => err && connection.destroy());
+  });
   return pool;
 }
 
@@ -43,12 +55,15 @@ export async function connectUtc(options: ConnectionOptions): Promise<Connection
 /** A pool outside the services (the benchmark's bound), in UTC like them. */
 export function createUtcPool(options: PoolOptions): Pool {
   const pool = createPool({ ...options, timezone: 'Z' });
-  utcSessions(pool.pool);
+  setUpSessions(pool.pool, [UTC_SESSION]);
   return pool;
 }
 
-/** mysql2 as TypeORM would load it, except that each pool it makes runs its sessions in UTC. */
-const mysql2InUtc = { ...mysql2, createPool: (options: PoolOptions) => utcSessions(mysql2.createPool(options)) };
+/** mysql2 as TypeORM would load it, except that each pool it makes sets up its sessions (UTC, READ COMMITTED). */
+const mysql2ForServices = {
+  ...mysql2,
+  createPool: (options: PoolOptions) => setUpSessions(mysql2.createPool(options), [UTC_SESSION, READ_COMMITTED_SESSION]),
+};
 
 /** Each service owns one database; it creates it on first start so a fresh machine needs no manual step. */
 export async function ensureDatabase(env: DatabaseEnv, database: string): Promise<void> {
@@ -64,7 +79,7 @@ export function dataSourceOptions(env: DatabaseEnv, database: string, entities: 
   return {
     type: 'mysql',
     connectorPackage: 'mysql2',
-    driver: mysql2InUtc,
+    driver: mysql2ForServices,
     host: env.DB_HOST,
     port: env.DB_PORT,
     username: env.DB_USER,
@@ -83,18 +98,48 @@ export function dataSourceOptions(env: DatabaseEnv, database: string, entities: 
   };
 }
 
-/** Runs pending migrations; a named lock keeps two instances starting together from racing on DDL. */
-export async function runMigrations(dataSource: DataSource, lockName: string): Promise<void> {
-  const runner = dataSource.createQueryRunner();
-  await runner.connect();
-  try {
-    const [{ acquired }] = await runner.query('SELECT GET_LOCK(?, 60) AS acquired', [lockName]);
-    if (Number(acquired) !== 1) throw new Error(`Could not take migration lock ${lockName} within 60 s`);
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
-    if (applied.length > 0) new Logger('Migrations').log(`Applied ${applied.map((m) => m.name).join(', ')}`);
-  } finally {
-    await runner.query('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
-    await runner.release();
+/**
+ * Runs pending migrations; a named lock keeps two instances starting together from racing on DDL.
+ * Each migration runs in its own transaction, so a try cut short by a dropped connection is simply
+ * tried again (retryAtBoot): what committed stays applied, the rest runs next time.
+ */
+export function runMigrations(dataSource: DataSource, lockName: string): Promise<void> {
+  const logger = new Logger('Migrations');
+  return retryAtBoot(`migrations under lock ${lockName}`, logger, async () => {
+    const runner = dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      const [{ acquired }]: { acquired: number | null }[] = await runner.query('SELECT GET_LOCK(?, 60) AS acquired', [lockName]);
+      if (Number(acquired) !== 1) throw new Error(`Could not take migration lock ${lockName} within 60 s`);
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      if (applied.length > 0) logger.log(`Applied ${applied.map((m) => m.name).join(', ')}`);
+    } finally {
+      await runner.query('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
+      await runner.release();
+    }
+  });
+}
+
+/** How long a start-up step waits for a database out of reach before the start-up gives up. */
+const BOOT_PATIENCE_MS = 60_000;
+
+/**
+ * A start-up step that needs the database, tried again while the database is out of reach (a
+ * restart, killed connections) for up to a minute, with one warning line per failed try; any other
+ * error, or the minute running out, fails the start-up.
+ */
+export async function retryAtBoot<T>(step: string, logger: { warn(message: string): void }, work: () => Promise<T>): Promise<T> {
+  const giveUpAt = Date.now() + BOOT_PATIENCE_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      const code = retryableCode(err);
+      if (!code || Date.now() >= giveUpAt) throw err;
+      const pause = Math.min(250 * 2 ** (attempt - 1), 5_000);
+      logger.warn(`${step}: try ${attempt} failed (${code}); trying again in ${pause} ms`);
+      await sleep(pause);
+    }
   }
 }
 
@@ -112,64 +157,79 @@ export async function insertRows(manager: EntityManager, table: string, column: 
 }
 
 /**
- * Errors after which a transaction may simply run again: InnoDB rolled it back (deadlock, lock wait
- * timeout), or its connection dropped (server restart, KILL) so it either never committed or did.
+ * Errors after which a statement or transaction may simply run again: InnoDB rolled it back
+ * (deadlock, lock wait timeout, a killed query), or its connection dropped or could not be had
+ * (server restart, KILL, too many connections), so it either never committed or did.
  */
 const RETRYABLE = new Set([
   'ER_LOCK_DEADLOCK',
   'ER_LOCK_WAIT_TIMEOUT',
+  'ER_QUERY_INTERRUPTED',
   'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
   'ER_CONNECTION_KILLED',
   'ER_SERVER_SHUTDOWN',
+  'ER_CON_COUNT_ERROR',
   'ECONNRESET',
   'ECONNREFUSED',
+  'ETIMEDOUT',
   'EPIPE',
 ]);
-const TRANSACTION_TRIES = 5;
+
+/**
+ * Errors that name no retryable code but are one: a statement sent on a connection already closed
+ * under it (mysql2 gives it no code), and MariaDB's answer when a session is killed while it opens
+ * a table with a trigger (orders: its log trigger), ER_PARSE_ERROR "Unknown trigger has an error in
+ * its body: 'Query was empty'" (seen under bursts of KILL; the trigger itself is fine).
+ */
+const TRANSIENT_MESSAGES: [RegExp, string][] = [
+  [/connection is in closed state/, 'CONNECTION_CLOSED'],
+  [/^Unknown trigger has an error in its body: 'Query was empty'/, 'TRIGGER_OPEN_KILLED'],
+];
+
+/** Tries of one unit of work; the pauses between them double from 10 ms to 500 ms, about 1.5 s in all. */
+const TRIES = 8;
+
+/** The driver's code of a database error: the connection or InnoDB error after which work may run again. */
+export function retryableCode(err: unknown): string | undefined {
+  const error = err as { code?: string; message?: string; driverError?: { code?: string; message?: string } };
+  const code = error?.driverError?.code ?? error?.code;
+  if (code && RETRYABLE.has(code)) return code;
+  const message = error?.driverError?.message ?? error?.message ?? '';
+  return TRANSIENT_MESSAGES.find(([pattern]) => pattern.test(message))?.[1];
+}
 
 /**
  * Runs `work` again after a retryable error. Under load, reservations scanning the state index and
  * assignments updating it lock rows in different orders and InnoDB rolls one back: a normal event,
- * not a failure. Running again is safe even when a dropped connection hid a commit, because every
- * write here is idempotent: keyed by order id (reserve, assign, release) or a compare-and-set on the
- * order's state (the coordinator's log).
+ * not a failure; so is a pooled connection killed or dropped. Running again is safe even when a
+ * dropped connection hid a commit, because every unit of work here is idempotent: a read, a write
+ * keyed by order id (reserve, assign, release) or by idempotency key, or a compare-and-set (the
+ * coordinator's log). When the database stays out of reach through every try the caller gets
+ * SERVICE_UNAVAILABLE, a 503 at the gateway, never an INTERNAL 500: the work may be asked again.
  */
 export async function withRetries<T>(work: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (err) {
-      const error = err as { code?: string; driverError?: { code?: string } };
-      const code = error.driverError?.code ?? error.code;
-      if (!code || !RETRYABLE.has(code) || attempt >= TRANSACTION_TRIES) throw err;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      const code = retryableCode(err);
+      if (!code) throw err;
+      if (attempt >= TRIES)
+        throw new ContractException(ErrorCode.SERVICE_UNAVAILABLE, `The database could not be reached (${code}); try again`);
+      await sleep(Math.min(10 * 2 ** (attempt - 1), 500) * (0.5 + Math.random()));
     }
   }
 }
 
 /**
- * Pooled connections already switched to READ COMMITTED (mysql2 reuses the connection object; a
- * reconnect makes a new one). Other statements on these connections run in READ COMMITTED too,
- * which none of them minds: none reads across statements. A pool option that resets sessions on
- * release (changeUser) would undo the switch behind this set's back; none is used.
- */
-const readCommitted = new WeakSet<object>();
-
-/**
- * One READ COMMITTED transaction, with retries: SKIP LOCKED under REPEATABLE READ takes gap locks
- * that deadlock concurrent reservations. Each pooled connection is switched to READ COMMITTED once,
- * for its session, rather than before every transaction as TypeORM's transaction(isolation) does:
- * one round trip fewer per reserve, on the hot path of every order.
+ * One transaction (READ COMMITTED, as every session of the services runs: see above), with retries.
  */
 export function transaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   return withRetries(async () => {
     const runner = dataSource.createQueryRunner();
     try {
-      const connection = (await runner.connect()) as object;
-      if (!readCommitted.has(connection)) {
-        await runner.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
-        readCommitted.add(connection);
-      }
+      await runner.connect();
       await runner.startTransaction();
       try {
         const result = await work(runner.manager);

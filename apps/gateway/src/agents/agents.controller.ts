@@ -1,11 +1,10 @@
 import { AgentsCreated, AgentsView, CreateAgentsDto, ErrorCode } from '@app/contracts';
 import { Body, Controller, Get, Post } from '@nestjs/common';
 import { AdminOnly } from '../auth/admin-key.guard';
-import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../docs/api-errors.decorator';
-import { ADDITION_KEY_HEADER } from '../http/addition-key-header';
-import { IdempotencyKey } from '../orders/idempotency-key';
 import { AgentsCreatedDoc, AgentsViewDoc } from '../docs/schemas';
+import { ADDITION_RETRIES, IdempotencyKey } from '../http/idempotency-key';
 import { AgentsService } from './agents.service';
 
 @ApiTags('agents')
@@ -17,16 +16,8 @@ export class AgentsController {
   @AdminOnly()
   @ApiOperation({ summary: 'Add delivery agents: `count` anonymous ones or the named ones in `names`' })
   @ApiCreatedResponse({ type: AgentsCreatedDoc })
-  @ApiHeader(ADDITION_KEY_HEADER)
-  @ApiErrors(
-    ErrorCode.VALIDATION_FAILED,
-    ErrorCode.PAYLOAD_TOO_LARGE,
-    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-    ErrorCode.IDEMPOTENCY_KEY_REUSED,
-    ErrorCode.AGENT_EXISTS,
-    ErrorCode.SERVICE_UNAVAILABLE,
-  )
-  create(@Body() dto: CreateAgentsDto, @IdempotencyKey() idempotencyKey: string | undefined): Promise<AgentsCreated> {
+  @ApiErrors(ErrorCode.IDEMPOTENCY_KEY_REUSED, ErrorCode.AGENT_EXISTS, ErrorCode.SERVICE_UNAVAILABLE)
+  create(@Body() dto: CreateAgentsDto, @IdempotencyKey(ADDITION_RETRIES) idempotencyKey: string | undefined): Promise<AgentsCreated> {
     return this.agents.create(dto, idempotencyKey);
   }
 

@@ -1,6 +1,6 @@
 import { ErrorCode, NotPlacedReason, OrderState } from '@app/contracts';
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiResponse, getSchemaPath, HeadersObject, ResponseObject, ResponsesObject } from '@nestjs/swagger';
 import { HTTP_STATUS } from '../errors/http-status';
 import { ApiErrorBody } from './schemas';
 
@@ -29,6 +29,7 @@ const EXAMPLES: Record<Code, Omit<ApiErrorBody, 'code'>> = {
   [ErrorCode.IDEMPOTENCY_KEY_REUSED]: { message: 'Idempotency-Key "checkout-7f3a" was used for another request (food 2)' },
   [ErrorCode.UNAUTHORIZED]: { message: 'This endpoint needs the admin key in the x-api-key header' },
   [ErrorCode.ROUTE_NOT_FOUND]: { message: 'Cannot GET /nowhere' },
+  [ErrorCode.METHOD_NOT_ALLOWED]: { message: 'DELETE is not allowed on /orders; allowed: POST' },
   [ErrorCode.PAYLOAD_TOO_LARGE]: { message: 'The request body is larger than 131072 bytes' },
   [ErrorCode.UNSUPPORTED_MEDIA_TYPE]: { message: 'A request body must be JSON: send content-type: application/json' },
   [ErrorCode.TOO_MANY_REQUESTS]: { message: 'Too many orders from this client; retry after the Retry-After seconds' },
@@ -38,27 +39,60 @@ const EXAMPLES: Record<Code, Omit<ApiErrorBody, 'code'>> = {
   [NotPlacedReason.REQUEST_LOST]: notPlaced('the request never reached the order service'),
 };
 
+/** Headers an error answer carries beside its body. */
+const HEADERS: Partial<Record<string, HeadersObject>> = {
+  [ErrorCode.TOO_MANY_REQUESTS]: {
+    'Retry-After': { description: 'Seconds until the client may order again', schema: { type: 'integer', minimum: 0, example: 12 } },
+  },
+};
+
 /**
  * Documents the error answers a route can give: one response per HTTP status (taken from
  * HTTP_STATUS, the table the error filter uses), each with an example body per code.
  */
 export function ApiErrors(...codes: Code[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ApiExtraModels(ApiErrorBody),
+    ...Object.entries(errorResponses(codes)).map(([status, response]) => ApiResponse({ status: Number(status), ...response })),
+  );
+}
+
+/** Adds error answers to a documented operation's responses, merging the examples of a status it already has. */
+export function addErrorResponses(responses: ResponsesObject, codes: Code[]): void {
+  for (const [status, response] of Object.entries(errorResponses(codes))) {
+    const known = responses[status] as ResponseObject | undefined;
+    if (!known) {
+      responses[status] = response;
+      continue;
+    }
+    const examples = known.content!['application/json'].examples!;
+    const added = Object.keys(response.content!['application/json'].examples!).filter((code) => !(code in examples));
+    for (const code of added) examples[code] = response.content!['application/json'].examples![code];
+    if (response.headers) known.headers = { ...known.headers, ...response.headers };
+    known.description = describe(Object.keys(examples));
+  }
+}
+
+function errorResponses(codes: Code[]): Record<string, ResponseObject> {
   const byStatus = new Map<number, Code[]>();
   for (const code of new Set([...codes, ErrorCode.INTERNAL]))
     byStatus.set(HTTP_STATUS[code], [...(byStatus.get(HTTP_STATUS[code]) ?? []), code]);
-  return applyDecorators(
-    ApiExtraModels(ApiErrorBody),
-    ...[...byStatus].map(([status, group]) =>
-      ApiResponse({
-        status,
-        description: `Error \`{ code, message, ... }\`; code ${group.map((code) => `\`${code}\``).join(', ')}`,
+  return Object.fromEntries(
+    [...byStatus].map(([status, group]) => {
+      const headers = Object.assign({}, ...group.map((code) => HEADERS[code])) as HeadersObject;
+      const response: ResponseObject = {
+        description: describe(group),
         content: {
           'application/json': {
             schema: { $ref: getSchemaPath(ApiErrorBody) },
             examples: Object.fromEntries(group.map((code) => [code, { summary: code, value: { code, ...EXAMPLES[code] } }])),
           },
         },
-      }),
-    ),
+        ...(Object.keys(headers).length > 0 && { headers }),
+      };
+      return [status, response];
+    }),
   );
 }
+
+const describe = (codes: string[]) => `Error \`{ code, message, ... }\`; code ${codes.map((code) => `\`${code}\``).join(', ')}`;

@@ -9,22 +9,22 @@ import { HTTP_STATUS } from '../errors/http-status';
 
 @ApiSchema({ name: 'HoldCounts' })
 export class HoldCountsDoc implements HoldCounts {
-  @ApiProperty({ example: 18 })
+  @ApiProperty({ type: 'integer', example: 18 })
   free: number;
 
-  @ApiProperty({ description: 'Held by orders still deciding (phase one)', example: 1 })
+  @ApiProperty({ type: 'integer', description: 'Held by orders still deciding (phase one)', example: 1 })
   reserved: number;
 
-  @ApiProperty({ description: 'Taken by placed orders', example: 1 })
+  @ApiProperty({ type: 'integer', description: 'Taken by placed orders', example: 1 })
   assigned: number;
 
-  @ApiProperty({ example: 20 })
+  @ApiProperty({ type: 'integer', example: 20 })
   total: number;
 }
 
 @ApiSchema({ name: 'FoodView' })
 export class FoodViewDoc implements FoodView {
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: 'integer', example: 1 })
   id: number;
 
   @ApiProperty({ example: 'Masala Dosa' })
@@ -42,7 +42,7 @@ export class AgentsViewDoc implements AgentsView {
 
 @ApiSchema({ name: 'AgentsCreated' })
 export class AgentsCreatedDoc extends AgentsViewDoc implements AgentsCreated {
-  @ApiProperty({ example: 10 })
+  @ApiProperty({ type: 'integer', example: 10 })
   created: number;
 }
 
@@ -64,7 +64,7 @@ export class OrderViewDoc implements OrderView {
   orderId: string;
 
   @ApiProperty({
-    type: Number,
+    type: 'integer',
     nullable: true,
     description: 'Null only for an order whose request never arrived (REQUEST_LOST)',
     example: 1,
@@ -74,13 +74,20 @@ export class OrderViewDoc implements OrderView {
   @ApiProperty({ enum: OrderState, enumName: 'OrderState', example: OrderState.PLACED })
   state: OrderState;
 
-  @ApiProperty({ enum: NotPlacedReason, enumName: 'NotPlacedReason', nullable: true, example: null })
+  // Inline, not a $ref: under OpenAPI 3.0 `nullable` needs a `type` beside it, and null must be in the enum.
+  @ApiProperty({
+    type: 'string',
+    enum: [...Object.values(NotPlacedReason), null],
+    nullable: true,
+    description: 'Why the order was not placed, for NOT_PLACED and ABORTING',
+    example: null,
+  })
   reason: NotPlacedReason | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: 7 })
+  @ApiProperty({ type: 'integer', nullable: true, example: 7 })
   packetId: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: 3 })
+  @ApiProperty({ type: 'integer', nullable: true, example: 3 })
   agentId: number | null;
 
   @ApiProperty({ example: '2026-11-22T08:00:00.000Z' })
@@ -112,10 +119,10 @@ export class PlacedOrderDoc {
   @ApiProperty({ example: 'Order Placed' })
   message: string;
 
-  @ApiProperty({ description: 'The packet assigned to the order', example: 7 })
+  @ApiProperty({ type: 'integer', description: 'The packet assigned to the order', example: 7 })
   packetId: number;
 
-  @ApiProperty({ description: 'The delivery agent assigned to the order', example: 3 })
+  @ApiProperty({ type: 'integer', description: 'The delivery agent assigned to the order', example: 3 })
   agentId: number;
 }
 

@@ -1,20 +1,37 @@
 import { AgentsView, FoodView, OrderOutcomes, RecentOrders } from '@app/contracts';
-import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { Type } from '@nestjs/common';
+import { ApiProperty, ApiSchema, getSchemaPath } from '@nestjs/swagger';
 import { FoodViewDoc, HoldCountsDoc, OrderViewDoc } from '../docs/schemas';
 
 @ApiSchema({ name: 'OrderOutcomes' })
-class OrderOutcomesDoc implements OrderOutcomes {
-  @ApiProperty({ description: 'Length of the window, ms', example: 10_000 })
+export class OrderOutcomesDoc implements OrderOutcomes {
+  @ApiProperty({ type: 'integer', description: 'Length of the window, ms', example: 10_000 })
   windowMs: number;
 
-  @ApiProperty({ description: 'Orders minted in the window that are PLACED, DELIVERING or DELIVERED now', example: 412 })
+  @ApiProperty({ type: 'integer', description: 'Orders minted in the window that are PLACED, DELIVERING or DELIVERED now', example: 412 })
   placed: number;
 
-  @ApiProperty({ description: 'Orders minted in the window that are NOT_PLACED now, or ABORTING on their way there', example: 3 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Orders minted in the window that are NOT_PLACED now, or ABORTING on their way there',
+    example: 3,
+  })
   notPlaced: number;
 
-  @ApiProperty({ description: 'Orders minted in the window whose outcome is not known yet (RESERVING, COMMITTING)', example: 5 })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Orders minted in the window whose outcome is not known yet (RESERVING, COMMITTING)',
+    example: 5,
+  })
   pending: number;
+}
+
+/**
+ * An object of that class, or null. Valid under strict OpenAPI 3.0: a $ref admits no null, and
+ * `nullable` counts only beside a `type`.
+ */
+function nullable(type: Type) {
+  return { oneOf: [{ $ref: getSchemaPath(type) }, { type: 'object', nullable: true, enum: [null] }] };
 }
 
 /** One event of GET /live/events: what the live page shows, read from the three services at once. */
@@ -29,12 +46,11 @@ export class LiveSnapshot {
   })
   foods: FoodView[] | null;
 
-  @ApiProperty({ type: HoldCountsDoc, nullable: true, description: 'Agent counts; null while delivery cannot be reached' })
+  @ApiProperty({ ...nullable(HoldCountsDoc), description: 'Agent counts; null while delivery cannot be reached' })
   agents: AgentsView['agents'] | null;
 
   @ApiProperty({
-    type: OrderOutcomesDoc,
-    nullable: true,
+    ...nullable(OrderOutcomesDoc),
     description: 'Outcomes of the orders minted in the last windowMs; null while the order service cannot be reached',
   })
   outcomes: OrderOutcomes | null;

@@ -1,26 +1,42 @@
-import { Controller, Get, Header, MessageEvent, Sse } from '@nestjs/common';
-import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { Controller, Get, MessageEvent, Res, Sse } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { Response } from 'express';
 import { Observable, map } from 'rxjs';
-import { LIVE_PAGE } from './live-page';
-import { LiveSnapshot } from './live-snapshot';
+import { LivePage, servePageFile } from './live-page';
+import { LiveSnapshot, OrderOutcomesDoc } from './live-snapshot';
 import { LiveService } from './live.service';
 
 @ApiTags('live')
-@ApiExtraModels(LiveSnapshot)
+@ApiExtraModels(LiveSnapshot, OrderOutcomesDoc)
 @Controller()
 export class LiveController {
-  constructor(private readonly live: LiveService) {}
+  constructor(
+    private readonly live: LiveService,
+    private readonly files: LivePage,
+  ) {}
 
   @Get()
-  @Header('Content-Type', 'text/html; charset=utf-8')
   @ApiOperation({ summary: 'The live page: stock, agents, orders per second and the latest orders, updated every second' })
   @ApiProduces('text/html')
   @ApiOkResponse({
-    description: 'A self-contained HTML page that reads GET /live/events',
+    description: 'An HTML page that loads /live.css and /live.js and reads GET /live/events',
     content: { 'text/html': { schema: { type: 'string' } } },
   })
-  page(): string {
-    return LIVE_PAGE;
+  page(@Res({ passthrough: true }) res: Response): string {
+    return servePageFile(res, this.files.html);
+  }
+
+  // The page's own style and script are part of the page, not of the API.
+  @Get('live.css')
+  @ApiExcludeEndpoint()
+  css(@Res({ passthrough: true }) res: Response): string {
+    return servePageFile(res, this.files.css);
+  }
+
+  @Get('live.js')
+  @ApiExcludeEndpoint()
+  script(@Res({ passthrough: true }) res: Response): string {
+    return servePageFile(res, this.files.script);
   }
 
   @Sse('live/events')

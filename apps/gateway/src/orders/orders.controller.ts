@@ -1,13 +1,15 @@
 import { ErrorCode, NotPlacedReason, OrderRefDto, OrderView, PlaceOrderDto } from '@app/contracts';
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { AdminOnly } from '../auth/admin-key.guard';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { OrderViewDoc, PendingOrderDoc, PlacedOrderDoc } from '../docs/schemas';
+import { IdempotencyKey } from '../http/idempotency-key';
 import { ThrottleOrders } from '../throttling/orders-throttler';
-import { IdempotencyKey } from './idempotency-key';
 import { OrdersService } from './orders.service';
+
+const ORDER_RETRIES = 'Retries with the same key return the same order and outcome, never a second order';
 
 @ApiTags('orders')
 @Controller('orders')
@@ -21,15 +23,7 @@ export class OrdersController {
     type: PendingOrderDoc,
     description: 'Outcome not known within ORDER_WAIT_MS; GET /orders/{orderId} shows it once settled',
   })
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: 'Retries with the same key return the same order and outcome, never a second order (1-100 of A-Z a-z 0-9 _ . : -)',
-  })
   @ApiErrors(
-    ErrorCode.VALIDATION_FAILED,
-    ErrorCode.PAYLOAD_TOO_LARGE,
-    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
     ErrorCode.IDEMPOTENCY_KEY_REUSED,
     ErrorCode.TOO_MANY_REQUESTS,
     ErrorCode.UNKNOWN_FOOD,
@@ -41,7 +35,11 @@ export class OrdersController {
     NotPlacedReason.COORDINATOR_RECOVERY,
   )
   @ThrottleOrders()
-  async place(@Body() dto: PlaceOrderDto, @IdempotencyKey() idempotencyKey: string | undefined, @Res({ passthrough: true }) res: Response) {
+  async place(
+    @Body() dto: PlaceOrderDto,
+    @IdempotencyKey(ORDER_RETRIES) idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const answer = await this.orders.place(dto.foodId, idempotencyKey);
     res.status(answer.status);
     return answer.body;
@@ -50,7 +48,7 @@ export class OrdersController {
   @Get(':orderId')
   @ApiOperation({ summary: 'An order: state, reason, packet and agent, and its log' })
   @ApiOkResponse({ type: OrderViewDoc })
-  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.ORDER_NOT_FOUND, ErrorCode.SERVICE_UNAVAILABLE)
+  @ApiErrors(ErrorCode.ORDER_NOT_FOUND, ErrorCode.SERVICE_UNAVAILABLE)
   get(@Param() { orderId }: OrderRefDto): Promise<OrderView> {
     return this.orders.get(orderId);
   }
@@ -63,7 +61,7 @@ export class OrdersController {
     type: OrderViewDoc,
     description: 'The order, DELIVERED (or DELIVERING while delivery cannot be reached; recovery finishes it)',
   })
-  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.ORDER_NOT_FOUND, ErrorCode.ORDER_NOT_DELIVERABLE, ErrorCode.SERVICE_UNAVAILABLE)
+  @ApiErrors(ErrorCode.ORDER_NOT_FOUND, ErrorCode.ORDER_NOT_DELIVERABLE, ErrorCode.SERVICE_UNAVAILABLE)
   markDelivered(@Param() { orderId }: OrderRefDto): Promise<OrderView> {
     return this.orders.markDelivered(orderId);
   }

@@ -1,4 +1,5 @@
 import { orderIdFloor, OrderOutcomes, OrderState, outcomeOf, RecentOrders, RecentOrdersDto } from '@app/contracts';
+import { withRetries } from '@app/database';
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { toView } from '../orders/order-journal.service';
@@ -15,7 +16,7 @@ export class ActivityService {
   constructor(private readonly dataSource: DataSource) {}
 
   async recent({ limit, windowMs }: RecentOrdersDto): Promise<RecentOrders> {
-    const [orders, outcomes] = await Promise.all([this.latest(limit), this.outcomes(windowMs)]);
+    const [orders, outcomes] = await Promise.all([withRetries(() => this.latest(limit)), withRetries(() => this.outcomes(windowMs))]);
     return { orders, outcomes };
   }
 

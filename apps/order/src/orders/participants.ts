@@ -29,9 +29,15 @@ export class Participants implements OnApplicationBootstrap {
     private readonly env: OrderEnv,
   ) {}
 
-  /** Connects up front so the first order does not pay for it; a broker that is down is retried by the client. */
-  async onApplicationBootstrap(): Promise<void> {
-    await Promise.all([this.store.connect(), this.delivery.connect()]);
+  /**
+   * Connects up front so the first order does not pay for it. Not awaited: a broker that is down at
+   * start-up must not stop the service (call() connects again before each request, and answers
+   * SERVICE_UNAVAILABLE meanwhile).
+   */
+  onApplicationBootstrap(): void {
+    Promise.all([this.store.connect(), this.delivery.connect()]).catch((err: unknown) =>
+      this.logger.warn({ err }, 'RabbitMQ is not reachable yet; the clients connect on the first call'),
+    );
   }
 
   reservePacket(orderId: string, foodId: number): Promise<PacketReservation> {

@@ -1,41 +1,41 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsNotEmpty, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
+import { IntField, StringField, UuidField } from './fields';
 
 const MAX_ID = 2_147_483_647;
 
-/** An Idempotency-Key: 1 to 100 letters, digits and `_ . : -` (a UUID fits). */
-export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,100}$/;
+/** The food of an order, a packet reservation or a stock top-up; the same rule wherever it travels. */
+export const FoodIdField = (description = 'The food') => IntField({ min: 1, max: MAX_ID, description, example: 1 });
+
+/** Idempotency-Key: 1 to 100 letters, digits and `_ . : -` (a UUID fits). */
+export const IDEMPOTENCY_KEY_MAX_LENGTH = 100;
+export const IDEMPOTENCY_KEY = new RegExp(`^[A-Za-z0-9_.:-]{1,${IDEMPOTENCY_KEY_MAX_LENGTH}}$`);
+
+/** A command's Idempotency-Key, as the gateway passes it on (the client's, or one it minted). */
+export const IdempotencyKeyField = ({ optional = false } = {}) =>
+  StringField({ optional, maxLength: IDEMPOTENCY_KEY_MAX_LENGTH, pattern: IDEMPOTENCY_KEY });
 
 /** HTTP body of POST /orders. A JSON number only: "1" or true is refused, not converted. */
 export class PlaceOrderDto {
-  @ApiProperty({ description: 'The food to order', minimum: 1, maximum: MAX_ID, example: 1 })
-  @IsInt()
-  @Min(1)
-  @Max(MAX_ID)
+  @FoodIdField('The food to order')
   foodId: number;
 }
 
 /** gateway -> order: place this order; the gateway mints the id so it can answer "pending" with it. */
 export class PlaceOrderCommand extends PlaceOrderDto {
-  @IsUUID()
+  @UuidField()
   orderId: string;
 
   /** Epoch ms after which the gateway no longer waits: a command that arrives later is refused, not started. */
-  @IsInt()
-  @Min(0)
+  @IntField({ min: 0, max: Number.MAX_SAFE_INTEGER })
   deadline: number;
 
   /** The client's Idempotency-Key: every command with this key answers with the first one's order. */
-  @IsOptional()
-  @Matches(IDEMPOTENCY_KEY)
+  @IdempotencyKeyField({ optional: true })
   idempotencyKey?: string;
 }
 
-/** Any message that names one order: get, assign, release, yield, complete. */
+/** Any message that names one order: get, assign, release, yield, complete; and the path of /orders/{orderId}. */
 export class OrderRefDto {
-  @ApiProperty({ format: 'uuid', description: 'The order id answered by POST /orders', example: '019aa9e0-5c1e-7a2b-9c3d-4e5f6a7b8c9d' })
-  @IsNotEmpty()
-  @IsUUID()
+  @UuidField({ description: 'The order id answered by POST /orders', example: '019aa9e0-5c1e-7a2b-9c3d-4e5f6a7b8c9d' })
   orderId: string;
 }
 
@@ -43,14 +43,10 @@ export const MAX_RECENT_ORDERS = 100;
 
 /** gateway -> order: the latest `limit` orders, and the outcomes of the orders minted in the last `windowMs`. */
 export class RecentOrdersDto {
-  @IsInt()
-  @Min(1)
-  @Max(MAX_RECENT_ORDERS)
+  @IntField({ min: 1, max: MAX_RECENT_ORDERS })
   limit: number;
 
-  @IsInt()
-  @Min(1_000)
-  @Max(600_000)
+  @IntField({ min: 1_000, max: 600_000 })
   windowMs: number;
 }
 

@@ -1,6 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
-import { IDEMPOTENCY_KEY, MAX_ID } from './order.dto';
+import { IntField, StringField, UuidField } from './fields';
+import { FoodIdField, IdempotencyKeyField } from './order.dto';
 
 /**
  * The most packets one request may create (POST /foods `packets`, POST /foods/{foodId}/packets
@@ -10,61 +9,53 @@ import { IDEMPOTENCY_KEY, MAX_ID } from './order.dto';
 export const MAX_PACKETS_PER_REQUEST = 50_000;
 
 export class ReservePacketDto {
-  @IsUUID()
+  @UuidField()
   orderId: string;
 
-  @IsInt()
-  @Min(1)
-  @Max(MAX_ID)
+  @FoodIdField()
+  foodId: number;
+}
+
+/** The path of /foods/{foodId}/packets. */
+export class FoodRefDto {
+  @FoodIdField('The food, as answered by POST /foods')
   foodId: number;
 }
 
 export class PacketCountDto {
-  @ApiProperty({ description: 'Packets to add', minimum: 1, maximum: MAX_PACKETS_PER_REQUEST, example: 10 })
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PACKETS_PER_REQUEST)
+  @IntField({ min: 1, max: MAX_PACKETS_PER_REQUEST, description: 'Packets to add', example: 10 })
   count: number;
 }
 
 /** gateway -> store: add packets, once per Idempotency-Key. */
 export class AddPacketsDto extends PacketCountDto {
-  @IsInt()
-  @Min(1)
-  @Max(MAX_ID)
+  @FoodIdField()
   foodId: number;
 
   /** The client's Idempotency-Key, or one the gateway minted for this request: a redelivery never adds twice. */
-  @Matches(IDEMPOTENCY_KEY)
+  @IdempotencyKeyField()
   idempotencyKey: string;
 }
 
 export class CreateFoodDto {
-  @ApiProperty({ description: 'Unique name of the food', maxLength: 100, example: 'Idli' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
+  @StringField({ maxLength: 100, description: 'Unique name of the food', example: 'Idli' })
   name: string;
 
-  @ApiProperty({ description: 'Packets it starts with', minimum: 0, maximum: MAX_PACKETS_PER_REQUEST, example: 50 })
-  @IsInt()
-  @Min(0)
-  @Max(MAX_PACKETS_PER_REQUEST)
+  @IntField({ min: 0, max: MAX_PACKETS_PER_REQUEST, description: 'Packets it starts with', example: 50 })
   packets: number;
 }
 
 /** gateway -> store: create the food with its first packets, once per Idempotency-Key (see AddPacketsDto). */
 export class CreateFoodCommand extends CreateFoodDto {
-  @Matches(IDEMPOTENCY_KEY)
+  @IdempotencyKeyField()
   idempotencyKey: string;
 }
 
 /** Assign exactly the packet the coordinator logged at its commit decision, still reserved for this order. */
 export class AssignPacketDto {
-  @IsUUID()
+  @UuidField()
   orderId: string;
 
-  @IsInt()
-  @Min(1)
+  @IntField({ min: 1, max: Number.MAX_SAFE_INTEGER })
   packetId: number;
 }

@@ -1,6 +1,7 @@
 import { ClassConstructor, plainToInstance } from 'class-transformer';
-import { Logger, applyDecorators } from '@nestjs/common';
+import { applyDecorators } from '@nestjs/common';
 import { IsIn, IsInt, IsString, Matches, Max, Min, MinLength, ValidateBy, validateSync } from 'class-validator';
+import { bootLogger } from '../observability/logging';
 import { RmqQueueType, RmqSettings } from '../transport/rmq-options';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -127,7 +128,8 @@ export function loadEnvOrExit<T extends object>(envClass: ClassConstructor<T>, a
   try {
     return validateEnv(envClass)(process.env);
   } catch (err) {
-    new Logger(app).error((err as Error).message);
+    // Logged as every line of the app is, with the defaults: the settings of the log are what failed.
+    bootLogger(app, new RabbitEnv()).fatal((err as Error).message);
     process.exit(1);
   }
 }

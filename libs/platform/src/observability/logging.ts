@@ -5,7 +5,7 @@ import { Params } from 'nestjs-pino';
 import pino, { DestinationStream } from 'pino';
 import { Options } from 'pino-http';
 import pretty from 'pino-pretty';
-import { RabbitEnv } from '../config/env';
+import type { RabbitEnv } from '../config/env';
 import { CORRELATION_HEADER, correlationIdFrom, currentCorrelation, withCorrelation } from './correlation';
 
 /** Paths probed every few seconds by orchestrators and scrapers: not worth a log line each. */
@@ -17,12 +17,7 @@ const QUIET_PATHS = new Set(['/health', '/metrics']);
  */
 export function loggerParams(app: string, env: RabbitEnv): Params {
   const options: Options<IncomingMessage, ServerResponse> = {
-    level: env.LOG_LEVEL,
-    base: { app, pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-    // Looked up at each line, so a line carries the correlation of the work that logs it.
-    mixin: () => ({ ...currentCorrelation() }),
+    ...lineOptions(app, env),
     genReqId: () => currentCorrelation()?.correlationId ?? randomUUID(),
     // The correlation id comes from the mixin; a request line needs only what was asked and answered.
     serializers: {
@@ -36,6 +31,26 @@ export function loggerParams(app: string, env: RabbitEnv): Params {
     customErrorObject: (_req, _res, err, value: Record<string, unknown>) => ({ ...value, err: err.message }),
   };
   return { pinoHttp: [options, destination(env)] };
+}
+
+/**
+ * The logger of an app before its Nest application exists, and after it failed to: the same lines,
+ * for start-up steps (creating the database) and a start-up that gives up.
+ */
+export function bootLogger(app: string, env: RabbitEnv): pino.Logger {
+  return pino(lineOptions(app, env), destination(env));
+}
+
+/** What every line of an app carries, and how. */
+function lineOptions(app: string, env: RabbitEnv): pino.LoggerOptions {
+  return {
+    level: env.LOG_LEVEL,
+    base: { app, pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    // Looked up at each line, so a line carries the correlation of the work that logs it.
+    mixin: () => ({ ...currentCorrelation() }),
+  };
 }
 
 /**

@@ -4,7 +4,8 @@ import { Server } from 'node:http';
 import { ClassConstructor } from 'class-transformer';
 import { Logger } from 'nestjs-pino';
 import { RabbitEnv } from '../config/env';
-import { correlationMiddleware } from '../observability/logging';
+import pino from 'pino';
+import { bootLogger, correlationMiddleware } from '../observability/logging';
 import { collectProcessMetrics, httpMetricsMiddleware } from '../observability/metrics';
 import { ObservabilityModule } from '../observability/observability.module';
 
@@ -22,7 +23,9 @@ export async function createApp<E extends RabbitEnv, A extends INestApplication 
   collectProcessMetrics(app);
   @Module({ imports: [module, ObservabilityModule.forApp(app, envClass)] })
   class AppRoot {}
-  const nest = await NestFactory.create<A>(AppRoot, { ...options, bufferLogs: true });
+  // abortOnError false: a module that cannot start rejects here (startOrExit logs why and exits)
+  // instead of Nest calling process.abort().
+  const nest = await NestFactory.create<A>(AppRoot, { ...options, bufferLogs: true, abortOnError: false });
   nest.useLogger(nest.get(Logger));
   // Start-up lines waited for pino; out with them now, not at listen, which may fail and lose them.
   nest.flushLogs();
@@ -30,6 +33,18 @@ export async function createApp<E extends RabbitEnv, A extends INestApplication 
   nest.use(httpMetricsMiddleware);
   stopOnSignals(nest, app, env.SHUTDOWN_TIMEOUT_MS);
   return nest;
+}
+
+/**
+ * Runs an app's start-up; if it fails for good, says why in one log line like every other line of
+ * the app (not a bare stack trace) and exits 1, for a supervisor to restart it.
+ */
+export function startOrExit(app: string, env: RabbitEnv, start: (logger: pino.Logger) => Promise<unknown>): void {
+  const logger = bootLogger(app, env);
+  start(logger).catch((err: Error) => {
+    logger.fatal({ err }, `${app} could not start: ${err.message}`);
+    process.exit(1);
+  });
 }
 
 /**

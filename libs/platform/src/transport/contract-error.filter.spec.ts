@@ -4,9 +4,9 @@ import { lastValueFrom, Observable } from 'rxjs';
 import { ErrorCode } from '@app/contracts';
 import { ContractErrorFilter } from './contract-error.filter';
 
-function rpcHost(): ArgumentsHost {
-  const context = { getPattern: () => 'store.packet.reserve' };
-  return { getType: () => 'rpc', switchToRpc: () => ({ getContext: () => context }) } as unknown as ArgumentsHost;
+function rpcHost(headers: Record<string, string> = {}, data: unknown = {}): ArgumentsHost {
+  const context = { getPattern: () => 'store.packet.reserve', getMessage: () => ({ properties: { headers } }) };
+  return { getType: () => 'rpc', switchToRpc: () => ({ getContext: () => context, getData: () => data }) } as unknown as ArgumentsHost;
 }
 
 function httpHost() {
@@ -30,6 +30,16 @@ describe('ContractErrorFilter', () => {
   it('turns anything else a handler throws into INTERNAL, without its details', async () => {
     const reply = filter.catch(new Error('secret detail'), rpcHost()) as Observable<never>;
     await expect(lastValueFrom(reply)).rejects.toEqual({ code: ErrorCode.INTERNAL, message: expect.not.stringContaining('secret') });
+  });
+
+  it('names the message’s correlation and order ids on the line of an unhandled error', () => {
+    const error = jest.mocked(Logger.prototype.error);
+    error.mockClear();
+    filter.catch(new Error('boom'), rpcHost({ 'x-correlation-id': 'corr-1' }, { orderId: 'order-1' }));
+    expect(error).toHaveBeenCalledWith(
+      expect.objectContaining({ correlationId: 'corr-1', orderId: 'order-1', pattern: 'store.packet.reserve' }),
+      expect.stringContaining('boom'),
+    );
   });
 
   it('answers an HTTP exception on the service port with its own status and body', () => {

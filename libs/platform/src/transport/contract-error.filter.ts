@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import { RpcException } from '@nestjs/microservices';
+import { RmqContext, RpcException } from '@nestjs/microservices';
 import { Response } from 'express';
 import { Observable, throwError } from 'rxjs';
+import { messageCorrelation } from './message-log.interceptor';
 import { ContractError, ErrorCode, isContractError } from '@app/contracts';
 
 const INTERNAL_REPLY: Readonly<ContractError> = Object.freeze({ code: ErrorCode.INTERNAL, message: 'Internal error; see the service log' });
@@ -15,9 +16,14 @@ export class ContractErrorFilter implements ExceptionFilter<unknown> {
     if (host.getType() === 'http') return this.answerHttp(exception, host);
     const error = exception instanceof RpcException ? exception.getError() : undefined;
     if (isContractError(error)) return throwError(() => error);
+    // The filter runs outside the handler's correlation: the line names the message's ids itself.
+    const rpc = host.switchToRpc();
+    const rmq = rpc.getContext<RmqContext | undefined>();
+    const pattern = rmq?.getPattern?.() ?? 'handler';
+    const ids = rmq?.getMessage ? messageCorrelation(rmq, rpc.getData()) : {};
     this.logger.error(
-      `Unhandled error in ${host.switchToRpc().getContext()?.getPattern?.() ?? 'handler'}`,
-      (exception as Error)?.stack ?? String(exception),
+      { ...ids, pattern, err: exception },
+      `Unhandled error in ${pattern}: ${(exception as Error)?.message ?? String(exception)}`,
     );
     return throwError(() => INTERNAL_REPLY);
   }

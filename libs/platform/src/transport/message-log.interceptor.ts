@@ -3,7 +3,7 @@ import { RmqContext, RpcException } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
 import { Observable, tap } from 'rxjs';
 import { ErrorCode, isContractError } from '@app/contracts';
-import { CORRELATION_HEADER, ORDER_HEADER, withCorrelation } from '../observability/correlation';
+import { Correlation, CORRELATION_HEADER, ORDER_HEADER, withCorrelation } from '../observability/correlation';
 import { rpcMessageSeconds, rpcMessages } from '../observability/rpc-metrics';
 
 /** Reply fields worth a log line: what an operation took, freed or decided. */
@@ -22,17 +22,13 @@ export class MessageLogInterceptor implements NestInterceptor {
     if (context.getType() !== 'rpc') return next.handle();
     const rmq = context.switchToRpc().getContext<RmqContext>();
     const pattern = rmq.getPattern();
-    const headers = (rmq.getMessage()?.properties?.headers ?? {}) as Record<string, unknown>;
-    const payload = context.switchToRpc().getData() as { orderId?: unknown } | undefined;
-    const orderId = stringOrUndefined(headers[ORDER_HEADER]) ?? stringOrUndefined(payload?.orderId);
-    const correlationId = stringOrUndefined(headers[CORRELATION_HEADER]) ?? orderId ?? randomUUID();
+    const correlation = messageCorrelation(rmq, context.switchToRpc().getData());
     const quiet = pattern.endsWith('.health');
     const stopTimer = rpcMessageSeconds.startTimer({ pattern });
     const done = (outcome: string) => {
       stopTimer();
       rpcMessages.inc({ pattern, outcome });
     };
-    const correlation = { correlationId, orderId };
     // next.handle() binds the handler to the async context it is called in, so call it inside. The
     // lines below run outside it, so they name the correlation themselves.
     return withCorrelation(correlation, () => next.handle()).pipe(
@@ -54,6 +50,17 @@ export class MessageLogInterceptor implements NestInterceptor {
       }),
     );
   }
+}
+
+/**
+ * The correlation of one message: from its headers (set by the sender's correlationHeaders), else
+ * from the payload's orderId, else a new id.
+ */
+export function messageCorrelation(rmq: RmqContext, payload: unknown): Correlation {
+  const headers = (rmq.getMessage()?.properties?.headers ?? {}) as Record<string, unknown>;
+  const orderId = stringOrUndefined(headers[ORDER_HEADER]) ?? stringOrUndefined((payload as { orderId?: unknown } | undefined)?.orderId);
+  const correlationId = stringOrUndefined(headers[CORRELATION_HEADER]) ?? orderId ?? randomUUID();
+  return { correlationId, orderId };
 }
 
 function stringOrUndefined(value: unknown): string | undefined {

@@ -14,6 +14,7 @@ import { OrderLog } from './orders/order-log.entity';
 import { Order } from './orders/order.entity';
 import { OrdersModule } from './orders/orders.module';
 
+/** The order service: the coordinator (OrdersModule), the live page's reads (ActivityModule), its database and health. */
 @Module({
   imports: [
     EnvModule.forRoot(OrderEnv),
@@ -32,7 +33,7 @@ import { OrdersModule } from './orders/orders.module';
   ],
   controllers: [serviceHealthController('order', OrderPattern.HEALTH)],
 })
-export class OrderModule implements OnModuleInit {
+export class OrderServiceModule implements OnModuleInit {
   constructor(private readonly dataSource: DataSource) {}
 
   onModuleInit(): Promise<void> {

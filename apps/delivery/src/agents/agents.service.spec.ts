@@ -1,0 +1,137 @@
+import { ErrorCode } from '@app/contracts';
+import { RpcException } from '@nestjs/microservices';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startService } from '../../../../libs/database/src/testing/service-under-test';
+import { DeliveryModule } from '../delivery.module';
+import { AgentsService } from './agents.service';
+
+/**
+ * Delivery's side of the two-phase commit against the real MariaDB: what reserve, yield, assign,
+ * release and complete do to agent rows. Each test starts from agents of its own: every agent
+ * another test left is assigned first, so reserves only find this test's.
+ */
+
+const TTL_MS = 1500;
+let service: Awaited<ReturnType<typeof startService>>;
+let agents: AgentsService;
+
+beforeAll(async () => {
+  service = await startService(DeliveryModule, 'DELIVERY_DB_NAME', 'unit_delivery', {
+    RESERVATION_TTL_MS: String(TTL_MS),
+    SWEEP_INTERVAL_MS: '600000',
+    DELIVERY_METRICS_PORT: '0',
+  });
+  agents = service.app.get(AgentsService);
+});
+afterAll(() => service?.close());
+
+/** `count` free agents, and none other free or reserved. */
+async function onlyAgents(count: number): Promise<number[]> {
+  await service.rows(
+    `UPDATE agent SET state = 'ASSIGNED', order_id = UUID(), reserved_until = NULL, hold_attempt = NULL WHERE state <> 'ASSIGNED'`,
+  );
+  const before = await service.rows<{ id: number }>(`SELECT MAX(id) AS id FROM agent`);
+  await agents.create(count, undefined, randomUUID());
+  const rows = await service.rows<{ id: number }>(`SELECT id FROM agent WHERE id > ? ORDER BY id`, [before[0].id ?? 0]);
+  return rows.map((r) => Number(r.id));
+}
+
+/** Agents assigned as agent_count, which GET /agents reads, says (onlyAgents retires agents behind its back: compare changes). */
+const assignedCount = async () => Number((await service.rows<{ assigned: string }>(`SELECT assigned FROM agent_count`))[0].assigned);
+
+const heldBy = (orderId: string) =>
+  service.rows<{ id: number; state: string; hold_attempt: number | null }>(`SELECT id, state, hold_attempt FROM agent WHERE order_id = ?`, [
+    orderId,
+  ]);
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'ok',
+    (err: RpcException) => (err.getError() as { code: ErrorCode }).code,
+  );
+
+describe('AgentsService', () => {
+  it('holds one agent per order under its reserve attempt; a repeat answers the same agent, now under the newer attempt', async () => {
+    const [only] = await onlyAgents(1);
+    const orderId = randomUUID();
+
+    expect(await agents.reserve(orderId, 1)).toEqual({ orderId, agentId: only });
+    expect(await agents.reserve(orderId, 2)).toEqual({ orderId, agentId: only });
+    expect(await agents.reserve(orderId, 1)).toEqual({ orderId, agentId: only });
+    expect(await heldBy(orderId)).toEqual([{ id: only, state: 'RESERVED', hold_attempt: 2 }]);
+  });
+
+  it('frees an agent on a yield only while the named attempt holds it: a late copy of an old yield frees nothing', async () => {
+    const [only] = await onlyAgents(1);
+    const orderId = randomUUID();
+    await agents.reserve(orderId, 1);
+
+    expect(await agents.yield(orderId, only, 1)).toEqual({ orderId, freed: 1 });
+    // Asked again: the only agent, held now by attempt 2; the first yield arrives again.
+    expect(await agents.reserve(orderId, 2)).toEqual({ orderId, agentId: only });
+    expect(await agents.yield(orderId, only, 1)).toEqual({ orderId, freed: 0 });
+    expect(await agents.yield(orderId, only + 1, 2)).toEqual({ orderId, freed: 0 });
+    expect(await agents.assign(orderId, only)).toEqual({ orderId, agentId: only });
+    // A yield never frees an assigned agent.
+    expect(await agents.yield(orderId, only, 2)).toEqual({ orderId, freed: 0 });
+    expect(await heldBy(orderId)).toEqual([{ id: only, state: 'ASSIGNED', hold_attempt: null }]);
+  });
+
+  it('says "ask again" while agents are held by orders still deciding, and NO_AGENT when none can come back', async () => {
+    const [only] = await onlyAgents(1);
+    const holder = randomUUID();
+    await agents.reserve(holder, 1);
+
+    expect(await codeOf(agents.reserve(randomUUID(), 1))).toBe(ErrorCode.ALL_RESERVED);
+    await agents.assign(holder, only);
+    expect(await codeOf(agents.reserve(randomUUID(), 1))).toBe(ErrorCode.NO_AGENT);
+  });
+
+  it('lets a new order take an agent whose reservation expired; the first order then loses it at assign', async () => {
+    const [only] = await onlyAgents(1);
+    const late = randomUUID();
+    await agents.reserve(late, 1);
+    await sleep(TTL_MS + 100);
+
+    const next = randomUUID();
+    expect(await agents.reserve(next, 1)).toEqual({ orderId: next, agentId: only });
+    expect(await codeOf(agents.assign(late, only))).toBe(ErrorCode.RESERVATION_LOST);
+  });
+
+  it('releases the order’s agent and bars a later reserve; completes a delivery by freeing only an assigned agent', async () => {
+    const [first, second] = await onlyAgents(2);
+    const aborted = randomUUID();
+    await agents.reserve(aborted, 1);
+    expect(await agents.release(aborted)).toEqual({ orderId: aborted, freed: 1 });
+    expect(await codeOf(agents.reserve(aborted, 2))).toBe(ErrorCode.ORDER_RELEASED);
+
+    const delivered = randomUUID();
+    const { agentId } = await agents.reserve(delivered, 1);
+    expect([first, second]).toContain(agentId);
+    expect(await agents.complete(delivered)).toEqual({ orderId: delivered, freed: 0 });
+    const before = await assignedCount();
+    await agents.assign(delivered, agentId);
+    await agents.assign(delivered, agentId);
+    expect(await assignedCount()).toBe(before + 1);
+    expect(await agents.complete(delivered)).toEqual({ orderId: delivered, freed: 1 });
+    expect(await agents.complete(delivered)).toEqual({ orderId: delivered, freed: 0 });
+    expect(await assignedCount()).toBe(before);
+    expect(await heldBy(delivered)).toEqual([]);
+  });
+
+  it('gives each of many racing orders its own agent, exactly as many as there are (I1, I7)', async () => {
+    const ids = await onlyAgents(15);
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        agents.reserve(randomUUID(), 1).then(
+          (r) => r.agentId,
+          () => undefined,
+        ),
+      ),
+    );
+
+    const got = outcomes.filter((id) => id !== undefined);
+    expect(new Set(got)).toEqual(new Set(ids));
+    expect(got).toHaveLength(15);
+  });
+});

@@ -1,0 +1,156 @@
+import { ErrorCode } from '@app/contracts';
+import { RpcException } from '@nestjs/microservices';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startService } from '../../../../libs/database/src/testing/service-under-test';
+import { FoodsService } from '../foods/foods.service';
+import { StoreModule } from '../store.module';
+import { PacketsService } from './packets.service';
+
+/**
+ * The store's side of the two-phase commit against the real MariaDB: what reserve, assign, release
+ * and the sweep do to packet rows, one call at a time and racing.
+ */
+
+const TTL_MS = 1500;
+let service: Awaited<ReturnType<typeof startService>>;
+let packets: PacketsService;
+
+beforeAll(async () => {
+  service = await startService(StoreModule, 'STORE_DB_NAME', 'unit_store', {
+    RESERVATION_TTL_MS: String(TTL_MS),
+    SWEEP_INTERVAL_MS: '600000',
+    STORE_METRICS_PORT: '0',
+  });
+  packets = service.app.get(PacketsService);
+});
+afterAll(() => service?.close());
+
+/** A food with `count` free packets, as an admin adds it. */
+async function food(count: number): Promise<number> {
+  return (await service.app.get(FoodsService).create(`food ${randomUUID()}`, count, randomUUID())).id;
+}
+
+/** The food's count row, which GET /foods reads instead of its packets. */
+async function counted(foodId: number): Promise<{ total: number; assigned: number }> {
+  const [row] = await service.rows<{ total: string; assigned: string }>(`SELECT total, assigned FROM packet_count WHERE food_id = ?`, [
+    foodId,
+  ]);
+  return { total: Number(row.total), assigned: Number(row.assigned) };
+}
+
+const held = (orderId: string) =>
+  service.rows<{ id: number; state: string }>(`SELECT id, state FROM packet WHERE order_id = ? ORDER BY id`, [orderId]);
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'ok',
+    (err: RpcException) => (err.getError() as { code: ErrorCode }).code,
+  );
+
+describe('PacketsService', () => {
+  it('holds one free packet per order until its expiry, and answers a repeated reserve with the same packet', async () => {
+    const foodId = await food(2);
+    const orderId = randomUUID();
+
+    const first = await packets.reserve(orderId, foodId);
+    const again = await packets.reserve(orderId, foodId);
+
+    expect(again).toEqual(first);
+    expect(await held(orderId)).toEqual([{ id: first.packetId, state: 'RESERVED' }]);
+    const [{ ahead }] = await service.rows<{ ahead: number }>(
+      `SELECT TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(3), reserved_until) / 1000 AS ahead FROM packet WHERE id = ?`,
+      [first.packetId],
+    );
+    expect(Number(ahead)).toBeGreaterThan(TTL_MS - 1000);
+    expect(Number(ahead)).toBeLessThanOrEqual(TTL_MS);
+  });
+
+  it('says "ask again" while every packet is held by orders still deciding, and refuses only when none can come back', async () => {
+    const foodId = await food(1);
+    const holder = randomUUID();
+    const { packetId } = await packets.reserve(holder, foodId);
+
+    expect(await codeOf(packets.reserve(randomUUID(), foodId))).toBe(ErrorCode.ALL_RESERVED);
+    await packets.assign(holder, packetId);
+    expect(await codeOf(packets.reserve(randomUUID(), foodId))).toBe(ErrorCode.OUT_OF_STOCK);
+    expect(await codeOf(packets.reserve(randomUUID(), 2_000_000_000))).toBe(ErrorCode.UNKNOWN_FOOD);
+  });
+
+  it('lets a new order take a packet whose reservation expired; the first order then loses it at assign', async () => {
+    const foodId = await food(1);
+    const late = randomUUID();
+    const { packetId } = await packets.reserve(late, foodId);
+    await sleep(TTL_MS + 100);
+
+    const next = randomUUID();
+    expect(await packets.reserve(next, foodId)).toEqual({ orderId: next, packetId });
+    expect(await codeOf(packets.assign(late, packetId))).toBe(ErrorCode.RESERVATION_LOST);
+    expect(await packets.assign(next, packetId)).toEqual({ orderId: next, packetId });
+  });
+
+  it('assigns exactly the named packet still reserved for the order, and answers a repeat alike', async () => {
+    const foodId = await food(2);
+    const orderId = randomUUID();
+    const { packetId } = await packets.reserve(orderId, foodId);
+    const other = await packets.reserve(randomUUID(), foodId);
+
+    expect(await codeOf(packets.assign(orderId, other.packetId))).toBe(ErrorCode.RESERVATION_LOST);
+    expect(await packets.assign(orderId, packetId)).toEqual({ orderId, packetId });
+    expect(await packets.assign(orderId, packetId)).toEqual({ orderId, packetId });
+    expect(await held(orderId)).toEqual([{ id: packetId, state: 'ASSIGNED' }]);
+    // Counted once, in the assigning statement itself; the repeat counts nothing.
+    expect(await counted(foodId)).toEqual({ total: 2, assigned: 1 });
+  });
+
+  it('releases what the order holds, reserved or assigned, and refuses a reserve that arrives after the release', async () => {
+    const foodId = await food(2);
+    const orderId = randomUUID();
+    const { packetId } = await packets.reserve(orderId, foodId);
+    await packets.assign(orderId, packetId);
+    expect(await counted(foodId)).toEqual({ total: 2, assigned: 1 });
+
+    expect(await packets.release(orderId)).toEqual({ orderId, freed: 1 });
+    expect(await packets.release(orderId)).toEqual({ orderId, freed: 0 });
+    expect(await counted(foodId)).toEqual({ total: 2, assigned: 0 });
+    expect(await codeOf(packets.reserve(orderId, foodId))).toBe(ErrorCode.ORDER_RELEASED);
+    // An empty rollback (release before any reserve) bars the late reserve too.
+    const never = randomUUID();
+    expect(await packets.release(never)).toEqual({ orderId: never, freed: 0 });
+    expect(await codeOf(packets.reserve(never, foodId))).toBe(ErrorCode.ORDER_RELEASED);
+    expect(await held(orderId)).toEqual([]);
+  });
+
+  it('gives each of many racing orders its own packet, exactly as many as there are, with no deadlock (I1, I7)', async () => {
+    const foodId = await food(20);
+    const orders = Array.from({ length: 40 }, () => randomUUID());
+
+    const outcomes = await Promise.all(
+      orders.map((orderId) =>
+        packets.reserve(orderId, foodId).then(
+          (r) => r.packetId,
+          () => undefined,
+        ),
+      ),
+    );
+
+    const got = outcomes.filter((id) => id !== undefined);
+    expect(got).toHaveLength(20);
+    expect(new Set(got).size).toBe(20);
+  });
+
+  it('sweeps expired reservations back to free, a batch at a time', async () => {
+    // The earlier tests' reservations first, so that only this test's are left to sweep.
+    await sleep(TTL_MS + 100);
+    while ((await packets.sweepExpired(1000)) > 0);
+    const foodId = await food(5);
+    for (let i = 0; i < 5; i++) await packets.reserve(randomUUID(), foodId);
+    await sleep(TTL_MS + 100);
+
+    expect(await packets.sweepExpired(2)).toBe(2);
+    expect(await packets.sweepExpired(10)).toBe(3);
+    const [{ free }] = await service.rows<{ free: number }>(`SELECT COUNT(*) AS free FROM packet WHERE food_id = ? AND state = 'FREE'`, [
+      foodId,
+    ]);
+    expect(Number(free)).toBe(5);
+  });
+});
