@@ -8,6 +8,7 @@ import { DEV_ADMIN_API_KEY } from '../apps/gateway/src/config/gateway.env';
 import { snapshotDatabases } from './support/db-snapshot';
 import { TEST_ADMIN_KEY, TestSystem } from './support/harness';
 import { RawBroker } from './support/raw-broker';
+import { v7 } from 'uuid';
 
 jest.setTimeout(120_000);
 
@@ -273,10 +274,12 @@ describe('messages', () => {
     const before = await snapshotDatabases(t);
     const cases: [QueueName, string, unknown][] = [
       [Queue.STORE, StorePattern.RESERVE_PACKET, { orderId: 'nope', foodId }],
+      // Order ids carry their minting time: a reserve of any UUID but a v7 is refused.
+      [Queue.STORE, StorePattern.RESERVE_PACKET, { orderId: randomUUID(), foodId }],
       [Queue.STORE_ADMIN, StorePattern.CREATE_FOOD, { name: 'X', packets: 1, idempotencyKey: 'k', extra: 1 }],
       [Queue.DELIVERY, DeliveryPattern.ASSIGN_AGENT, { orderId: randomUUID(), agentId: -1 }],
       [Queue.DELIVERY, DeliveryPattern.RELEASE_AGENT, 'just a string'],
-      [Queue.ORDER, OrderPattern.PLACE_ORDER, { orderId: randomUUID(), foodId: '1', deadline: Date.now() + 5000 }],
+      [Queue.ORDER, OrderPattern.PLACE_ORDER, { orderId: v7(), foodId: '1', deadline: Date.now() + 5000 }],
       [Queue.ORDER, OrderPattern.GET_ORDER, null],
     ];
     const unknown = Object.values(Queue).map((queue): [QueueName, string, unknown] => [queue, `${queue}.no-such-thing`, {}]);

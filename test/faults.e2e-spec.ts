@@ -1,11 +1,11 @@
 import { DeliveryPattern, ErrorCode, OrderPattern, OrderView, Queue, StorePattern } from '@app/contracts';
 import { call } from '@app/platform';
 import { RowDataPacket } from 'mysql2/promise';
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { killDatabaseSessions, restartRabbitmq } from '../scripts/faults';
 import { TestSystem } from './support/harness';
 import { Answer, answersViolations, runLoad, summarize } from './support/load';
+import { v7 } from 'uuid';
 
 /**
  * Fault injection on the real system: for each fault, a few hundred orders against limited stock
@@ -149,7 +149,7 @@ describe('duplicated and reordered messages', () => {
     const food = await t.post('/foods', { name: 'Duplicates', packets: 3 });
     const store = t.client(Queue.STORE);
     const delivery = t.client(Queue.DELIVERY);
-    const orderId = randomUUID();
+    const orderId = v7();
     const send = <T>(client: typeof store, pattern: string, data: object) => call<T>(client, pattern, data, 3000);
 
     const reserved = await Promise.all([
@@ -172,7 +172,7 @@ describe('duplicated and reordered messages', () => {
     expect(released.map((r) => r.freed)).toEqual([1, 0]);
 
     // Empty rollback, then the hanging reserve it must prevent, on both participants.
-    const late = randomUUID();
+    const late = v7();
     expect((await send<{ freed: number }>(store, StorePattern.RELEASE_PACKET, { orderId: late })).freed).toBe(0);
     await expect(send(store, StorePattern.RESERVE_PACKET, { orderId: late, foodId: food.body.id })).rejects.toMatchObject({
       code: ErrorCode.ORDER_RELEASED,
@@ -188,7 +188,7 @@ describe('duplicated and reordered messages', () => {
   it('runs a duplicated place-order command once', async () => {
     await freeAllAgents();
     const food = await t.post('/foods', { name: 'Duplicate command', packets: 5 });
-    const command = { orderId: randomUUID(), foodId: food.body.id, deadline: Date.now() + 10_000 };
+    const command = { orderId: v7(), foodId: food.body.id, deadline: Date.now() + 10_000 };
     const order = t.client(Queue.ORDER);
 
     const replies = await Promise.all([

@@ -4,12 +4,12 @@ import { RowDataPacket } from 'mysql2/promise';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { metricsPortVariable } from '../scripts/system';
 import { RawBroker } from './support/raw-broker';
 import { TestSystem } from './support/harness';
 import { runLoad } from './support/load';
+import { v7 } from 'uuid';
 
 /**
  * Running in production: config refused at boot, health, one order's log lines across the four
@@ -185,7 +185,7 @@ describe('metrics', () => {
     expect((await t.post('/orders', { foodId: food.body.id })).status).toBe(409);
     // A reservation nobody assigns expires (TTL 3 s) and the sweep gives it back.
     const stray = await t.post('/foods', { name: 'Abandoned', packets: 1 });
-    await call(t.client(Queue.STORE), StorePattern.RESERVE_PACKET, { orderId: randomUUID(), foodId: stray.body.id }, 2000);
+    await call(t.client(Queue.STORE), StorePattern.RESERVE_PACKET, { orderId: v7(), foodId: stray.body.id }, 2000);
     const swept = async () =>
       sample(await metrics(metricsUrl('store')), 'reservations_expired_total', { resource: 'packet', fate: 'swept' });
     await t.until(async () => ((await swept()) ?? 0) >= 1, 8000, 'the sweep to count the expired reservation');

@@ -3,6 +3,7 @@ import { call } from '@app/platform';
 import { RowDataPacket } from 'mysql2/promise';
 import { randomUUID } from 'node:crypto';
 import { TestSystem } from './support/harness';
+import { v7 } from 'uuid';
 
 jest.setTimeout(120_000);
 
@@ -147,7 +148,7 @@ describe('reservations expire', () => {
   it('frees a reservation past its TTL and lets the next order take that packet', async () => {
     const foodId = await admin.food('Pongal', 1);
     const store = t.client(Queue.STORE);
-    const stray = randomUUID();
+    const stray = v7();
     const { packetId } = await call<{ packetId: number }>(store, StorePattern.RESERVE_PACKET, { orderId: stray, foodId }, 2000);
 
     // The only packet is held by an order that never comes back: the next order waits for it,
@@ -163,7 +164,7 @@ describe('reservations expire', () => {
 
   it('sweeps an abandoned reservation back to free with no order needed', async () => {
     const foodId = await admin.food('Kesari', 1);
-    const stray = randomUUID();
+    const stray = v7();
     await call(t.client(Queue.STORE), StorePattern.RESERVE_PACKET, { orderId: stray, foodId }, 2000);
     expect(await packetOf(stray)).toMatchObject({ state: 'RESERVED' });
 

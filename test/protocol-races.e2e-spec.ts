@@ -1,9 +1,9 @@
 import { DeliveryPattern, OrderPattern, Queue, StorePattern } from '@app/contracts';
 import { RowDataPacket } from 'mysql2/promise';
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { TestSystem } from './support/harness';
 import { RawBroker } from './support/raw-broker';
+import { v7 } from 'uuid';
 
 /**
  * Races between copies of one message, played on the real system: the same order.place published
@@ -60,7 +60,7 @@ describe('copies of one message', () => {
     expect((await t.post('/agents', { count: 1 })).status).toBe(201);
     const [{ id: onlyAgent }] = await t.query(`SELECT id FROM ${t.env.DELIVERY_DB_NAME}.agent`);
     // Another order holds the only packet, so the order's first try holds the agent and must give it back.
-    const other = randomUUID();
+    const other = v7();
     broker.request(Queue.STORE, StorePattern.RESERVE_PACKET, { orderId: other, foodId: food.body.id });
 
     await t.until(async () => (await t.query(`SELECT id FROM ${t.env.STORE_DB_NAME}.packet WHERE order_id = ?`, [other])).length > 0);
@@ -84,7 +84,7 @@ describe('copies of one message', () => {
     await restartOrderWith({ FAULT_POINT: 'after-reserve' });
     const food = await t.post('/foods', { name: 'Twice published', packets: 5 });
     await t.post('/agents', { count: 3 });
-    const command = { orderId: randomUUID(), foodId: food.body.id, deadline: Date.now() + 20_000 };
+    const command = { orderId: v7(), foodId: food.body.id, deadline: Date.now() + 20_000 };
 
     const first = broker.request(Queue.ORDER, OrderPattern.PLACE_ORDER, command);
     await t.until(async () => (await orderRow(command.orderId))?.state === 'RESERVING', 10_000, 'the first driver in phase 1');

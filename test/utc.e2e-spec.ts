@@ -1,10 +1,10 @@
 import { DeliveryPattern, Queue, StorePattern } from '@app/contracts';
 import { call } from '@app/platform';
 import { RowDataPacket } from 'mysql2/promise';
-import { randomUUID } from 'node:crypto';
 import { SWEEP_GRACE_MS } from '../scripts/check';
 import { TestSystem } from './support/harness';
 import { PrivateMariaDb } from './support/private-mariadb';
+import { v7 } from 'uuid';
 
 jest.setTimeout(60_000);
 
@@ -51,7 +51,7 @@ async function food(name: string, packets: number): Promise<number> {
 }
 
 async function reserveBoth(foodId: number): Promise<string> {
-  const orderId = randomUUID();
+  const orderId = v7();
   await call(t.client(Queue.STORE), StorePattern.RESERVE_PACKET, { orderId, foodId }, 2000);
   await call(t.client(Queue.DELIVERY), DeliveryPattern.RESERVE_AGENT, { orderId, attempt: 1 }, 2000);
   return orderId;
@@ -117,7 +117,7 @@ it("writes the coordinator's lease and the order's times in UTC", async () => {
 });
 
 it('has the checker report a reservation overdue in UTC (I3)', async () => {
-  const orderId = randomUUID();
+  const orderId = v7();
   const { packetId } = await call<{ packetId: number }>(
     t.client(Queue.STORE),
     StorePattern.RESERVE_PACKET,

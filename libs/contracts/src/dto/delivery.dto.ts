@@ -1,5 +1,5 @@
 import { ExactlyOneOf, IntField, StringArrayField, UuidField } from './fields';
-import { IdempotencyKeyField } from './order.dto';
+import { IdempotencyKeyField, OrderIdField } from './order.dto';
 
 /**
  * The most agents one POST /agents may create by `count` (and MAX_AGENT_NAMES by `names`): measured,
@@ -54,7 +54,7 @@ export class AssignAgentDto {
  * reserves (1, 2, ...): the coordinator asks again after giving an agent back (YieldAgentDto).
  */
 export class ReserveAgentDto {
-  @UuidField()
+  @OrderIdField()
   orderId: string;
 
   @IntField({ min: 1, max: MAX_ATTEMPT })

@@ -60,8 +60,13 @@ export function StringField({
  */
 export const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$/;
 
-export function UuidField(doc: FieldDoc = {}): PropertyDecorator {
-  return field(doc, { type: 'string', format: 'uuid', pattern: UUID.source }, Matches(UUID, { message: '$property must be a UUID' }));
+/** A UUIDv7, the version whose first 48 bits say when it was minted; in either case. */
+export const UUID_V7 = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$/;
+
+/** A UUID (UUID), or with `version: 7` a UUIDv7 only (UUID_V7). */
+export function UuidField({ version, ...doc }: FieldDoc & { version?: 7 } = {}): PropertyDecorator {
+  const [pattern, message] = version === 7 ? [UUID_V7, '$property must be a UUIDv7'] : [UUID, '$property must be a UUID'];
+  return field(doc, { type: 'string', format: 'uuid', pattern: pattern.source }, Matches(pattern, { message }));
 }
 
 /** An array of minItems to maxItems strings, each of minLength to maxLength characters. */

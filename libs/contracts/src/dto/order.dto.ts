@@ -5,6 +5,14 @@ const MAX_ID = 2_147_483_647;
 /** The food of an order, a packet reservation or a stock top-up; the same rule wherever it travels. */
 export const FoodIdField = (description = 'The food') => IntField({ min: 1, max: MAX_ID, description, example: 1 });
 
+/**
+ * The id of an order a command or a reserve may start: a UUIDv7, as the gateways mint them, so its
+ * first 48 bits say when (orderIdMintedAt). The coordinator refuses a command past
+ * ORDER_LOST_AFTER_MS and a participant a reserve past RETENTION_MS by that time, and retention
+ * prunes barrier and log rows by it; an id of another version would carry no time to read.
+ */
+export const OrderIdField = () => UuidField({ version: 7 });
+
 /** Idempotency-Key: 1 to 100 letters, digits and `_ . : -` (a UUID fits). */
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 100;
 export const IDEMPOTENCY_KEY = new RegExp(`^[A-Za-z0-9_.:-]{1,${IDEMPOTENCY_KEY_MAX_LENGTH}}$`);
@@ -21,7 +29,7 @@ export class PlaceOrderDto {
 
 /** gateway -> order: place this order; the gateway mints the id so it can answer "pending" with it. */
 export class PlaceOrderCommand extends PlaceOrderDto {
-  @UuidField()
+  @OrderIdField()
   orderId: string;
 
   /** Epoch ms after which the gateway no longer waits: a command that arrives later is refused, not started. */

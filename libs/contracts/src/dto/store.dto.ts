@@ -1,5 +1,5 @@
 import { IntField, StringField, UuidField } from './fields';
-import { FoodIdField, IdempotencyKeyField } from './order.dto';
+import { FoodIdField, IdempotencyKeyField, OrderIdField } from './order.dto';
 
 /**
  * The most packets one request may create (POST /foods `packets`, POST /foods/{foodId}/packets
@@ -9,7 +9,7 @@ import { FoodIdField, IdempotencyKeyField } from './order.dto';
 export const MAX_PACKETS_PER_REQUEST = 50_000;
 
 export class ReservePacketDto {
-  @UuidField()
+  @OrderIdField()
   orderId: string;
 
   @FoodIdField()
