@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { TEST_ADMIN_KEY, TestSystem } from './support/harness';
 import { RawBroker } from './support/raw-broker';
+import { v7 } from 'uuid';
 
 /**
  * Admin writes and listings (issue 12.5): one call adds at most a documented number of rows; an
@@ -206,13 +207,13 @@ describe('the counts GET /foods and GET /agents read', () => {
     const orders = Array.from({ length: 30 }, () => t.post('/orders', { foodId }));
     // Reservations of orders that never come back: they expire and are swept (or taken over).
     const strays = Array.from({ length: 5 }, async () => {
-      const orderId = randomUUID();
+      const orderId = v7();
       await call(store, StorePattern.RESERVE_PACKET, { orderId, foodId }, 5000);
       await call(delivery, DeliveryPattern.RESERVE_AGENT, { orderId, attempt: 1 }, 5000);
     });
     // Orders assigned on both sides and then released, as an abort after the decision does.
     const aborted = Array.from({ length: 3 }, async () => {
-      const orderId = randomUUID();
+      const orderId = v7();
       const { packetId } = await call<{ packetId: number }>(store, StorePattern.RESERVE_PACKET, { orderId, foodId }, 5000);
       const { agentId } = await call<{ agentId: number }>(delivery, DeliveryPattern.RESERVE_AGENT, { orderId, attempt: 1 }, 5000);
       await call(store, StorePattern.ASSIGN_PACKET, { orderId, packetId }, 5000);

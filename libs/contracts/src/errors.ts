@@ -17,6 +17,11 @@ export enum ErrorCode {
   ALL_RESERVED = 'ALL_RESERVED',
   /** A reserve that arrives after the release of the same order ("hanging" reservation): refused. */
   ORDER_RELEASED = 'ORDER_RELEASED',
+  /**
+   * A reserve of an order minted before the participant's retention horizon (RETENTION_MS): its
+   * barrier row may be pruned, so a release can no longer be told from none. Refused, final.
+   */
+  ORDER_TOO_OLD = 'ORDER_TOO_OLD',
   /** Assign refused: the row is no longer reserved for this order (expired and taken, or released). */
   RESERVATION_LOST = 'RESERVATION_LOST',
   /** A call timed out or could not be sent: its outcome is unknown. */

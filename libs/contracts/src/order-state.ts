@@ -47,6 +47,9 @@ export function outcomeOf(state: OrderState): OrderOutcome {
 /** States recovery must drive on when their driver stops. */
 export const UNSETTLED_STATES: readonly OrderState[] = Object.values(OrderState).filter((state) => !ORDER_STATES[state].settled);
 
+/** States recovery never drives on (ORDER_STATES' settled): retention prunes only these orders' log rows. */
+export const SETTLED_STATES: readonly OrderState[] = Object.values(OrderState).filter((state) => ORDER_STATES[state].settled);
+
 /** The states an order in `state` may still be in later: itself and every state its transitions lead to. */
 export function reachableFrom(state: OrderState): OrderState[] {
   const seen = new Set<OrderState>([state]);
@@ -68,7 +71,10 @@ export enum NotPlacedReason {
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   /** A reservation expired and was taken or swept before it could be assigned. */
   RESERVATION_EXPIRED = 'RESERVATION_EXPIRED',
-  /** The request reached the coordinator after the gateway had stopped waiting for it. */
+  /**
+   * The request reached the coordinator after the gateway had stopped waiting for it, or a reserve
+   * of it reached a participant after the retention horizon (ORDER_TOO_OLD).
+   */
   REQUEST_EXPIRED = 'REQUEST_EXPIRED',
   /** The command never reached the coordinator (lost with a broker crash); recorded when the order is looked up. */
   REQUEST_LOST = 'REQUEST_LOST',

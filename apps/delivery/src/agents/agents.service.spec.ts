@@ -1,7 +1,8 @@
-import { ErrorCode } from '@app/contracts';
+import { ErrorCode, orderIdFloor } from '@app/contracts';
 import { RpcException } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { v7 } from 'uuid';
 import { startService } from '../../../../libs/database/src/testing/service-under-test';
 import { DeliveryModule } from '../delivery.module';
 import { AgentsService } from './agents.service';
@@ -13,6 +14,7 @@ import { AgentsService } from './agents.service';
  */
 
 const TTL_MS = 1500;
+const RETENTION_MS = 3_600_000;
 let service: Awaited<ReturnType<typeof startService>>;
 let agents: AgentsService;
 
@@ -20,6 +22,9 @@ beforeAll(async () => {
   service = await startService(DeliveryModule, 'DELIVERY_DB_NAME', 'unit_delivery', {
     RESERVATION_TTL_MS: String(TTL_MS),
     SWEEP_INTERVAL_MS: '600000',
+    RETENTION_MS: String(RETENTION_MS),
+    // The test prunes by hand (pruneBarrier), so the periodic run stays out of its way.
+    PRUNE_INTERVAL_MS: '86400000',
     DELIVERY_METRICS_PORT: '0',
   });
   agents = service.app.get(AgentsService);
@@ -53,7 +58,7 @@ const codeOf = (promise: Promise<unknown>) =>
 describe('AgentsService', () => {
   it('holds one agent per order under its reserve attempt; a repeat answers the same agent, now under the newer attempt', async () => {
     const [only] = await onlyAgents(1);
-    const orderId = randomUUID();
+    const orderId = v7();
 
     expect(await agents.reserve(orderId, 1)).toEqual({ orderId, agentId: only });
     expect(await agents.reserve(orderId, 2)).toEqual({ orderId, agentId: only });
@@ -63,7 +68,7 @@ describe('AgentsService', () => {
 
   it('frees an agent on a yield only while the named attempt holds it: a late copy of an old yield frees nothing', async () => {
     const [only] = await onlyAgents(1);
-    const orderId = randomUUID();
+    const orderId = v7();
     await agents.reserve(orderId, 1);
 
     expect(await agents.yield(orderId, only, 1)).toEqual({ orderId, freed: 1 });
@@ -79,33 +84,33 @@ describe('AgentsService', () => {
 
   it('says "ask again" while agents are held by orders still deciding, and NO_AGENT when none can come back', async () => {
     const [only] = await onlyAgents(1);
-    const holder = randomUUID();
+    const holder = v7();
     await agents.reserve(holder, 1);
 
-    expect(await codeOf(agents.reserve(randomUUID(), 1))).toBe(ErrorCode.ALL_RESERVED);
+    expect(await codeOf(agents.reserve(v7(), 1))).toBe(ErrorCode.ALL_RESERVED);
     await agents.assign(holder, only);
-    expect(await codeOf(agents.reserve(randomUUID(), 1))).toBe(ErrorCode.NO_AGENT);
+    expect(await codeOf(agents.reserve(v7(), 1))).toBe(ErrorCode.NO_AGENT);
   });
 
   it('lets a new order take an agent whose reservation expired; the first order then loses it at assign', async () => {
     const [only] = await onlyAgents(1);
-    const late = randomUUID();
+    const late = v7();
     await agents.reserve(late, 1);
     await sleep(TTL_MS + 100);
 
-    const next = randomUUID();
+    const next = v7();
     expect(await agents.reserve(next, 1)).toEqual({ orderId: next, agentId: only });
     expect(await codeOf(agents.assign(late, only))).toBe(ErrorCode.RESERVATION_LOST);
   });
 
   it('releases the order’s agent and bars a later reserve; completes a delivery by freeing only an assigned agent', async () => {
     const [first, second] = await onlyAgents(2);
-    const aborted = randomUUID();
+    const aborted = v7();
     await agents.reserve(aborted, 1);
     expect(await agents.release(aborted)).toEqual({ orderId: aborted, freed: 1 });
     expect(await codeOf(agents.reserve(aborted, 2))).toBe(ErrorCode.ORDER_RELEASED);
 
-    const delivered = randomUUID();
+    const delivered = v7();
     const { agentId } = await agents.reserve(delivered, 1);
     expect([first, second]).toContain(agentId);
     expect(await agents.complete(delivered)).toEqual({ orderId: delivered, freed: 0 });
@@ -123,7 +128,7 @@ describe('AgentsService', () => {
     const ids = await onlyAgents(15);
     const outcomes = await Promise.all(
       Array.from({ length: 30 }, () =>
-        agents.reserve(randomUUID(), 1).then(
+        agents.reserve(v7(), 1).then(
           (r) => r.agentId,
           () => undefined,
         ),
@@ -133,5 +138,19 @@ describe('AgentsService', () => {
     const got = outcomes.filter((id) => id !== undefined);
     expect(new Set(got)).toEqual(new Set(ids));
     expect(got).toHaveLength(15);
+  });
+
+  it('refuses a reserve of an order older than RETENTION_MS once its barrier row is pruned, holding and writing nothing', async () => {
+    await onlyAgents(1);
+    const old = v7({ msecs: Date.now() - RETENTION_MS - 1000 });
+    await agents.release(old);
+    const barrierRow = () => service.rows(`SELECT order_id FROM agent_barrier WHERE order_id = ?`, [old]);
+
+    expect(await agents.pruneBarrier(orderIdFloor(Date.now() - RETENTION_MS), 1000)).toBe(1);
+    expect(await barrierRow()).toEqual([]);
+
+    expect(await codeOf(agents.reserve(old, 1))).toBe(ErrorCode.ORDER_TOO_OLD);
+    expect(await heldBy(old)).toEqual([]);
+    expect(await barrierRow()).toEqual([]);
   });
 });

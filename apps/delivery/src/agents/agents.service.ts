@@ -1,6 +1,6 @@
 import { AgentAssignment, AgentReservation, AgentsCreated, AgentsView, ErrorCode, HoldCounts, ReleaseResult } from '@app/contracts';
-import { insertRows, isDuplicateKey, once, transaction, withRetries } from '@app/database';
-import { closeBarrier, enterBarrier, expirySweeper, nothingToReserve, tookExpired } from '@app/participant';
+import { insertRows, isDuplicateKey, once, pruner, transaction, withRetries } from '@app/database';
+import { closeBarrier, enterBarrier, expirySweeper, nothingToReserve, refusePastRetention, tookExpired } from '@app/participant';
 import { ContractException, PeriodicTask } from '@app/platform';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ResultSetHeader } from 'mysql2';
@@ -17,12 +17,14 @@ type Ids = { id: number | string }[];
 @Injectable()
 export class AgentsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly sweeper: PeriodicTask;
+  private readonly barrierPruner: PeriodicTask;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly env: DeliveryEnv,
   ) {
     this.sweeper = expirySweeper('agent', env.SWEEP_INTERVAL_MS, (batch) => this.sweepExpired(batch));
+    this.barrierPruner = pruner('agent_barrier', env, (floor, batch) => this.pruneBarrier(floor, batch));
   }
 
   /**
@@ -30,10 +32,12 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
    * `attempt`. A free agent first, else one whose reservation expired; agents other reserves are
    * locking are skipped, never waited for. An order holds at most one agent (order_id is unique): a
    * repeated or later reserve answers with the agent it holds, now held under the newer attempt.
+   * An order older than RETENTION_MS, whose barrier row may be pruned, is refused (ORDER_TOO_OLD).
    */
   reserve(orderId: string, attempt: number): Promise<AgentReservation> {
     return transaction(this.dataSource, async (manager) => {
       const barrier = await enterBarrier(manager, 'agent_barrier', orderId);
+      refusePastRetention(orderId, this.env.RETENTION_MS);
       if (barrier.released) throw new ContractException(ErrorCode.ORDER_RELEASED, `Order ${orderId} was already released; not reserving`);
       if (!barrier.firstVisit) {
         const [held]: Ids = await manager.query(`SELECT id FROM agent WHERE order_id = ? FOR UPDATE`, [orderId]);
@@ -132,6 +136,18 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /**
+   * Deletes up to `batch` barrier rows of orders minted before `floor`, oldest first: a range of the
+   * primary key, far below the rows of new orders that reserves insert and lock. READ COMMITTED,
+   * like the sweep, so it gap-locks nothing. Reserves of those orders are refused by age instead.
+   */
+  async pruneBarrier(floor: string, batch: number): Promise<number> {
+    const result = await transaction(this.dataSource, (manager): Promise<ResultSetHeader> =>
+      manager.query(`DELETE FROM agent_barrier WHERE order_id < ? ORDER BY order_id LIMIT ?`, [floor, batch]),
+    );
+    return result.affectedRows;
+  }
+
+  /**
    * Adds `count` anonymous agents or the named ones, once per Idempotency-Key (see once()), in one
    * transaction with retries; bounded by MAX_AGENTS_PER_REQUEST so it commits well inside the gateway's wait.
    */
@@ -203,9 +219,10 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
 
   onApplicationBootstrap(): void {
     this.sweeper.start();
+    this.barrierPruner.start();
   }
 
-  onApplicationShutdown(): Promise<void> {
-    return this.sweeper.stop();
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([this.sweeper.stop(), this.barrierPruner.stop()]);
   }
 }

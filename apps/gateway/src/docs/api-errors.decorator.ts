@@ -22,6 +22,7 @@ const EXAMPLES: Record<Code, Omit<ApiErrorBody, 'code'>> = {
   [ErrorCode.NO_AGENT]: notPlaced('no delivery agent is free'),
   [ErrorCode.ALL_RESERVED]: { message: 'Everything is reserved by orders still deciding' },
   [ErrorCode.ORDER_RELEASED]: { message: `Order ${ORDER_ID} was released already` },
+  [ErrorCode.ORDER_TOO_OLD]: { message: `Order ${ORDER_ID} is older than RETENTION_MS (604800000 ms); not reserving` },
   [ErrorCode.RESERVATION_LOST]: { message: `The reservation of order ${ORDER_ID} was lost` },
   [ErrorCode.SERVICE_UNAVAILABLE]: { message: 'store.food.list: no reply within 2000 ms; outcome unknown' },
   [ErrorCode.INTERNAL]: { message: 'Internal error; see the gateway log' },

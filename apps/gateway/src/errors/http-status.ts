@@ -14,6 +14,7 @@ export const HTTP_STATUS: Record<ErrorCode | NotPlacedReason, HttpStatus> = {
   [ErrorCode.NO_AGENT]: HttpStatus.CONFLICT,
   [ErrorCode.ALL_RESERVED]: HttpStatus.CONFLICT,
   [ErrorCode.ORDER_RELEASED]: HttpStatus.CONFLICT,
+  [ErrorCode.ORDER_TOO_OLD]: HttpStatus.CONFLICT,
   [ErrorCode.RESERVATION_LOST]: HttpStatus.CONFLICT,
   [ErrorCode.SERVICE_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
   [ErrorCode.INTERNAL]: HttpStatus.INTERNAL_SERVER_ERROR,

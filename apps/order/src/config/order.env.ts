@@ -13,7 +13,7 @@ import {
   ValidatorConstraintInterface,
 } from 'class-validator';
 import { DEV_ORDER_ID_SECRET, IsMetricsPort, IsSecret } from '@app/platform';
-import { DatabaseEnv } from '@app/database';
+import { DatabaseEnv, highestFloor, RetentionFloor } from '@app/database';
 
 export const FAULT_POINTS = ['', 'after-reserve', 'after-decision', 'after-first-assign'] as const;
 export type FaultPoint = Exclude<(typeof FAULT_POINTS)[number], ''>;
@@ -111,4 +111,17 @@ export class OrderEnv extends DatabaseEnv {
   @Min(0)
   @Max(600_000)
   FAULT_PAUSE_MS: number = 2_000;
+
+  /**
+   * Past this age no driver runs an order's phase 1 any more (its command is refused after
+   * ORDER_LOST_AFTER_MS, and phase 1 ends within a lease), so a reserve of it is a late copy: the
+   * participants, running the same RETENTION_MS, may forget its barrier row and refuse it. The
+   * order service checks it here, where these ages are known.
+   */
+  override retentionFloor(): RetentionFloor {
+    return highestFloor(super.retentionFloor(), {
+      ms: this.ORDER_LOST_AFTER_MS + this.LEASE_MS,
+      why: 'ORDER_LOST_AFTER_MS + LEASE_MS, the age by which every order has left phase 1',
+    });
+  }
 }

@@ -1,7 +1,6 @@
 import { ErrorCode, newOrderId, NotPlacedReason, OrderState, OrderView, PlaceOrderCommand } from '@app/contracts';
 import { ContractException, DEV_ORDER_ID_SECRET, RpcCallError } from '@app/platform';
 import { Test } from '@nestjs/testing';
-import { randomUUID } from 'node:crypto';
 import { v7 } from 'uuid';
 import { OrderEnv } from '../config/order.env';
 import { CoordinatorService } from './coordinator.service';
@@ -29,7 +28,7 @@ describe('CoordinatorService', () => {
   let coordinator: CoordinatorService;
   let journal: MemoryJournal;
   let participants: Record<keyof Participants, jest.Mock>;
-  const command = () => ({ orderId: randomUUID(), foodId: 7, deadline: Date.now() + 10_000 });
+  const command = () => ({ orderId: minted(Date.now()), foodId: 7, deadline: Date.now() + 10_000 });
 
   beforeEach(async () => {
     journal = new MemoryJournal();
@@ -84,6 +83,17 @@ describe('CoordinatorService', () => {
     expect(participants.releasePacket).toHaveBeenCalledWith(order.orderId);
     expect(participants.releaseAgent).toHaveBeenCalledWith(order.orderId);
     expect(participants.assignPacket).not.toHaveBeenCalled();
+  });
+
+  it('ends a reserve refused as older than the retention horizon as a final refusal, and releases both sides', async () => {
+    participants.reserveAgent.mockImplementation(() => refusal(ErrorCode.ORDER_TOO_OLD));
+
+    const order = await coordinator.place(command());
+
+    expect(order).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.REQUEST_EXPIRED });
+    expect(participants.reserveAgent).toHaveBeenCalledTimes(1);
+    expect(participants.releasePacket).toHaveBeenCalledWith(order.orderId);
+    expect(participants.releaseAgent).toHaveBeenCalledWith(order.orderId);
   });
 
   it('gives its agent back while it waits for a packet held by orders still deciding, then asks again', async () => {
@@ -211,11 +221,11 @@ describe('CoordinatorService with two drivers of one order', () => {
   let coordinator: CoordinatorService;
   let journal: MemoryJournal;
   let participants: MemoryParticipants;
-  const command = (): PlaceOrderCommand => ({ orderId: randomUUID(), foodId: 7, deadline: Date.now() + 10_000 });
+  const command = (): PlaceOrderCommand => ({ orderId: minted(Date.now()), foodId: 7, deadline: Date.now() + 10_000 });
 
-  async function build(packets: number, agents: number, leaseMs = 60_000): Promise<void> {
+  async function build(packets: number, agents: number, leaseMs = 60_000, retentionMs?: number): Promise<void> {
     journal = new MemoryJournal(leaseMs);
-    participants = new MemoryParticipants(packets, agents);
+    participants = new MemoryParticipants(packets, agents, retentionMs);
     const env = Object.assign(new OrderEnv(), {
       CONTENTION_WAIT_MS: 2_000,
       RETRY_BASE_MS: 1,
@@ -337,5 +347,22 @@ describe('CoordinatorService with two drivers of one order', () => {
 
     expect(await placing).toMatchObject({ state: OrderState.PLACED, agentId: 1 });
     expectHoldsWhatItLogged(cmd.orderId);
+  });
+
+  it('aborts a driver stalled in phase 1 past the retention horizon, holding nothing: its late reserve is refused', async () => {
+    await build(1, 1, 60_000, 200);
+    const agentGate = participants.gate('reserveAgent');
+    const cmd = command();
+
+    const placing = coordinator.place(cmd);
+    await agentGate.reached;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    agentGate.open();
+
+    expect(await placing).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.REQUEST_EXPIRED });
+    expect([...participants.packets, ...participants.agents]).toEqual([
+      expect.objectContaining({ state: 'FREE', orderId: null }),
+      expect.objectContaining({ state: 'FREE', orderId: null }),
+    ]);
   });
 });

@@ -34,6 +34,8 @@ const FINAL_REFUSALS: Partial<Record<ErrorCode, NotPlacedReason>> = {
   [ErrorCode.OUT_OF_STOCK]: NotPlacedReason.OUT_OF_STOCK,
   [ErrorCode.NO_AGENT]: NotPlacedReason.NO_AGENT,
   [ErrorCode.ORDER_RELEASED]: NotPlacedReason.COORDINATOR_RECOVERY,
+  // Only a driver stalled past RETENTION_MS (recovery has long aborted its order) can meet this.
+  [ErrorCode.ORDER_TOO_OLD]: NotPlacedReason.REQUEST_EXPIRED,
 };
 
 /** How often a duplicate command looks at an order another driver owns, until it is decided. */

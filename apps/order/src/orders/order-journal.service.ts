@@ -1,6 +1,7 @@
-import { canMove, NotPlacedReason, OrderState, OrderView, UNSETTLED_STATES } from '@app/contracts';
-import { isDuplicateKey, withRetries } from '@app/database';
-import { Injectable } from '@nestjs/common';
+import { canMove, NotPlacedReason, OrderState, OrderView, SETTLED_STATES, UNSETTLED_STATES } from '@app/contracts';
+import { isDuplicateKey, pruner, transaction, withRetries } from '@app/database';
+import { PeriodicTask } from '@app/platform';
+import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ResultSetHeader } from 'mysql2';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -23,15 +24,20 @@ export interface OrderLease {
  * The coordinator's write-ahead log. A state is written (its order_log row by a trigger, in the
  * same statement) before the action it allows, and every move is a compare-and-set on the order's
  * state and its lease owner. Every statement is retried after a dropped connection or a rollback:
- * all of them are idempotent (an insert keyed by the order id, a compare-and-set, a read).
+ * all of them are idempotent (an insert keyed by the order id, a compare-and-set, a read). The log
+ * rows of settled orders older than RETENTION_MS are pruned (pruneLog); the orders are kept.
  */
 @Injectable()
-export class OrderJournal {
+export class OrderJournal implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logPruner: PeriodicTask;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly env: OrderEnv,
     private readonly telemetry: OrderTelemetry,
-  ) {}
+  ) {
+    this.logPruner = pruner('order_log', env, (floor, batch) => this.pruneLog(floor, batch));
+  }
 
   /**
    * Records a new order, owned by the returned lease; undefined when one with this id exists
@@ -154,6 +160,36 @@ export class OrderJournal {
       view.log = entries.map((e) => ({ state: e.state, detail: e.detail, at: e.createdAt.toISOString() }));
     }
     return view;
+  }
+
+  /**
+   * Deletes up to `batch` order_log rows of settled orders minted before `floor`, oldest first: a
+   * range of idx_order_log_order, each row's order read by its primary key. An unsettled order keeps
+   * its log whatever its age (recovery may still be driving it); a settled order that moves on
+   * (PLACED -> DELIVERING) logs again, and those rows go once it has settled again. Orders that old
+   * are written only by a delivery or by recovery finishing an abort, never by the hot path, so
+   * neither waits long for the other; READ COMMITTED, like the participants' statements, so it
+   * gap-locks nothing. Orders themselves are kept: they are the business record, and a look-up of a
+   * missing order id would record it as lost.
+   */
+  async pruneLog(floor: string, batch: number): Promise<number> {
+    const result = await transaction(this.dataSource, (manager): Promise<ResultSetHeader> =>
+      manager.query(
+        `DELETE FROM order_log
+          WHERE order_id < ? AND order_id IN (SELECT id FROM orders WHERE state IN (?))
+          ORDER BY order_id LIMIT ?`,
+        [floor, SETTLED_STATES, batch],
+      ),
+    );
+    return result.affectedRows;
+  }
+
+  onApplicationBootstrap(): void {
+    this.logPruner.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.logPruner.stop();
   }
 
   /** After a compare-and-set that changed nothing: whether our own move is what is logged (a retry hid its commit). */

@@ -1,7 +1,8 @@
-import { ErrorCode } from '@app/contracts';
+import { ErrorCode, orderIdFloor } from '@app/contracts';
 import { RpcException } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { v7 } from 'uuid';
 import { startService } from '../../../../libs/database/src/testing/service-under-test';
 import { FoodsService } from '../foods/foods.service';
 import { StoreModule } from '../store.module';
@@ -13,6 +14,7 @@ import { PacketsService } from './packets.service';
  */
 
 const TTL_MS = 1500;
+const RETENTION_MS = 3_600_000;
 let service: Awaited<ReturnType<typeof startService>>;
 let packets: PacketsService;
 
@@ -20,6 +22,9 @@ beforeAll(async () => {
   service = await startService(StoreModule, 'STORE_DB_NAME', 'unit_store', {
     RESERVATION_TTL_MS: String(TTL_MS),
     SWEEP_INTERVAL_MS: '600000',
+    RETENTION_MS: String(RETENTION_MS),
+    // The test prunes by hand (pruneBarrier), so the periodic run stays out of its way.
+    PRUNE_INTERVAL_MS: '86400000',
     STORE_METRICS_PORT: '0',
   });
   packets = service.app.get(PacketsService);
@@ -50,7 +55,7 @@ const codeOf = (promise: Promise<unknown>) =>
 describe('PacketsService', () => {
   it('holds one free packet per order until its expiry, and answers a repeated reserve with the same packet', async () => {
     const foodId = await food(2);
-    const orderId = randomUUID();
+    const orderId = v7();
 
     const first = await packets.reserve(orderId, foodId);
     const again = await packets.reserve(orderId, foodId);
@@ -67,22 +72,22 @@ describe('PacketsService', () => {
 
   it('says "ask again" while every packet is held by orders still deciding, and refuses only when none can come back', async () => {
     const foodId = await food(1);
-    const holder = randomUUID();
+    const holder = v7();
     const { packetId } = await packets.reserve(holder, foodId);
 
-    expect(await codeOf(packets.reserve(randomUUID(), foodId))).toBe(ErrorCode.ALL_RESERVED);
+    expect(await codeOf(packets.reserve(v7(), foodId))).toBe(ErrorCode.ALL_RESERVED);
     await packets.assign(holder, packetId);
-    expect(await codeOf(packets.reserve(randomUUID(), foodId))).toBe(ErrorCode.OUT_OF_STOCK);
-    expect(await codeOf(packets.reserve(randomUUID(), 2_000_000_000))).toBe(ErrorCode.UNKNOWN_FOOD);
+    expect(await codeOf(packets.reserve(v7(), foodId))).toBe(ErrorCode.OUT_OF_STOCK);
+    expect(await codeOf(packets.reserve(v7(), 2_000_000_000))).toBe(ErrorCode.UNKNOWN_FOOD);
   });
 
   it('lets a new order take a packet whose reservation expired; the first order then loses it at assign', async () => {
     const foodId = await food(1);
-    const late = randomUUID();
+    const late = v7();
     const { packetId } = await packets.reserve(late, foodId);
     await sleep(TTL_MS + 100);
 
-    const next = randomUUID();
+    const next = v7();
     expect(await packets.reserve(next, foodId)).toEqual({ orderId: next, packetId });
     expect(await codeOf(packets.assign(late, packetId))).toBe(ErrorCode.RESERVATION_LOST);
     expect(await packets.assign(next, packetId)).toEqual({ orderId: next, packetId });
@@ -90,9 +95,9 @@ describe('PacketsService', () => {
 
   it('assigns exactly the named packet still reserved for the order, and answers a repeat alike', async () => {
     const foodId = await food(2);
-    const orderId = randomUUID();
+    const orderId = v7();
     const { packetId } = await packets.reserve(orderId, foodId);
-    const other = await packets.reserve(randomUUID(), foodId);
+    const other = await packets.reserve(v7(), foodId);
 
     expect(await codeOf(packets.assign(orderId, other.packetId))).toBe(ErrorCode.RESERVATION_LOST);
     expect(await packets.assign(orderId, packetId)).toEqual({ orderId, packetId });
@@ -104,7 +109,7 @@ describe('PacketsService', () => {
 
   it('releases what the order holds, reserved or assigned, and refuses a reserve that arrives after the release', async () => {
     const foodId = await food(2);
-    const orderId = randomUUID();
+    const orderId = v7();
     const { packetId } = await packets.reserve(orderId, foodId);
     await packets.assign(orderId, packetId);
     expect(await counted(foodId)).toEqual({ total: 2, assigned: 1 });
@@ -114,7 +119,7 @@ describe('PacketsService', () => {
     expect(await counted(foodId)).toEqual({ total: 2, assigned: 0 });
     expect(await codeOf(packets.reserve(orderId, foodId))).toBe(ErrorCode.ORDER_RELEASED);
     // An empty rollback (release before any reserve) bars the late reserve too.
-    const never = randomUUID();
+    const never = v7();
     expect(await packets.release(never)).toEqual({ orderId: never, freed: 0 });
     expect(await codeOf(packets.reserve(never, foodId))).toBe(ErrorCode.ORDER_RELEASED);
     expect(await held(orderId)).toEqual([]);
@@ -122,7 +127,7 @@ describe('PacketsService', () => {
 
   it('gives each of many racing orders its own packet, exactly as many as there are, with no deadlock (I1, I7)', async () => {
     const foodId = await food(20);
-    const orders = Array.from({ length: 40 }, () => randomUUID());
+    const orders = Array.from({ length: 40 }, () => v7());
 
     const outcomes = await Promise.all(
       orders.map((orderId) =>
@@ -143,7 +148,7 @@ describe('PacketsService', () => {
     await sleep(TTL_MS + 100);
     while ((await packets.sweepExpired(1000)) > 0);
     const foodId = await food(5);
-    for (let i = 0; i < 5; i++) await packets.reserve(randomUUID(), foodId);
+    for (let i = 0; i < 5; i++) await packets.reserve(v7(), foodId);
     await sleep(TTL_MS + 100);
 
     expect(await packets.sweepExpired(2)).toBe(2);
@@ -152,5 +157,27 @@ describe('PacketsService', () => {
       foodId,
     ]);
     expect(Number(free)).toBe(5);
+  });
+
+  it('prunes barrier rows of orders older than RETENTION_MS a batch at a time, keeps younger ones, and refuses a reserve of a pruned order', async () => {
+    const foodId = await food(1);
+    const old = Array.from({ length: 5 }, (_, i) => v7({ msecs: Date.now() - RETENTION_MS - 1000 - i }));
+    for (const orderId of old) await packets.release(orderId);
+    const young = v7();
+    await packets.release(young);
+    const barrierRows = async () =>
+      (await service.rows<{ order_id: string }>(`SELECT order_id FROM packet_barrier WHERE order_id IN (?)`, [[...old, young]])).map(
+        (r) => r.order_id,
+      );
+
+    const floor = orderIdFloor(Date.now() - RETENTION_MS);
+    expect(await packets.pruneBarrier(floor, 2)).toBe(2);
+    expect(await packets.pruneBarrier(floor, 10)).toBe(3);
+    expect(await barrierRows()).toEqual([young]);
+
+    // Its release is forgotten with the row; the age still refuses it, and the refusal writes nothing.
+    expect(await codeOf(packets.reserve(old[0], foodId))).toBe(ErrorCode.ORDER_TOO_OLD);
+    expect(await held(old[0])).toEqual([]);
+    expect(await barrierRows()).toEqual([young]);
   });
 });

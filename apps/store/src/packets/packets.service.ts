@@ -1,6 +1,6 @@
 import { ErrorCode, HoldState, PacketAssignment, PacketReservation, ReleaseResult } from '@app/contracts';
-import { transaction, withRetries } from '@app/database';
-import { closeBarrier, enterBarrier, expirySweeper, nothingToReserve, tookExpired } from '@app/participant';
+import { pruner, transaction, withRetries } from '@app/database';
+import { closeBarrier, enterBarrier, expirySweeper, nothingToReserve, refusePastRetention, tookExpired } from '@app/participant';
 import { ContractException, PeriodicTask } from '@app/platform';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ResultSetHeader } from 'mysql2';
@@ -17,22 +17,26 @@ type Ids = { id: number | string }[];
 @Injectable()
 export class PacketsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly sweeper: PeriodicTask;
+  private readonly barrierPruner: PeriodicTask;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly env: StoreEnv,
   ) {
     this.sweeper = expirySweeper('packet', env.SWEEP_INTERVAL_MS, (batch) => this.sweepExpired(batch));
+    this.barrierPruner = pruner('packet_barrier', env, (floor, batch) => this.pruneBarrier(floor, batch));
   }
 
   /**
    * Phase 1: holds one packet of the food for the order until the reservation expires. A free
    * packet first, else one whose reservation expired; packets other reserves are locking are
-   * skipped, never waited for. A repeated reserve answers with the packet the first one took.
+   * skipped, never waited for. A repeated reserve answers with the packet the first one took. An
+   * order older than RETENTION_MS, whose barrier row may be pruned, is refused (ORDER_TOO_OLD).
    */
   reserve(orderId: string, foodId: number): Promise<PacketReservation> {
     return transaction(this.dataSource, async (manager) => {
       const barrier = await enterBarrier(manager, 'packet_barrier', orderId);
+      refusePastRetention(orderId, this.env.RETENTION_MS);
       if (barrier.released) throw new ContractException(ErrorCode.ORDER_RELEASED, `Order ${orderId} was already released; not reserving`);
       if (!barrier.firstVisit) {
         const [held]: Ids = await manager.query(`SELECT id FROM packet WHERE order_id = ?`, [orderId]);
@@ -108,6 +112,18 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
     return result.affectedRows;
   }
 
+  /**
+   * Deletes up to `batch` barrier rows of orders minted before `floor`, oldest first: a range of the
+   * primary key, far below the rows of new orders that reserves insert and lock. READ COMMITTED,
+   * like the sweep, so it gap-locks nothing. Reserves of those orders are refused by age instead.
+   */
+  async pruneBarrier(floor: string, batch: number): Promise<number> {
+    const result = await transaction(this.dataSource, (manager): Promise<ResultSetHeader> =>
+      manager.query(`DELETE FROM packet_barrier WHERE order_id < ? ORDER BY order_id LIMIT ?`, [floor, batch]),
+    );
+    return result.affectedRows;
+  }
+
   private async lockFree(manager: EntityManager, foodId: number): Promise<number | undefined> {
     const [row]: Ids = await manager.query(`SELECT id FROM packet WHERE food_id = ? AND state = 'FREE' LIMIT 1 FOR UPDATE SKIP LOCKED`, [
       foodId,
@@ -141,9 +157,10 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
 
   onApplicationBootstrap(): void {
     this.sweeper.start();
+    this.barrierPruner.start();
   }
 
-  onApplicationShutdown(): Promise<void> {
-    return this.sweeper.stop();
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([this.sweeper.stop(), this.barrierPruner.stop()]);
   }
 }

@@ -3,16 +3,18 @@ import { Logger } from '@nestjs/common';
 /**
  * Runs `work` every `intervalMs`, never two runs at once, and waits for the running one on stop so
  * shutdown does not cut a sweep or a recovery in half. A failed run is logged and tried next time.
+ * `work` gets a signal that aborts on stop: a long run (a pruning backlog) ends at its next step.
  */
 export class PeriodicTask {
   private readonly logger: Logger;
+  private readonly stopping = new AbortController();
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
 
   constructor(
     readonly name: string,
     private readonly intervalMs: number,
-    private readonly work: () => Promise<string | undefined>,
+    private readonly work: (stopping: AbortSignal) => Promise<string | undefined>,
   ) {
     this.logger = new Logger(name);
   }
@@ -23,12 +25,13 @@ export class PeriodicTask {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.stopping.abort();
     await this.running;
   }
 
   /** One run now (unless one is already running); resolves when it ends. */
   runOnce(): Promise<void> {
-    this.running ??= this.work()
+    this.running ??= this.work(this.stopping.signal)
       .then((summary) => {
         if (summary) this.logger.log(summary);
       })

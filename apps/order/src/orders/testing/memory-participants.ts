@@ -1,4 +1,4 @@
-import { ErrorCode } from '@app/contracts';
+import { ErrorCode, orderIdMintedAt } from '@app/contracts';
 import { RpcCallError } from '@app/platform';
 
 interface Row {
@@ -31,8 +31,9 @@ export class Gate {
  * agents.service.ts): a reserve holds a free row or answers what the order holds already;
  * ALL_RESERVED while rows are held by orders still deciding, OUT_OF_STOCK / NO_AGENT when none
  * may come back; assign only the named row still reserved for the order, else RESERVATION_LOST; a
- * yield frees the named agent only while the named attempt holds it; release bars later reserves.
- * `gates` hold the next call of a method until the test opens them.
+ * yield frees the named agent only while the named attempt holds it; release bars later reserves;
+ * a reserve of an order older than `retentionMs` is refused (ORDER_TOO_OLD). `gates` hold the next
+ * call of a method until the test opens them.
  */
 export class MemoryParticipants {
   readonly packets: Row[];
@@ -43,7 +44,11 @@ export class MemoryParticipants {
   /** What another order does the moment a yield has run (takes the agent it freed, say). */
   afterYield?: () => void;
 
-  constructor(packets: number, agents: number) {
+  constructor(
+    packets: number,
+    agents: number,
+    private readonly retentionMs = 7 * 86_400_000,
+  ) {
     const rows = (n: number) => Array.from({ length: n }, (_, i): Row => ({ id: i + 1, state: 'FREE', orderId: null, attempt: null }));
     this.packets = rows(packets);
     this.agents = rows(agents);
@@ -123,6 +128,9 @@ export class MemoryParticipants {
   }
 
   private reserve(rows: Row[], orderId: string, attempt: number, none: ErrorCode): number {
+    if ((orderIdMintedAt(orderId) ?? 0) < Date.now() - this.retentionMs) {
+      throw new RpcCallError(ErrorCode.ORDER_TOO_OLD, `order ${orderId} is older than RETENTION_MS`);
+    }
     if (this.released.has(orderId)) throw new RpcCallError(ErrorCode.ORDER_RELEASED, `order ${orderId} was released`);
     const held = rows.find((r) => r.orderId === orderId);
     if (held) {
