@@ -151,7 +151,8 @@ it('runs a connection opened after the old ones were killed in UTC too', async (
   expect(sessions.length).toBeGreaterThan(0);
   for (const { id } of sessions) await t.query('KILL CONNECTION ?', [id]);
   // A killed session lingers in the process list until the server has torn it down.
-  const survivors = () => t.query<RowDataPacket>('SELECT id FROM information_schema.processlist WHERE id IN (?)', [sessions.map((s) => s.id)]);
+  const survivors = () =>
+    t.query<RowDataPacket>('SELECT id FROM information_schema.processlist WHERE id IN (?)', [sessions.map((s) => s.id)]);
   await t.until(async () => (await survivors()).length === 0, 10_000, 'the killed sessions to end');
 
   const orderId = await reserveBoth(foodId);
