@@ -137,15 +137,29 @@ export interface HealthReply {
   error?: string;
 }
 
-/** Orders minted in the last `windowMs`, by where they stand now. */
-export interface OrderOutcomes {
-  windowMs: number;
+/** Orders, by where they stand now. */
+export interface OutcomeCounts {
   /** Outcome placed (see ORDER_STATES): PLACED, DELIVERING or DELIVERED. */
   placed: number;
   /** Outcome not placed: NOT_PLACED, or ABORTING on its way there. */
   notPlaced: number;
   /** Outcome not known yet: RESERVING or COMMITTING. */
   pending: number;
+}
+
+/** The orders of one dark store among those of a window. */
+export interface StoreOutcomes extends OutcomeCounts {
+  storeId: number;
+}
+
+/** Orders minted in the last `windowMs`, by where they stand now: all of them, and per dark store. */
+export interface OrderOutcomes extends OutcomeCounts {
+  windowMs: number;
+  /**
+   * Each dark store that has orders in the window, by store id. An order whose command never
+   * arrived (REQUEST_LOST) has no store: it counts in the totals only.
+   */
+  stores: StoreOutcomes[];
 }
 
 export interface RecentOrders {
