@@ -9,6 +9,8 @@ import {
   OrderState,
   OrderView,
   Shortage,
+  StoreAgents,
+  StoreStock,
   StoreView,
 } from '@app/contracts';
 import { ApiProperty, ApiPropertyOptional, ApiSchema, getSchemaPath } from '@nestjs/swagger';
@@ -52,11 +54,14 @@ export class AgentsViewDoc implements AgentsView {
   agents: HoldCounts;
 }
 
-@ApiSchema({ name: 'AgentsCreated' })
-export class AgentsCreatedDoc extends AgentsViewDoc implements AgentsCreated {
+@ApiSchema({ name: 'StoreAgents' })
+export class StoreAgentsDoc extends AgentsViewDoc implements StoreAgents {
   @ApiProperty({ type: 'integer', description: 'The dark store the agents work from', example: 1 })
   storeId: number;
+}
 
+@ApiSchema({ name: 'AgentsCreated' })
+export class AgentsCreatedDoc extends StoreAgentsDoc implements AgentsCreated {
   @ApiProperty({ type: 'integer', example: 10 })
   created: number;
 }
@@ -70,17 +75,14 @@ export class StoreCreatedDoc {
   name: string;
 }
 
-@ApiSchema({ name: 'StoreView' })
-export class StoreViewDoc implements StoreView {
-  @ApiProperty({ type: 'integer', example: 2 })
-  id: number;
-
-  @ApiProperty({ example: 'Koramangala' })
-  name: string;
-
+@ApiSchema({ name: 'StoreStock' })
+export class StoreStockDoc extends StoreCreatedDoc implements StoreStock {
   @ApiProperty({ type: [FoodViewDoc], description: 'Each food the store has had packets of, with its packets' })
   foods: FoodView[];
+}
 
+@ApiSchema({ name: 'StoreView' })
+export class StoreViewDoc extends StoreStockDoc implements StoreView {
   @ApiProperty({ type: HoldCountsDoc, description: 'The agents working from the store' })
   agents: HoldCounts;
 }
