@@ -262,7 +262,7 @@ export class CoordinatorService {
   /** Releases both sides (harmless where nothing is held); until both confirm, the order stays ABORTING. */
   private async finishAbort(lease: OrderLease): Promise<OrderView> {
     const released = await Promise.all([
-      succeeds(this.withRetry(() => this.participants.releasePacket(lease.orderId))),
+      succeeds(this.withRetry(() => this.participants.releasePackets(lease.orderId))),
       succeeds(this.withRetry(() => this.participants.releaseAgent(lease.orderId))),
     ]);
     if (released.every(Boolean)) await this.journal.transition(lease, OrderState.ABORTING, OrderState.NOT_PLACED);

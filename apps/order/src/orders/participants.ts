@@ -82,7 +82,7 @@ export class Participants implements OnApplicationBootstrap {
     );
   }
 
-  releasePacket(orderId: string): Promise<ReleaseResult> {
+  releasePackets(orderId: string): Promise<ReleaseResult> {
     return this.confirmed(
       call(this.store, StorePattern.RELEASE_PACKETS, { orderId }, this.env.RPC_TIMEOUT_MS),
       (r) => `released packets: ${r.freed} freed`,
