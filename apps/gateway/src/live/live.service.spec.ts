@@ -8,7 +8,7 @@ import { LiveSnapshot } from './live-snapshot';
 describe('LiveService', () => {
   const replies: Record<string, unknown> = {
     'store.food.list': [{ id: 1, name: 'Idli', packets: { free: 1, reserved: 0, assigned: 0, total: 1 } }],
-    'delivery.agent.list': { agents: { free: 2, reserved: 0, assigned: 0, total: 2 } },
+    'delivery.agent.list': [{ storeId: 1, agents: { free: 2, reserved: 0, assigned: 0, total: 2 } }],
     'order.recent': { orders: [], outcomes: { windowMs: 10_000, placed: 0, notPlaced: 0, pending: 0 } },
   };
   let reads: string[];

@@ -1,4 +1,4 @@
-import { AgentsView, DeliveryPattern, FoodView, OrderPattern, Queue, RecentOrders, StorePattern } from '@app/contracts';
+import { DEFAULT_STORE_ID, DeliveryPattern, FoodView, OrderPattern, Queue, RecentOrders, StoreAgents, StorePattern } from '@app/contracts';
 import { call, clientToken } from '@app/platform';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
@@ -51,13 +51,13 @@ export class LiveService implements BeforeApplicationShutdown {
       });
     const [foods, agents, recent] = await Promise.all([
       read<FoodView[]>(this.store, StorePattern.LIST_FOODS, {}),
-      read<AgentsView>(this.delivery, DeliveryPattern.LIST_AGENTS, {}),
+      read<StoreAgents[]>(this.delivery, DeliveryPattern.LIST_AGENTS, { storeId: DEFAULT_STORE_ID }),
       read<RecentOrders>(this.orders, OrderPattern.RECENT_ORDERS, { limit: LIVE_RECENT_ORDERS, windowMs: LIVE_RATE_WINDOW_MS }),
     ]);
     return {
       at: new Date().toISOString(),
       foods,
-      agents: agents?.agents ?? null,
+      agents: agents?.[0]?.agents ?? null,
       outcomes: recent?.outcomes ?? null,
       orders: recent?.orders ?? null,
       errors,
