@@ -3,7 +3,7 @@ import { Cart, Exchange, judgeAnswers, OrderRow, singleFoodCart } from './answer
 
 const LOST_AFTER_MS = 8000;
 const SECRET = 'answers-spec-secret';
-const [placed, refused, delivered, reserving, single, noAgent] = Array.from({ length: 6 }, () => newOrderId(SECRET));
+const [placed, refused, delivered, reserving, single, noAgent, lost] = Array.from({ length: 7 }, () => newOrderId(SECRET));
 
 // Two dark stores: 1 (the default) and 2. Foods 7 and 8 are of the shared catalogue.
 const CART: Cart = {
@@ -76,6 +76,7 @@ const ORDERS = new Map<string, OrderRow>(
       agentId: null,
       key: null,
     },
+    { id: lost, state: OrderState.NOT_PLACED, reason: NotPlacedReason.REQUEST_LOST, storeId: null, items: [], agentId: null, key: null },
   ].map((o) => [o.id, o]),
 );
 
@@ -118,6 +119,8 @@ describe('judgeAnswers (I4)', () => {
           singleFoodCart(7),
         ),
         post(409, { orderId: noAgent, code: 'NO_AGENT' }, undefined, singleFoodCart(8)),
+        // Pending, then recorded lost: its command never arrived, so the order has no cart.
+        post(202, { orderId: lost }),
         post(422, { code: 'IDEMPOTENCY_KEY_REUSED' }, 'k-placed', SHORT),
         post(503, { code: 'SERVICE_UNAVAILABLE' }),
         // The key's order is of another cart: this 503 says nothing of it.

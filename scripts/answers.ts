@@ -137,8 +137,9 @@ export function judgeAnswers(exchanges: Exchange[], orders: Map<string, OrderRow
 /** What is false in an answer to POST /orders, or undefined when it tells the truth. */
 function placeAnswerBroken(x: Exchange, orderId: string | undefined, order: OrderRow | undefined): string | undefined {
   const state = order?.state ?? 'unknown';
-  // Whatever it says, an answer naming an order speaks of an order of the cart asked for.
-  if (orderId && order && x.cart && !sameCart(x.cart, order))
+  // Whatever it says, an answer naming an order speaks of an order of the cart asked for (unless
+  // its command never arrived: recorded lost, the order has no cart).
+  if (orderId && order && order.storeId !== null && x.cart && !sameCart(x.cart, order))
     return `for ${describeCart(x.cart)} with order ${orderId} of ${describeCart(order)}`;
   switch (x.status) {
     case 201:
