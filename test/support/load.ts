@@ -1,15 +1,10 @@
 import { Cart, checkAnswers, Exchange } from '../../scripts/answers';
 import { Dice } from '../../scripts/chaos/dice';
+import { drawCart, StoreFoods } from '../../scripts/chaos/traffic';
 import { TestSystem } from './harness';
 
 /** The answer to one POST /orders. */
 export type Answer = Exchange;
-
-/** A dark store and the foods a cart of it may list. */
-export interface StoreFoods {
-  storeId: number;
-  foodIds: number[];
-}
 
 export interface LoadOptions {
   /** The cart of the n-th order. */
@@ -24,22 +19,12 @@ export interface LoadOptions {
 }
 
 /**
- * Carts of 1 to `maxLines` lines of 1 or 2 packets each, each of a store drawn at random, the foods
- * of its lines drawn from the store's. The n-th cart depends on `seed` and n only, so a failing run
+ * Carts of 1 to 3 lines of 1 or 2 packets each, each of a store drawn at random (drawCart, as the
+ * chaos run's clients draw theirs). The n-th cart depends on `seed` and n only, so a failing run
  * can be replayed; and not on n's parity, which picks the gateway when there are two.
  */
-export function cartsAcross(stores: StoreFoods[], seed: number, maxLines = 3): (n: number) => Cart {
-  return (n) => {
-    const dice = new Dice(seed, `cart/${n}`);
-    const { storeId, foodIds } = dice.pick(stores);
-    const lines = dice.int(1, Math.min(maxLines, foodIds.length));
-    const foods = [...foodIds];
-    const items = Array.from({ length: lines }, () => ({
-      foodId: foods.splice(dice.int(0, foods.length - 1), 1)[0],
-      quantity: dice.int(1, 2),
-    }));
-    return { storeId, items };
-  };
+export function cartsAcross(stores: StoreFoods[], seed: number): (n: number) => Cart {
+  return (n) => drawCart(new Dice(seed, `cart/${n}`), stores);
 }
 
 /** Drives `orders` POST /orders with `concurrency` clients; every answer is kept for the I4 check. */
