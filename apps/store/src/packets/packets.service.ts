@@ -1,5 +1,5 @@
 import { CartLine, CartReservation, ErrorCode, HeldLine, HoldState, PacketsAssignment, ReleaseResult, Shortage } from '@app/contracts';
-import { pruner, transaction, withRetries } from '@app/database';
+import { pruner, transaction } from '@app/database';
 import { closeBarrier, enterBarrier, expirySweeper, refusePastRetention, tookExpired } from '@app/participant';
 import { ContractException, PeriodicTask } from '@app/platform';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
