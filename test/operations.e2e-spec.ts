@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { metricsPortVariable } from '../scripts/system';
 import { RawBroker } from './support/raw-broker';
 import { TestSystem } from './support/harness';
+import { singleFoodCart } from '../scripts/answers';
 import { runLoad } from './support/load';
 import { reservePacket } from './support/participants';
 import { v7 } from 'uuid';
@@ -246,7 +247,7 @@ describe('shutdown', () => {
     let stopped: { code: number | null; signal: string | null; ms: number } | undefined;
 
     const { answers } = await runLoad(t, {
-      foodId: food.body.id,
+      cart: () => singleFoodCart(food.body.id),
       orders: ORDERS,
       concurrency: 16,
       faultAfter: 40,
