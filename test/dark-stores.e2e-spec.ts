@@ -127,6 +127,27 @@ describe('dark stores', () => {
     expect((await t.get(`/stores/${b}`)).body).toEqual(before);
   });
 
+  it('never refuses an order of one store for contention in another: store B places every cart it can serve while store A is oversubscribed (I7)', async () => {
+    const [a, b] = [await admin.store(), await admin.store()];
+    const food = await admin.food();
+    await admin.packets(a, food, 4);
+    await admin.agents(a, 4);
+    await admin.packets(b, food, 8);
+    await admin.agents(b, 8);
+
+    // A: 16 carts for 4 packets, most of them waiting on one another; B: 8 carts for 8 packets, sent among them.
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        cart(i % 3 === 2 ? b : a, [{ foodId: food, quantity: 1 }]).then((r) => ({ store: i % 3 === 2 ? b : a, r })),
+      ),
+    );
+
+    const placedIn = (store: number) => answers.filter((x) => x.store === store && x.r.status === 201).length;
+    expect(placedIn(a)).toBe(4);
+    expect(placedIn(b)).toBe(8);
+    expect(answers.filter((x) => x.store === b && x.r.status !== 201).map((x) => x.r.body)).toEqual([]);
+  });
+
   it('never gives an order an agent of another store: NO_AGENT while another store has free agents (I8)', async () => {
     const [a, b] = [await admin.store(), await admin.store()];
     const foodId = await admin.food();
