@@ -1,4 +1,4 @@
-import { MAX_AGENTS_PER_REQUEST, MAX_PACKETS_PER_REQUEST } from '@app/contracts';
+import { DEFAULT_STORE_ID, MAX_AGENTS_PER_REQUEST, MAX_PACKETS_PER_REQUEST } from '@app/contracts';
 import { connectUtc } from '@app/database';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -6,24 +6,30 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEV_ADMIN_API_KEY } from '../apps/gateway/src/config/gateway.env';
+import { Cart } from '../scripts/answers';
 import { checkInvariants, optionsFromEnv } from '../scripts/check';
+import { Dice } from '../scripts/chaos/dice';
+import { drawCart, StoreFoods } from '../scripts/chaos/traffic';
 import { SERVICES, System } from '../scripts/system';
 import { measureBound } from './bound';
 import { CpuMeter } from './cpu';
 
 /**
- * `npm run bench`: starts the whole system on its own databases and queues (bench_*), seeds stock,
- * drives concurrent POST /orders through the gateway, with and without clients reading GET /foods,
- * times GET /foods at 1M and 10M packets, and measures the single-database bound in the same run.
- * Writes bench/results/latest.json and latest.md.
+ * `npm run bench`: starts the whole system on its own databases and queues (bench_*), seeds
+ * `--stores` dark stores with packets of every food and agents of their own, drives concurrent
+ * POST /orders of carts of 1 to 3 lines spread over the stores through the gateway, with and
+ * without clients reading GET /foods, times GET /foods at 1M and 10M packets (single-food orders on
+ * the default store), and measures the single-database bound in the same run. Writes
+ * bench/results/latest.json and latest.md.
  */
 
 const { values: args } = parseOptions({
   options: {
     concurrency: { type: 'string', default: '32' },
     duration: { type: 'string', default: '60' },
-    packets: { type: 'string', default: '20000' },
-    agents: { type: 'string', default: '20000' },
+    stores: { type: 'string', default: '4' },
+    packets: { type: 'string', default: '5000' },
+    agents: { type: 'string', default: '5000' },
     foods: { type: 'string', default: '4' },
     'skip-scale': { type: 'boolean', default: false },
     'skip-10m': { type: 'boolean', default: false },
@@ -46,7 +52,7 @@ function parseOptions<T extends ParseArgsConfig>(config: T): ReturnType<typeof p
 }
 
 /** A whole-number option, checked before anything starts (a typo would otherwise run as NaN). */
-function whole(name: 'concurrency' | 'duration' | 'packets' | 'agents' | 'foods' | 'warmup' | 'port', min = 1): number {
+function whole(name: 'concurrency' | 'duration' | 'stores' | 'packets' | 'agents' | 'foods' | 'warmup' | 'port', min = 1): number {
   const value = Number(args[name]);
   if (!/^\d+$/.test(args[name] ?? '') || value < min) {
     console.error(`--${name} must be a whole number >= ${min}, got ${JSON.stringify(args[name])}`);
@@ -57,6 +63,8 @@ function whole(name: 'concurrency' | 'duration' | 'packets' | 'agents' | 'foods'
 const opts = {
   concurrency: whole('concurrency'),
   duration: whole('duration'),
+  /** Dark stores; --packets is per food and store, --agents per store. */
+  stores: whole('stores'),
   packets: whole('packets'),
   agents: whole('agents'),
   foods: whole('foods'),
@@ -92,6 +100,10 @@ const SCALE_PACKETS = 1_000_000;
 const LARGE_PACKETS = 10_000_000;
 /** Additions in flight at once while seeding: each is one bounded call of MAX_PACKETS_PER_REQUEST. */
 const SEED_PARALLEL = 4;
+/** The seed of the carts: every run sends the same carts in the same order, their timing aside. */
+const CART_SEED = 14;
+const FILL_RATE =
+  'fill rate: placed carts / carts the stock could have served (the carts of the warm-up, 1-client and 32-client runs replayed in the order sent against each store’s stock at the start: a cart counts if its store still has every packet it asks for and an agent)';
 
 interface RunFigures {
   clients: number;
@@ -121,41 +133,49 @@ async function main(): Promise<void> {
     await system.start();
   }
   try {
-    const packets = opts.packets;
-    const agents = opts.agents;
-    const foodIds = await seed(url, opts.foods, packets, agents);
+    const stores = await seedStores(url, opts.stores, opts.foods, opts.packets, opts.agents);
+    // Carts of 1 to 3 lines of 1 or 2 packets, each of a store drawn at random; kept as sent, for the fill rate.
+    const sent: Cart[] = [];
+    const carts = () => {
+      const cart = drawCart(new Dice(CART_SEED, `cart/${sent.length}`), stores);
+      sent.push(cart);
+      return cart;
+    };
 
     // A fresh process runs its code unoptimized for its first few thousand messages: the figures
     // below are of a warmed-up system, as a service in production is.
     const warmupSeconds = args.quick ? Math.min(2, opts.warmup) : opts.warmup;
     console.log(`\nwarm-up: ${concurrency} clients, ${warmupSeconds} s (not counted)`);
-    const warmup = await drive(url, foodIds, concurrency, warmupSeconds, cpu);
+    const warmup = await drive(url, carts, concurrency, warmupSeconds, cpu);
     console.log(`\n1 client, ${Math.min(seconds, 10)} s`);
-    const single = await drive(url, foodIds, 1, Math.min(seconds, 10), cpu);
+    const single = await drive(url, carts, 1, Math.min(seconds, 10), cpu);
     console.log(`\n${concurrency} clients, ${seconds} s`);
-    const loaded = await drive(url, foodIds, concurrency, seconds, cpu);
+    const loaded = await drive(url, carts, concurrency, seconds, cpu);
+    const servable = servableCarts(sent, stores, opts.packets, opts.agents);
     const rssAfterLoad = system ? rssOf(system) : {};
     console.log(`\n${concurrency} clients ordering while ${concurrency} clients read GET /foods, ${seconds} s`);
-    const withReaders = await driveWithReaders(url, foodIds, concurrency, seconds, cpu);
+    const withReaders = await driveWithReaders(url, carts, concurrency, seconds, cpu);
 
     let scale: RunFigures | undefined;
     let listing: Listing | undefined;
     if (!args['skip-scale'] && !args.quick) {
-      console.log('\nseeding 1,000,000 packets and 100,000 agents...');
-      const bigFood = await seed(url, 1, SCALE_PACKETS, 100_000, 'Scale');
-      console.log(`${concurrency} clients on the large stock, ${seconds} s`);
-      scale = await drive(url, bigFood, concurrency, seconds, cpu);
+      console.log('\nseeding 1,000,000 packets and 100,000 agents in the default store...');
+      const bigFood = await seedDefaultStore(url, SCALE_PACKETS, 100_000);
+      // The single-food API: one packet of the food from the default store, whose stock GET /foods lists.
+      const oneOfBigFood = () => ({ storeId: DEFAULT_STORE_ID, items: [{ foodId: bigFood, quantity: 1 }] });
+      console.log(`${concurrency} clients on the large stock (single-food orders), ${seconds} s`);
+      scale = await drive(url, oneOfBigFood, concurrency, seconds, cpu);
       listing = { at1M: await listLatency(url, Math.min(seconds, 10)), at10M: null, seeding10M: null, withReadersAt10M: null };
       if (!args['skip-10m']) {
         const packets = LARGE_PACKETS - listing.at1M.packets;
         console.log(`\nseeding ${packets} more packets, ${MAX_PACKETS_PER_REQUEST} per call, ${SEED_PARALLEL} calls at once...`);
         const started = performance.now();
-        await addPackets(url, bigFood[0], packets, 'Large');
+        await addPackets(url, DEFAULT_STORE_ID, bigFood, packets, 'Large');
         listing.seeding10M = { packets, seconds: round((performance.now() - started) / 1000) };
         console.log(`  ${listing.seeding10M.seconds} s`);
         listing.at10M = await listLatency(url, Math.min(seconds, 10));
         console.log(`\n${concurrency} clients ordering while ${concurrency} clients read GET /foods at 10M packets, ${seconds} s`);
-        listing.withReadersAt10M = await driveWithReaders(url, bigFood, concurrency, seconds, cpu);
+        listing.withReadersAt10M = await driveWithReaders(url, oneOfBigFood, concurrency, seconds, cpu);
       }
     }
 
@@ -174,7 +194,6 @@ async function main(): Promise<void> {
     console.log(`  ${round(bound.perSec)} tx/s; CPU ms per transaction: ${JSON.stringify(boundCpu)}`);
 
     // Stock taken during the warm-up is gone for the later runs, so the fill rate counts its orders too.
-    const orders = warmup.orders + loaded.orders + single.orders;
     const placed = warmup.placed + loaded.placed + single.placed;
     const result = {
       at: new Date().toISOString(),
@@ -190,7 +209,10 @@ async function main(): Promise<void> {
       notPlacedPerSec: round(loaded.notPlacedPerSec),
       cpuMsPerOrder: loaded.cpuMsPerOrder,
       boundCpuMsPerTx: boundCpu,
-      fillRate: round(placed / Math.min(packets * foodIds.length, agents, orders), 4),
+      stores: opts.stores,
+      cartLines: '1-3',
+      fillRate: round(placed / servable, 4),
+      servableCarts: servable,
       violations: report.violations.length,
       pendingAtEnd: report.pending,
       rssMb,
@@ -221,8 +243,8 @@ async function main(): Promise<void> {
   }
 }
 
-/** Each client posts orders back to back until time is up; latencies of every POST are kept. */
-async function drive(url: string, foodIds: number[], clients: number, seconds: number, cpu: CpuMeter): Promise<RunFigures> {
+/** Each client posts the next cart of `carts` back to back until time is up; latencies of every POST are kept. */
+async function drive(url: string, carts: () => Cart, clients: number, seconds: number, cpu: CpuMeter): Promise<RunFigures> {
   const latencies: number[] = [];
   const cpuBefore = cpu.read();
   let placed = 0;
@@ -237,14 +259,11 @@ async function drive(url: string, foodIds: number[], clients: number, seconds: n
     );
     lastPlaced = placed;
   }, 1000);
-  const client = async (n: number) => {
-    for (let i = n; performance.now() < stopAt; i += clients) {
+  const client = async () => {
+    while (performance.now() < stopAt) {
+      const body = JSON.stringify(carts());
       const t0 = performance.now();
-      const res = await fetch(`${url}/orders`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ foodId: foodIds[i % foodIds.length] }),
-      });
+      const res = await fetch(`${url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       await res.arrayBuffer();
       latencies.push(performance.now() - t0);
       if (res.status === 201) placed++;
@@ -252,7 +271,7 @@ async function drive(url: string, foodIds: number[], clients: number, seconds: n
       else other++;
     }
   };
-  await Promise.all(Array.from({ length: clients }, (_, n) => client(n)));
+  await Promise.all(Array.from({ length: clients }, client));
   clearInterval(progress);
   const elapsed = (performance.now() - started) / 1000;
   const cpuMsPerOrder = CpuMeter.perUnit(cpuBefore, cpu.read(), placed);
@@ -339,12 +358,12 @@ async function listLatency(url: string, seconds: number): Promise<ReadFigures> {
 /** `clients` order while as many other clients read GET /foods. */
 async function driveWithReaders(
   url: string,
-  foodIds: number[],
+  carts: () => Cart,
   clients: number,
   seconds: number,
   cpu: CpuMeter,
 ): Promise<{ orders: RunFigures; reads: ReadFigures }> {
-  const [orders, reads] = await Promise.all([drive(url, foodIds, clients, seconds, cpu), read(url, clients, seconds)]);
+  const [orders, reads] = await Promise.all([drive(url, carts, clients, seconds, cpu), read(url, clients, seconds)]);
   console.log(`  reads: ${JSON.stringify(reads)}`);
   return { orders, reads };
 }
@@ -356,22 +375,63 @@ function pick(values: Record<string, number>, names: string[]): Record<string, n
   return Object.fromEntries(names.filter((name) => name in values).map((name) => [name, values[name]]));
 }
 
-async function seed(url: string, foods: number, packetsPerFood: number, agents: number, label = 'Bench'): Promise<number[]> {
-  const ids: number[] = [];
-  for (let i = 0; i < foods; i++) {
-    const food = await post(`${url}/foods`, { name: `${label} food ${Date.now()}-${i}`, packets: 0 }, `${label}-food-${i}`);
-    await addPackets(url, food.id, packetsPerFood, label);
-    ids.push(food.id);
+/** `foods` foods of the catalogue, then `stores` dark stores, each with `packetsPerFood` packets of every food and `agents` agents. */
+async function seedStores(url: string, stores: number, foods: number, packetsPerFood: number, agents: number): Promise<StoreFoods[]> {
+  console.log(`seeding ${stores} dark stores, each with ${packetsPerFood} packets of each of ${foods} foods and ${agents} agents...`);
+  const foodIds: number[] = [];
+  for (let i = 0; i < foods; i++) foodIds.push(await createFood(url, 'Bench', i));
+  const seeded: StoreFoods[] = [];
+  for (let s = 0; s < stores; s++) {
+    const { id } = await post(`${url}/stores`, { name: `Bench store ${RUN}-${s}` }, `store-${s}`);
+    for (const foodId of foodIds) await addPackets(url, id, foodId, packetsPerFood, 'Bench');
+    await addAgents(url, id, agents, 'Bench');
+    seeded.push({ storeId: id, foodIds });
   }
-  const calls = chunks(agents, MAX_AGENTS_PER_REQUEST);
-  await inParallel(calls, (count, i) => post(`${url}/agents`, { count }, `${label}-agents-${i}`));
-  return ids;
+  return seeded;
 }
 
-/** Adds `packets` to a food in calls of at most MAX_PACKETS_PER_REQUEST, SEED_PARALLEL at a time. */
-async function addPackets(url: string, foodId: number, packets: number, label: string): Promise<void> {
+/** One food with `packets` packets and `agents` agents in the default store, the single-food API's; answers the food. */
+async function seedDefaultStore(url: string, packets: number, agents: number): Promise<number> {
+  const foodId = await createFood(url, 'Scale', 0);
+  await addPackets(url, DEFAULT_STORE_ID, foodId, packets, 'Scale');
+  await addAgents(url, DEFAULT_STORE_ID, agents, 'Scale');
+  return foodId;
+}
+
+async function createFood(url: string, label: string, i: number): Promise<number> {
+  return (await post(`${url}/foods`, { name: `${label} food ${Date.now()}-${i}`, packets: 0 }, `${label}-food-${i}`)).id;
+}
+
+/** Adds `packets` of a food to a store in calls of at most MAX_PACKETS_PER_REQUEST, SEED_PARALLEL at a time. */
+async function addPackets(url: string, storeId: number, foodId: number, packets: number, label: string): Promise<void> {
   const calls = chunks(packets, MAX_PACKETS_PER_REQUEST);
-  await inParallel(calls, (count, i) => post(`${url}/foods/${foodId}/packets`, { count }, `${label}-${foodId}-${i}`));
+  await inParallel(calls, (count, i) => post(`${url}/stores/${storeId}/packets`, { foodId, count }, `${label}-${storeId}-${foodId}-${i}`));
+}
+
+async function addAgents(url: string, storeId: number, agents: number, label: string): Promise<void> {
+  const calls = chunks(agents, MAX_AGENTS_PER_REQUEST);
+  await inParallel(calls, (count, i) => post(`${url}/stores/${storeId}/agents`, { count }, `${label}-${storeId}-agents-${i}`));
+}
+
+/**
+ * The fill rate's denominator: the carts sent, replayed in the order sent against each store's
+ * stock at the start (`packetsPerFood` of each food, `agents`), none delivered meanwhile; a cart
+ * counts when its store still has every packet it asks for and an agent, and then takes them.
+ * With stock to spare, every cart sent.
+ */
+function servableCarts(carts: Cart[], stores: StoreFoods[], packetsPerFood: number, agents: number): number {
+  const stock = new Map(
+    stores.map((store) => [store.storeId, { agents, packets: new Map(store.foodIds.map((id) => [id, packetsPerFood])) }]),
+  );
+  let servable = 0;
+  for (const { storeId, items } of carts) {
+    const store = stock.get(storeId)!;
+    if (store.agents < 1 || items.some((line) => (store.packets.get(line.foodId) ?? 0) < line.quantity)) continue;
+    store.agents--;
+    for (const line of items) store.packets.set(line.foodId, store.packets.get(line.foodId)! - line.quantity);
+    servable++;
+  }
+  return servable;
 }
 
 function chunks(total: number, size: number): number[] {
@@ -456,7 +516,9 @@ interface Shown {
   p99Ms: number;
   maxMs: number;
   notPlacedPerSec: number;
+  stores: number;
   fillRate: number;
+  servableCarts: number;
   scale: RunFigures | null;
   placedPerSecWithReaders: number;
   withReaders: { orders: RunFigures; reads: ReadFigures };
@@ -475,13 +537,14 @@ function writeResults(result: Shown): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
   const rows = [
+    ['dark stores, carts (lines)', `${result.stores}, 1 to 3 lines of 1 or 2 packets, each of a store drawn at random`],
     ['placed orders/s at 32 clients', result.placedPerSec],
     ['single-database bound (tx/s, 8 connections)', result.boundPerSec],
     ['ratio', result.ratio],
     ['p50 at 1 client (ms)', result.p50Ms1],
     ['p50 / p95 / p99 / max at 32 clients (ms)', `${result.p50Ms} / ${result.p95Ms} / ${result.p99Ms} / ${result.maxMs}`],
     ['not placed/s', result.notPlacedPerSec],
-    ['fill rate', result.fillRate],
+    ['fill rate (see below)', `${result.fillRate} (of ${result.servableCarts} servable carts)`],
     ['scale (1M packets, 100k agents): placed/s, p50 ms', result.scale ? `${result.scale.placedPerSec}, ${result.scale.p50Ms}` : 'not run'],
     ['placed orders/s at 32 clients while 32 clients read GET /foods (reads/s, p50 / p99 ms, failed)', readersRow(result.withReaders)],
     ['GET /foods at 1M packets, 1 client: p50 / p99 ms', listingRow(result.listing?.at1M)],
@@ -515,6 +578,8 @@ function writeResults(result: Shown): void {
     '| figure | value |',
     '|---|---|',
     ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+    '',
+    `Orders are carts; the scale and 10M rows send single-food orders to the default store. The bound is one packet and one agent per transaction. The ${FILL_RATE}.`,
     '',
   ].join('\n');
   writeFileSync(join(dir, 'latest.md'), md);

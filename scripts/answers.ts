@@ -1,5 +1,15 @@
 import { connectUtc } from '@app/database';
-import { NotPlacedReason, ORDER_STATES, orderIdMintedAt, OrderState, outcomeOf, reachableFrom } from '@app/contracts';
+import {
+  CartLine,
+  DEFAULT_STORE_ID,
+  NotPlacedReason,
+  OrderLine,
+  ORDER_STATES,
+  orderIdMintedAt,
+  OrderState,
+  outcomeOf,
+  reachableFrom,
+} from '@app/contracts';
 import { RowDataPacket } from 'mysql2/promise';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CheckOptions, Violation } from './check';
@@ -10,7 +20,25 @@ import { CheckOptions, Violation } from './check';
  * they use check.ts for the other invariants.
  */
 
-export type Route = 'POST /orders' | 'GET /orders/:id' | 'POST /orders/:id/delivered' | 'POST /foods/:id/packets' | 'POST /agents';
+export type Route =
+  | 'POST /orders'
+  | 'GET /orders/:id'
+  | 'POST /orders/:id/delivered'
+  | 'POST /foods/:id/packets'
+  | 'POST /agents'
+  | 'POST /stores/:id/packets'
+  | 'POST /stores/:id/agents';
+
+/** What a POST /orders asks for: lines of one dark store. */
+export interface Cart {
+  storeId: number;
+  items: CartLine[];
+}
+
+/** The cart the single-food form `{ foodId }` stands for: one packet of the food from the default dark store. */
+export function singleFoodCart(foodId: number): Cart {
+  return { storeId: DEFAULT_STORE_ID, items: [{ foodId, quantity: 1 }] };
+}
 
 /** One request and what its client was told. */
 export interface Exchange {
@@ -21,6 +49,8 @@ export interface Exchange {
   body?: Record<string, unknown>;
   /** POST /orders: the Idempotency-Key sent, if any. */
   key?: string;
+  /** POST /orders: the cart asked for (the single-food form as singleFoodCart). */
+  cart?: Cart;
   /** GET /orders/:id and POST /orders/:id/delivered: the order asked about. */
   orderId?: string;
   /** When the request was sent and answered (epoch ms). */
@@ -44,7 +74,9 @@ export interface OrderRow {
   id: string;
   state: OrderState;
   reason: NotPlacedReason | null;
-  packetId: number | null;
+  /** Null, with no items, only for an order whose command never arrived (REQUEST_LOST). */
+  storeId: number | null;
+  items: OrderLine[];
   agentId: number | null;
   key: string | null;
 }
@@ -105,28 +137,68 @@ export function judgeAnswers(exchanges: Exchange[], orders: Map<string, OrderRow
 /** What is false in an answer to POST /orders, or undefined when it tells the truth. */
 function placeAnswerBroken(x: Exchange, orderId: string | undefined, order: OrderRow | undefined): string | undefined {
   const state = order?.state ?? 'unknown';
+  // Whatever it says, an answer naming an order speaks of an order of the cart asked for (unless
+  // its command never arrived: recorded lost, the order has no cart).
+  if (orderId && order && order.storeId !== null && x.cart && !sameCart(x.cart, order))
+    return `for ${describeCart(x.cart)} with order ${orderId} of ${describeCart(order)}`;
   switch (x.status) {
     case 201:
       if (!order || !isPlaced(order.state)) return `for order ${orderId} that is ${state}`;
-      if (Number(x.body?.packetId) !== order.packetId || Number(x.body?.agentId) !== order.agentId)
-        return `with packet ${text(x.body?.packetId)} and agent ${text(x.body?.agentId)} for order ${orderId} that holds packet ${order.packetId} and agent ${order.agentId}`;
-      return undefined;
+      return placedViewBroken(x.body ?? {}, order);
     case 409:
     case 503:
       // 503 with no order id: the command never left the gateway, so this request made nothing
-      // (but with a key, an earlier request may have: then its order must not be placed).
+      // (but with a key, an earlier request of the same cart may have: then its order must not be placed).
       if (!orderId) {
         if (x.status === 409) return 'without an order id';
-        return order && order.state !== OrderState.NOT_PLACED ? `(not placed) while the key's order ${order.id} is ${state}` : undefined;
+        const sameRequest = order && (!x.cart || sameCart(x.cart, order));
+        return sameRequest && order.state !== OrderState.NOT_PLACED
+          ? `(not placed) while the key's order ${order.id} is ${state}`
+          : undefined;
       }
       if (order?.state !== OrderState.NOT_PLACED) return `(not placed) for order ${orderId} that is ${state}`;
-      return order.reason === text(x.body?.code) ? undefined : `for order ${orderId} that is NOT_PLACED for ${order.reason}`;
+      if (order.reason !== text(x.body?.code)) return `for order ${orderId} that is NOT_PLACED for ${order.reason}`;
+      return order.reason === NotPlacedReason.OUT_OF_STOCK ? shortagesBroken(x.body?.details, order) : undefined;
     case 202:
       if (orderId) return order && isSettled(order.state) ? undefined : `(pending) for order ${orderId} that never settled: ${state}`;
       return x.key !== undefined && x.body?.idempotencyKey === x.key ? undefined : 'pending with neither an order id nor the request key';
+    case 422:
+      // One cart per key: a request with the key of an order of another cart is refused, and only such a request.
+      if (x.body?.code !== 'IDEMPOTENCY_KEY_REUSED' || x.key === undefined || !x.cart) return 'to a well-formed cart';
+      if (!order) return `but no order has key ${x.key}`;
+      return sameCart(x.cart, order) ? `but the key's order ${order.id} is of the same cart, ${describeCart(order)}` : undefined;
     default:
-      return 'to a well-formed order with a fresh or reused key of one food';
+      return 'to a well-formed cart with a fresh or reused key';
   }
+}
+
+/**
+ * What a 201 or a look-up of a placed order shows wrongly: its dark store, its lines with their
+ * packets, its agent, and, for an order of one packet, that packet (as the single-food API answers).
+ */
+function placedViewBroken(body: Record<string, unknown>, order: OrderRow): string | undefined {
+  const shown = `dark store ${text(body.storeId)}, ${describeLines(body.items)}, agent ${text(body.agentId)}`;
+  const held = `dark store ${order.storeId}, ${describeLines(order.items)}, agent ${order.agentId}`;
+  if (Number(body.storeId) !== order.storeId || Number(body.agentId) !== order.agentId || !sameLines(body.items, order.items))
+    return `showing ${shown} for order ${order.id} that holds ${held}`;
+  const [only] = order.items;
+  const single = order.items.length === 1 && only.quantity === 1;
+  if (single && (Number(body.foodId) !== only.foodId || Number(body.packetId) !== only.packetIds[0]))
+    return `with food ${text(body.foodId)} and packet ${text(body.packetId)} for order ${order.id} of one packet, ${only.packetIds[0]} of food ${only.foodId}`;
+  if (!single && (body.packetId !== undefined || body.foodId !== undefined))
+    return `with a single food's packet for order ${order.id} of several packets`;
+  return undefined;
+}
+
+/** An OUT_OF_STOCK refusal names each food the order records as short, and by as many packets. */
+function shortagesBroken(details: unknown, order: OrderRow): string | undefined {
+  const told = Array.isArray(details) ? (details as { foodId?: unknown; missing?: unknown }[]) : [];
+  const recorded = order.items.filter((line) => line.missing !== undefined);
+  const said = told.map((d) => `${text(d.missing)} of food ${text(d.foodId)}`).sort();
+  const truth = recorded.map((line) => `${line.missing} of food ${line.foodId}`).sort();
+  return JSON.stringify(said) === JSON.stringify(truth)
+    ? undefined
+    : `naming as missing [${said.join(', ')}] for order ${order.id} that records [${truth.join(', ')}]`;
 }
 
 function lookUpAnswerBroken(
@@ -148,9 +220,8 @@ function lookUpAnswerBroken(
   if (x.body?.orderId !== x.orderId) return `the answer is about order ${text(x.body?.orderId)}`;
   if (!order) return `it was ${seen} but is not in the database`;
   if (!reachableFrom(seen).includes(order.state)) return `it was ${seen} but ended ${order.state}`;
-  if (isPlaced(seen) && (x.body?.packetId !== order.packetId || x.body?.agentId !== order.agentId))
-    return `it showed packet ${text(x.body?.packetId)} and agent ${text(x.body?.agentId)}, the database ${order.packetId} and ${order.agentId}`;
-  return undefined;
+  if ((x.body?.storeId ?? null) !== order.storeId) return `it showed dark store ${text(x.body?.storeId)}, the database ${order.storeId}`;
+  return isPlaced(seen) ? placedViewBroken(x.body ?? {}, order) : undefined;
 }
 
 function deliveryAnswerBroken(x: Exchange, order: OrderRow | undefined): string | undefined {
@@ -207,7 +278,7 @@ async function readOrders(database: CheckOptions): Promise<Map<string, OrderRow>
   const db = await connectUtc({ host: database.host, port: database.port, user: database.user, password: database.password });
   try {
     const [rows] = await db.query<RowDataPacket[]>(
-      `SELECT id, state, reason, packet_id, agent_id, idempotency_key FROM \`${database.orderDb}\`.orders`,
+      `SELECT id, state, reason, store_id, items, agent_id, idempotency_key FROM \`${database.orderDb}\`.orders`,
     );
     return new Map(
       rows.map((r) => [
@@ -216,7 +287,9 @@ async function readOrders(database: CheckOptions): Promise<Map<string, OrderRow>
           id: String(r.id),
           state: r.state as OrderState,
           reason: r.reason as NotPlacedReason | null,
-          packetId: r.packet_id === null ? null : Number(r.packet_id),
+          storeId: r.store_id === null ? null : Number(r.store_id),
+          // JSON: text from MariaDB, parsed already by mysql2 from MySQL.
+          items: (typeof r.items === 'string' ? JSON.parse(r.items) : r.items) as OrderLine[],
           agentId: r.agent_id === null ? null : Number(r.agent_id),
           key: r.idempotency_key as string | null,
         },
@@ -225,6 +298,30 @@ async function readOrders(database: CheckOptions): Promise<Map<string, OrderRow>
   } finally {
     await db.end();
   }
+}
+
+/** Whether an order is of this cart: the same dark store and the same lines, in whatever order they were listed. */
+function sameCart(cart: Cart, order: { storeId: number | null; items: CartLine[] }): boolean {
+  return describeCart(cart) === describeCart(order);
+}
+
+/** Whether the lines an answer shows are the order's: each food with its quantity and its very packets. */
+function sameLines(shown: unknown, items: OrderLine[]): boolean {
+  return Array.isArray(shown) && describeLines(shown) === describeLines(items);
+}
+
+function describeCart({ storeId, items }: { storeId: number | null; items: CartLine[] }): string {
+  const lines = [...items].sort((a, b) => a.foodId - b.foodId).map((line) => `${line.quantity} x food ${line.foodId}`);
+  return `the cart of dark store ${storeId}: ${lines.join(', ')}`;
+}
+
+/** Lines with their packets, in one order whatever order they came in. */
+function describeLines(lines: unknown): string {
+  if (!Array.isArray(lines)) return `lines ${JSON.stringify(lines)}`;
+  const described = (lines as Partial<OrderLine>[]).map(
+    (line) => `${line.quantity} x food ${line.foodId} (packets ${[...(line.packetIds ?? [])].sort((a, b) => a - b).join(' ')})`,
+  );
+  return `[${described.sort().join(', ')}]`;
 }
 
 function text(value: unknown): string | undefined {

@@ -6,11 +6,12 @@ import { runChaos } from './chaos/run';
 const HELP = `npm run chaos -- [options]
 
 A randomized fault run: two instances of every app on databases and queues of its own
-(<prefix>store, <prefix>delivery, <prefix>orders), clients placing orders with Idempotency-Keys
-(retries, and races through both gateways), admins marking orders delivered and adding packets
-and agents, while faults happen: kill -9 and restart of any instance, SIGSTOP of an order
-instance past its lease, bursts of killed database sessions (of this run's databases only), and
-broker restarts. Then it lets the system settle and checks every invariant and every answer
+(<prefix>store, <prefix>delivery, <prefix>orders), clients placing carts of 1 to 3 lines across
+two dark stores (and single-food orders to the default store) with Idempotency-Keys (retries,
+races through both gateways, a key sent again with another cart), admins marking orders
+delivered and adding packets and agents to each store, while faults happen: kill -9 and restart
+of any instance, SIGSTOP of an order instance past its lease, bursts of killed database sessions
+(of this run's databases only), and broker restarts. Then it lets the system settle and checks every invariant and every answer
 against the databases. It prints its seed at the start and one summary line (JSON) at the end,
 writes the details and the apps' log to --out, and exits 1 if anything was wrong.
 

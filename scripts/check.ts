@@ -1,11 +1,12 @@
-import { HoldCounts, tallyHoldCounts } from '@app/contracts';
+import { HoldCounts, OrderLine, tallyHoldCounts } from '@app/contracts';
 import { connectUtc } from '@app/database';
 import { config as loadDotenv } from 'dotenv';
 import { Connection, RowDataPacket } from 'mysql2/promise';
 
 /**
- * The invariant checker of shared/INVARIANTS.md (I1, I2, I3, I5, and under I5 the maintained counts
- * the listings read), reading the three services' databases directly. Tests, the benchmark and operators (`npm run check`) all use this one definition.
+ * The invariant checker of shared/INVARIANTS.md (I1, I2, I3, I5, I8, and under I5 the maintained
+ * counts the listings read), reading the three services' databases directly. Tests, the benchmark,
+ * the chaos run and operators (`npm run check`) all use this one definition.
  */
 
 export interface CheckOptions {
@@ -21,8 +22,8 @@ export interface CheckOptions {
 }
 
 export interface Violation {
-  /** This checker finds I1, I2, I3 and I5; answers.ts I4, and the runs that wait for it I6. */
-  invariant: 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6';
+  /** This checker finds I1, I2, I3, I5 and I8; answers.ts I4, and the runs that wait for it I6. */
+  invariant: 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I8';
   message: string;
   ids: string[];
 }
@@ -56,18 +57,19 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): CheckOptio
 
 interface OrderRow extends RowDataPacket {
   id: string;
-  food_id: number;
+  store_id: number | null;
+  /** The cart (JSON: text from MariaDB, parsed by mysql2 from MySQL). */
+  items: string | OrderLine[];
   state: string;
-  packet_id: number | null;
   agent_id: number | null;
 }
 interface HoldRow extends RowDataPacket {
   id: number;
   order_id: string;
   state: string;
+  store_id: number;
   food_id?: number;
 }
-
 export async function checkInvariants(options: CheckOptions): Promise<CheckReport> {
   // In UTC, as the services write expiries: I3 compares them with NOW(3).
   const db = await connectUtc({ host: options.host, port: options.port, user: options.user, password: options.password });
@@ -88,32 +90,34 @@ async function check(db: Connection, o: CheckOptions): Promise<CheckReport> {
     violations.push({ invariant, message, ids: ids.map(String) });
 
   const [packets] = await db.query<HoldRow[]>(
-    `SELECT id, order_id, state, food_id FROM \`${o.storeDb}\`.packet WHERE order_id IS NOT NULL`,
+    `SELECT id, order_id, state, store_id, food_id FROM \`${o.storeDb}\`.packet WHERE order_id IS NOT NULL`,
   );
-  const [agents] = await db.query<HoldRow[]>(`SELECT id, order_id, state FROM \`${o.deliveryDb}\`.agent WHERE order_id IS NOT NULL`);
-  const [orders] = await db.query<OrderRow[]>(`SELECT id, food_id, state, packet_id, agent_id FROM \`${o.orderDb}\`.orders`);
-
-  // I1: no double use. The unique keys make it impossible; this proves they are there and held.
-  for (const [what, rows] of [
-    ['packet', packets],
-    ['agent', agents],
-  ] as const) {
-    const byOrder = groupBy(rows, (r) => r.order_id);
-    for (const [orderId, held] of byOrder) {
-      if (held.length > 1) flag('I1', `order holds ${held.length} ${what}s`, [orderId, ...held.map((h) => h.id)]);
-    }
-  }
+  const [agents] = await db.query<HoldRow[]>(
+    `SELECT id, order_id, state, store_id FROM \`${o.deliveryDb}\`.agent WHERE order_id IS NOT NULL`,
+  );
+  const [rows] = await db.query<OrderRow[]>(`SELECT id, store_id, items, state, agent_id FROM \`${o.orderDb}\`.orders`);
+  const orders = rows.map((row) => ({ ...row, items: typeof row.items === 'string' ? (JSON.parse(row.items) as OrderLine[]) : row.items }));
   const holding = orders.filter((r) => HOLDING.includes(r.state));
-  for (const [packetId, sharing] of groupBy(holding, (r) => String(r.packet_id))) {
+
+  // I1: no double use. A packet row has one order_id and an agent's order_id is unique, so the rows
+  // cannot; the orders' logs could: no packet in the carts of two placed orders, no agent with two.
+  const agentsByOrder = groupBy(agents, (r) => r.order_id);
+  for (const [orderId, held] of agentsByOrder) {
+    if (held.length > 1) flag('I1', `order holds ${held.length} agents`, [orderId, ...held.map((h) => h.id)]);
+  }
+  const logged = holding.flatMap((order) => order.items.flatMap((line) => line.packetIds.map((packetId) => ({ packetId, order }))));
+  for (const [packetId, sharing] of groupBy(logged, (r) => String(r.packetId))) {
     if (sharing.length > 1)
       flag(
         'I1',
-        `packet ${packetId} is assigned to ${sharing.length} orders`,
-        sharing.map((r) => r.id),
+        `packet ${packetId} is in the carts of ${sharing.length} orders`,
+        sharing.map((r) => r.order.id),
       );
   }
-  const withAgent = orders.filter((r) => r.state === 'PLACED');
-  for (const [agentId, sharing] of groupBy(withAgent, (r) => String(r.agent_id))) {
+  for (const [agentId, sharing] of groupBy(
+    orders.filter((r) => r.state === 'PLACED'),
+    (r) => String(r.agent_id),
+  )) {
     if (sharing.length > 1)
       flag(
         'I1',
@@ -122,25 +126,33 @@ async function check(db: Connection, o: CheckOptions): Promise<CheckReport> {
       );
   }
 
-  // I2: all or nothing.
-  const packetOf = new Map(packets.map((p) => [p.order_id, p]));
+  // I2: all or nothing: a placed order holds exactly the packets its cart asked for (each line's
+  // count of its food), the ones it logged, and one agent, the one it logged; a not-placed one holds nothing.
+  // I8: every packet and the agent of a placed order belong to the order's dark store.
+  const packetsOf = groupBy(packets, (p) => p.order_id);
   const agentOf = new Map(agents.map((a) => [a.order_id, a]));
-  const known = new Map(orders.map((r) => [r.id, r]));
+  const known = new Set(orders.map((r) => r.id));
   for (const order of orders) {
-    const packet = packetOf.get(order.id);
+    const held = packetsOf.get(order.id) ?? [];
     const agent = agentOf.get(order.id);
-    const packetOk = packet?.state === 'ASSIGNED' && Number(packet.id) === Number(order.packet_id);
+    const packetsOk = holdsItsCart(order, held);
     const agentOk = agent?.state === 'ASSIGNED' && Number(agent.id) === Number(order.agent_id);
-    if (order.state === 'PLACED' && !(packetOk && agentOk)) {
-      flag('I2', `PLACED order lacks its assigned packet or agent (packet: ${describe(packet)}, agent: ${describe(agent)})`, [order.id]);
-    } else if (order.state === 'DELIVERED' && (!packetOk || agent)) {
-      flag('I2', `DELIVERED order should hold its packet and no agent (packet: ${describe(packet)}, agent: ${describe(agent)})`, [
+    if (order.state === 'PLACED' && !(packetsOk && agentOk)) {
+      flag('I2', `PLACED order lacks its cart or its agent (packets: ${describeAll(held)}, agent: ${describe(agent)})`, [order.id]);
+    } else if (order.state === 'DELIVERED' && (!packetsOk || agent)) {
+      flag('I2', `DELIVERED order should hold its cart and no agent (packets: ${describeAll(held)}, agent: ${describe(agent)})`, [
         order.id,
       ]);
-    } else if (order.state === 'DELIVERING' && !packetOk) {
-      flag('I2', `DELIVERING order lacks its assigned packet (${describe(packet)})`, [order.id]);
-    } else if (order.state === 'NOT_PLACED' && (packet || agent)) {
-      flag('I2', `NOT_PLACED order still holds something (packet: ${describe(packet)}, agent: ${describe(agent)})`, [order.id]);
+    } else if (order.state === 'DELIVERING' && !packetsOk) {
+      flag('I2', `DELIVERING order lacks its cart (${describeAll(held)})`, [order.id]);
+    } else if (order.state === 'NOT_PLACED' && (held.length > 0 || agent)) {
+      flag('I2', `NOT_PLACED order still holds something (packets: ${describeAll(held)}, agent: ${describe(agent)})`, [order.id]);
+    }
+    if (HOLDING.includes(order.state)) {
+      const strangers = [...held, ...(agent ? [agent] : [])].filter((row) => Number(row.store_id) !== Number(order.store_id));
+      if (strangers.length > 0) {
+        flag('I8', `order of dark store ${order.store_id} holds rows of another store (${describeAll(strangers)})`, [order.id]);
+      }
     }
   }
   for (const [what, rows] of [
@@ -173,55 +185,51 @@ async function check(db: Connection, o: CheckOptions): Promise<CheckReport> {
     }
   }
 
-  // I5: conservation. Rows change state, never number: what is assigned is exactly what settled orders hold.
-  const placedByFood = countBy(holding, (r) => String(r.food_id));
-  const assignedByFood = countBy(
+  // I5: conservation. Rows change state, never number: what is assigned, per store and food, is
+  // exactly what settled orders' carts hold, give or take the orders still deciding.
+  const want = new Map<string, { placed: number; inFlight: number }>();
+  for (const order of orders) {
+    const placed = HOLDING.includes(order.state);
+    const deciding = IN_FLIGHT.includes(order.state) && order.state !== 'DELIVERING';
+    for (const line of order.items) {
+      const entry = want.get(`${order.store_id}:${line.foodId}`) ?? { placed: 0, inFlight: 0 };
+      if (placed) entry.placed += line.quantity;
+      if (deciding) entry.inFlight += line.quantity;
+      want.set(`${order.store_id}:${line.foodId}`, entry);
+    }
+  }
+  const assignedOf = countBy(
     packets.filter((p) => p.state === 'ASSIGNED'),
-    (p) => String(p.food_id),
+    (p) => `${p.store_id}:${p.food_id}`,
   );
-  for (const food of new Set([...placedByFood.keys(), ...assignedByFood.keys()])) {
-    const placed = placedByFood.get(food) ?? 0;
-    const assigned = assignedByFood.get(food) ?? 0;
-    const inFlight = orders.filter((r) => String(r.food_id) === food && IN_FLIGHT.includes(r.state) && r.state !== 'DELIVERING').length;
+  for (const key of new Set([...want.keys(), ...assignedOf.keys()])) {
+    const { placed, inFlight } = want.get(key) ?? { placed: 0, inFlight: 0 };
+    const assigned = assignedOf.get(key) ?? 0;
     if (assigned < placed || assigned > placed + inFlight) {
-      flag('I5', `food ${food}: ${assigned} packets assigned for ${placed} placed orders (${inFlight} in flight)`, [food]);
+      const [store, food] = key.split(':');
+      flag('I5', `dark store ${store}, food ${food}: ${assigned} packets assigned for ${placed} in placed carts (${inFlight} deciding)`, [
+        key,
+      ]);
     }
   }
 
-  // I5, as the listings see it: GET /foods and GET /agents read maintained counts (packet_count,
-  // agent_count) instead of the rows; each must equal the rows it counts, in this one snapshot.
-  const [foodRows] = await db.query<RowDataPacket[]>(
-    `SELECT f.id, c.total, c.assigned FROM \`${o.storeDb}\`.food f LEFT JOIN \`${o.storeDb}\`.packet_count c ON c.food_id = f.id`,
+  // I5, as the listings see it: GET /stores, /foods and /agents read maintained counts
+  // (packet_count per store and food, agent_count per store) instead of the rows; each must equal
+  // the rows it counts, in this one snapshot.
+  const [countRows] = await db.query<RowDataPacket[]>(
+    `SELECT CONCAT(store_id, ':', food_id) AS k, total, assigned FROM \`${o.storeDb}\`.packet_count`,
   );
   const [packetRows] = await db.query<RowDataPacket[]>(
-    `SELECT food_id, COUNT(*) AS total, COUNT(CASE WHEN state = 'ASSIGNED' THEN 1 END) AS assigned
-       FROM \`${o.storeDb}\`.packet GROUP BY food_id`,
+    `SELECT CONCAT(store_id, ':', food_id) AS k, COUNT(*) AS total, COUNT(CASE WHEN state = 'ASSIGNED' THEN 1 END) AS assigned
+       FROM \`${o.storeDb}\`.packet GROUP BY store_id, food_id`,
   );
-  const rowsOfFood = new Map(packetRows.map((r) => [Number(r.food_id), r]));
-  for (const food of foodRows) {
-    const rows = rowsOfFood.get(Number(food.id));
-    const counted = { total: Number(rows?.total ?? 0), assigned: Number(rows?.assigned ?? 0) };
-    if (food.total === null) flag('I5', `food ${food.id} has no packet_count row (${counted.total} packets)`, [food.id]);
-    else if (Number(food.total) !== counted.total || Number(food.assigned) !== counted.assigned) {
-      flag(
-        'I5',
-        `food ${food.id}: packet_count says ${food.total} packets, ${food.assigned} assigned; the rows, ${counted.total} and ${counted.assigned}`,
-        [food.id],
-      );
-    }
-  }
-  const [[agentCount]] = await db.query<RowDataPacket[]>(`SELECT total, assigned FROM \`${o.deliveryDb}\`.agent_count WHERE id = 1`);
-  const [[agentRows]] = await db.query<RowDataPacket[]>(
-    `SELECT COUNT(*) AS total, COUNT(CASE WHEN state = 'ASSIGNED' THEN 1 END) AS assigned FROM \`${o.deliveryDb}\`.agent`,
+  compareCounts('packet_count of dark store and food', countRows, packetRows, flag);
+  const [agentCounts] = await db.query<RowDataPacket[]>(`SELECT store_id AS k, total, assigned FROM \`${o.deliveryDb}\`.agent_count`);
+  const [agentRows] = await db.query<RowDataPacket[]>(
+    `SELECT store_id AS k, COUNT(*) AS total, COUNT(CASE WHEN state = 'ASSIGNED' THEN 1 END) AS assigned
+       FROM \`${o.deliveryDb}\`.agent GROUP BY store_id`,
   );
-  if (!agentCount) flag('I5', `agent_count has no row (${agentRows.total} agents)`, []);
-  else if (Number(agentCount.total) !== Number(agentRows.total) || Number(agentCount.assigned) !== Number(agentRows.assigned)) {
-    flag(
-      'I5',
-      `agent_count says ${agentCount.total} agents, ${agentCount.assigned} assigned; the rows, ${agentRows.total} and ${agentRows.assigned}`,
-      [],
-    );
-  }
+  compareCounts('agent_count of dark store', agentCounts, agentRows, flag);
 
   const orderCounts = Object.fromEntries([...countBy(orders, (r) => r.state)]);
   return {
@@ -240,6 +248,46 @@ async function holdCounts(db: Connection, table: string): Promise<HoldCounts> {
 
 function describe(row: HoldRow | undefined): string {
   return row ? `${row.id} ${row.state}` : 'none';
+}
+
+function describeAll(rows: HoldRow[]): string {
+  return rows.length === 0 ? 'none' : rows.map((row) => `${row.id} ${row.state} (store ${row.store_id})`).join(', ');
+}
+
+/**
+ * Whether `held` (the packet rows of an order) is exactly its cart, assigned: as many packets of
+ * each line's food as the line asks for, no other, and the very ones the order logged.
+ */
+function holdsItsCart(order: { items: OrderLine[] }, held: HoldRow[]): boolean {
+  const logged = order.items.flatMap((line) => line.packetIds).sort((a, b) => a - b);
+  const rows = held.map((row) => Number(row.id)).sort((a, b) => a - b);
+  const asked = order.items.every((line) => held.filter((row) => Number(row.food_id) === line.foodId).length === line.quantity);
+  return (
+    asked &&
+    held.every((row) => row.state === 'ASSIGNED') &&
+    held.length === order.items.reduce((sum, line) => sum + line.quantity, 0) &&
+    JSON.stringify(logged) === JSON.stringify(rows)
+  );
+}
+
+/** Flags every key whose maintained count differs from the rows it counts (or has no count row for rows it should count). */
+function compareCounts(
+  what: string,
+  counted: RowDataPacket[],
+  rows: RowDataPacket[],
+  flag: (i: 'I5', m: string, ids: string[]) => void,
+): void {
+  const byKey = new Map(counted.map((row) => [String(row.k), row]));
+  const rowsByKey = new Map(rows.map((row) => [String(row.k), row]));
+  for (const key of new Set([...byKey.keys(), ...rowsByKey.keys()])) {
+    const count = byKey.get(key);
+    const real = { total: Number(rowsByKey.get(key)?.total ?? 0), assigned: Number(rowsByKey.get(key)?.assigned ?? 0) };
+    if (!count) {
+      if (real.total > 0) flag('I5', `${what} ${key} has no count row (${real.total} rows)`, [key]);
+    } else if (Number(count.total) !== real.total || Number(count.assigned) !== real.assigned) {
+      flag('I5', `${what} ${key}: counted ${count.total}, ${count.assigned} assigned; the rows, ${real.total} and ${real.assigned}`, [key]);
+    }
+  }
 }
 
 function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {

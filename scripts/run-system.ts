@@ -1,20 +1,20 @@
+import { AgentsView, DEFAULT_STORE_ID, FoodView, StoreView } from '@app/contracts';
 import { validateEnv } from '@app/platform';
 import { config as loadDotenv } from 'dotenv';
 import { GatewayEnv } from '../apps/gateway/src/config/gateway.env';
 import { System } from './system';
 
-interface Seed {
-  foods: { name: string; packets: number }[];
-  agents: number;
-}
-
-const DEMO: Seed = {
-  foods: [
-    { name: 'Masala Dosa', packets: 20 },
-    { name: 'Paneer Roll', packets: 10 },
-  ],
-  agents: 5,
-};
+/**
+ * The demo data of an empty system: a catalogue of foods; two dark stores, each with packets of
+ * some of them and agents of its own; and a few packets and agents in the default store, which the
+ * single-food API (POST /orders {"foodId"}, /foods, /agents) acts on.
+ */
+const CATALOGUE = ['Masala Dosa', 'Paneer Roll', 'Filter Coffee', 'Idli'];
+const DEFAULT_STORE = { packetsPerFood: 5, agents: 3 };
+const DARK_STORES: { name: string; packets: Record<string, number>; agents: number }[] = [
+  { name: 'Koramangala', packets: { 'Masala Dosa': 20, 'Paneer Roll': 10, 'Filter Coffee': 30 }, agents: 5 },
+  { name: 'Indiranagar', packets: { 'Masala Dosa': 10, 'Filter Coffee': 15, Idli: 25 }, agents: 3 },
+];
 
 /** `npm start`: the whole system in the foreground, with demo data when the databases are empty. */
 async function main(): Promise<void> {
@@ -38,35 +38,70 @@ async function main(): Promise<void> {
     console.error(`${name} exited unexpectedly (code ${code}); stopping the system`);
     void stop(1);
   });
-  await seedIfEmpty(system.gatewayUrl, adminKey);
+  const url = system.gatewayUrl;
+  await seedIfEmpty(url, adminKey);
+  const cart = await exampleCart(url);
   console.log(`
 The system is up. Try:
-  curl -s ${system.gatewayUrl}/foods
-  curl -s -X POST ${system.gatewayUrl}/orders -H 'content-type: application/json' -d '{"foodId": 1}'
-  curl -s ${system.gatewayUrl}/agents
+  curl -s ${url}/stores
+  curl -s -X POST ${url}/orders -H 'content-type: application/json' -d '${JSON.stringify(cart)}'
+  curl -s -X POST ${url}/orders -H 'content-type: application/json' -d '{"foodId": ${cart.items[0].foodId}}'
+  curl -s ${url}/foods
 Ctrl-C stops everything.`);
 }
 
+/** Seeds each part of the demo data that is missing: the catalogue, the default store's agents, the two dark stores. */
 async function seedIfEmpty(url: string, adminKey: string): Promise<void> {
-  const foods = (await (await fetch(`${url}/foods`)).json()) as unknown[];
+  let foods = await get<FoodView[]>(`${url}/foods`);
   if (foods.length === 0) {
-    for (const food of DEMO.foods) await post(`${url}/foods`, food, adminKey);
-    console.log(`Seeded demo foods: ${DEMO.foods.map((f) => `${f.name} (${f.packets} packets)`).join(', ')}`);
+    for (const name of CATALOGUE) await post(`${url}/foods`, { name, packets: DEFAULT_STORE.packetsPerFood }, adminKey);
+    foods = await get<FoodView[]>(`${url}/foods`);
+    console.log(`Seeded the foods ${CATALOGUE.join(', ')}, ${DEFAULT_STORE.packetsPerFood} packets of each in the default store`);
   }
-  const { agents } = (await (await fetch(`${url}/agents`)).json()) as { agents: { total: number } };
+  const { agents } = await get<AgentsView>(`${url}/agents`);
   if (agents.total === 0) {
-    await post(`${url}/agents`, { count: DEMO.agents }, adminKey);
-    console.log(`Seeded ${DEMO.agents} demo delivery agents`);
+    await post(`${url}/agents`, { count: DEFAULT_STORE.agents }, adminKey);
+    console.log(`Seeded ${DEFAULT_STORE.agents} delivery agents in the default store`);
+  }
+  const stores = await get<StoreView[]>(`${url}/stores`);
+  if (stores.some((store) => store.id !== DEFAULT_STORE_ID)) return;
+  const foodId = new Map(foods.map((food) => [food.name, food.id]));
+  for (const store of DARK_STORES) {
+    const { id } = await post<{ id: number }>(`${url}/stores`, { name: store.name }, adminKey);
+    for (const [food, count] of Object.entries(store.packets)) {
+      // A catalogue kept from an earlier run may lack a demo food: that store goes without it.
+      if (foodId.has(food)) await post(`${url}/stores/${id}/packets`, { foodId: foodId.get(food), count }, adminKey);
+    }
+    await post(`${url}/stores/${id}/agents`, { count: store.agents }, adminKey);
+    const stock = Object.entries(store.packets).map(([food, count]) => `${count} ${food}`);
+    console.log(`Seeded the dark store ${store.name} (id ${id}): ${stock.join(', ')}; ${store.agents} delivery agents`);
   }
 }
 
-async function post(url: string, body: unknown, adminKey: string): Promise<void> {
+/** A cart the system can place now: two foods with free packets of a dark store with a free agent (the default store's if none). */
+async function exampleCart(url: string): Promise<{ storeId: number; items: { foodId: number; quantity: number }[] }> {
+  const stores = await get<StoreView[]>(`${url}/stores`);
+  const ready = (store: StoreView) => store.agents.free > 0 && store.foods.some((food) => food.packets.free > 0);
+  const store = stores.find((s) => s.id !== DEFAULT_STORE_ID && ready(s)) ?? stores.find(ready) ?? stores[0];
+  const foods = store.foods.filter((food) => food.packets.free > 0).slice(0, 2);
+  const lines = foods.length > 0 ? foods : store.foods.slice(0, 1);
+  return { storeId: store.id, items: lines.map((food, i) => ({ foodId: food.id, quantity: i === 0 && food.packets.free > 1 ? 2 : 1 })) };
+}
+
+async function get<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`GET ${url} failed: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+async function post<T = unknown>(url: string, body: unknown, adminKey: string): Promise<T> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-api-key': adminKey },
     body: JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`POST ${url} failed: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
 }
 
 main().catch((err) => {

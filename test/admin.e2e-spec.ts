@@ -1,16 +1,17 @@
-import { DeliveryPattern, ErrorCode, HoldCounts, Queue, queueName, StorePattern, tallyHoldCounts } from '@app/contracts';
+import { DEFAULT_STORE_ID, DeliveryPattern, ErrorCode, HoldCounts, Queue, queueName, StorePattern, tallyHoldCounts } from '@app/contracts';
 import { call } from '@app/platform';
 import { connect } from 'amqplib';
 import { Connection, RowDataPacket } from 'mysql2/promise';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { TEST_ADMIN_KEY, TestSystem } from './support/harness';
+import { agentReserve, reservePacket } from './support/participants';
 import { RawBroker } from './support/raw-broker';
 import { v7 } from 'uuid';
 
 /**
  * Admin writes and listings (issue 12.5): one call adds at most a documented number of rows; an
- * addition runs once per Idempotency-Key; GET /foods and GET /agents read maintained counts that
+ * addition runs once per Idempotency-Key; GET /foods, /agents and /stores read maintained counts that
  * stay equal to the rows; listings and additions wait in the participants' admin queues, never in
  * front of an order's reserve; and a listing whose caller gave up is never run.
  */
@@ -102,6 +103,8 @@ describe('the size of one call', () => {
       [`/foods/${foodId}/packets`, { count: DOCUMENTED_MAX.packets + 1 }, /count must not be greater than 50000/],
       ['/agents', { count: DOCUMENTED_MAX.agents + 1 }, /count must not be greater than 50000/],
       ['/agents', { names }, /names must contain no more than 1000 elements/],
+      [`/stores/${DEFAULT_STORE_ID}/packets`, { foodId, count: DOCUMENTED_MAX.packets + 1 }, /count must not be greater than 50000/],
+      [`/stores/${DEFAULT_STORE_ID}/agents`, { count: DOCUMENTED_MAX.agents + 1 }, /count must not be greater than 50000/],
     ];
     for (const [path, body, detail] of tooMany) {
       const res = await t.post(path, body);
@@ -197,7 +200,7 @@ describe('an Idempotency-Key on additions', () => {
   });
 });
 
-describe('the counts GET /foods and GET /agents read', () => {
+describe('the counts GET /foods, GET /agents and GET /stores read', () => {
   it('stay equal to the rows through orders, expiries, deliveries, aborts and additions', async () => {
     const foodId = await newFood('Counted', 40);
     expect((await t.post('/agents', { count: 30 })).status).toBe(201);
@@ -208,17 +211,17 @@ describe('the counts GET /foods and GET /agents read', () => {
     // Reservations of orders that never come back: they expire and are swept (or taken over).
     const strays = Array.from({ length: 5 }, async () => {
       const orderId = v7();
-      await call(store, StorePattern.RESERVE_PACKET, { orderId, foodId }, 5000);
-      await call(delivery, DeliveryPattern.RESERVE_AGENT, { orderId, attempt: 1 }, 5000);
+      await reservePacket(store, orderId, foodId, 5000);
+      await call(delivery, DeliveryPattern.RESERVE_AGENT, agentReserve(orderId), 5000);
     });
     // Orders assigned on both sides and then released, as an abort after the decision does.
     const aborted = Array.from({ length: 3 }, async () => {
       const orderId = v7();
-      const { packetId } = await call<{ packetId: number }>(store, StorePattern.RESERVE_PACKET, { orderId, foodId }, 5000);
-      const { agentId } = await call<{ agentId: number }>(delivery, DeliveryPattern.RESERVE_AGENT, { orderId, attempt: 1 }, 5000);
-      await call(store, StorePattern.ASSIGN_PACKET, { orderId, packetId }, 5000);
+      const packetId = await reservePacket(store, orderId, foodId, 5000);
+      const { agentId } = await call<{ agentId: number }>(delivery, DeliveryPattern.RESERVE_AGENT, agentReserve(orderId), 5000);
+      await call(store, StorePattern.ASSIGN_PACKETS, { orderId, packetIds: [packetId] }, 5000);
       await call(delivery, DeliveryPattern.ASSIGN_AGENT, { orderId, agentId }, 5000);
-      await call(store, StorePattern.RELEASE_PACKET, { orderId }, 5000);
+      await call(store, StorePattern.RELEASE_PACKETS, { orderId }, 5000);
       await call(delivery, DeliveryPattern.RELEASE_AGENT, { orderId }, 5000);
     });
     const additions = Array.from({ length: 6 }, (_, i) => {
@@ -247,7 +250,8 @@ describe('the counts GET /foods and GET /agents read', () => {
     await t.until(async () => (await agentRows()).reserved === 0, 10_000, 'the stray agents to be swept');
     // An order answered 202 on a slow machine may be placed since: count the placed ones as recorded.
     const [{ n: holding }] = await t.query<RowDataPacket>(
-      `SELECT COUNT(*) AS n FROM ${t.env.ORDER_DB_NAME}.orders WHERE food_id = ? AND state IN ('PLACED', 'DELIVERING', 'DELIVERED')`,
+      `SELECT COUNT(*) AS n FROM ${t.env.ORDER_DB_NAME}.orders
+        WHERE JSON_CONTAINS(items, JSON_OBJECT('foodId', ?)) AND state IN ('PLACED', 'DELIVERING', 'DELIVERED')`,
       [foodId],
     );
     expect(Number(holding)).toBeGreaterThanOrEqual(placed.length);
@@ -255,25 +259,35 @@ describe('the counts GET /foods and GET /agents read', () => {
     expect(rows).toEqual({ free: 70 - Number(holding), reserved: 0, assigned: Number(holding), total: 70 });
     expect(await listed(foodId)).toEqual(rows);
     expect((await t.get('/agents')).body.agents).toEqual(await agentRows());
+    // GET /stores/{storeId} reads the same counts: the single-food API's are the default store's.
+    const defaultStore = (await t.get(`/stores/${DEFAULT_STORE_ID}`)).body;
+    expect(defaultStore.foods.find((food: { id: number }) => food.id === foodId).packets).toEqual(rows);
+    expect(defaultStore.agents).toEqual(await agentRows());
   });
 
   it('are checked against the rows by the invariant checker (I5)', async () => {
     const foodId = await newFood('Miscounted', 2);
-    await t.query(`UPDATE ${t.env.STORE_DB_NAME}.packet_count SET assigned = assigned + 1 WHERE food_id = ?`, [foodId]);
-    await t.query(`UPDATE ${t.env.DELIVERY_DB_NAME}.agent_count SET total = total + 1`);
+    const packetCount = `${t.env.STORE_DB_NAME}.packet_count`;
+    const agentCount = `${t.env.DELIVERY_DB_NAME}.agent_count`;
+    await t.query(`UPDATE ${packetCount} SET assigned = assigned + 1 WHERE store_id = ? AND food_id = ?`, [DEFAULT_STORE_ID, foodId]);
+    await t.query(`UPDATE ${agentCount} SET total = total + 1 WHERE store_id = ?`, [DEFAULT_STORE_ID]);
     try {
       const { violations } = await t.check();
       expect(violations).toEqual([
         expect.objectContaining({
           invariant: 'I5',
-          ids: [String(foodId)],
-          message: expect.stringContaining('packet_count says 2 packets, 1 assigned'),
+          ids: [`${DEFAULT_STORE_ID}:${foodId}`],
+          message: expect.stringContaining('counted 2, 1 assigned; the rows, 2 and 0'),
         }),
-        expect.objectContaining({ invariant: 'I5', message: expect.stringMatching(/^agent_count says \d+ agents/) }),
+        expect.objectContaining({
+          invariant: 'I5',
+          ids: [String(DEFAULT_STORE_ID)],
+          message: expect.stringMatching(/^agent_count of dark store 1: counted \d+/),
+        }),
       ]);
     } finally {
-      await t.query(`UPDATE ${t.env.STORE_DB_NAME}.packet_count SET assigned = assigned - 1 WHERE food_id = ?`, [foodId]);
-      await t.query(`UPDATE ${t.env.DELIVERY_DB_NAME}.agent_count SET total = total - 1`);
+      await t.query(`UPDATE ${packetCount} SET assigned = assigned - 1 WHERE store_id = ? AND food_id = ?`, [DEFAULT_STORE_ID, foodId]);
+      await t.query(`UPDATE ${agentCount} SET total = total - 1 WHERE store_id = ?`, [DEFAULT_STORE_ID]);
     }
   });
 });

@@ -85,7 +85,16 @@ describe('GET /docs-json, the OpenAPI document', () => {
   it('describes every route of the gateway, and nothing else', () => {
     const routes = [...declaredRoutes().keys()].sort();
     expect(routes).toEqual(
-      expect.arrayContaining(['POST /orders', 'GET /orders/{orderId}', 'GET /foods', 'GET /agents', 'GET /health', 'GET /']),
+      expect.arrayContaining([
+        'POST /orders',
+        'GET /orders/{orderId}',
+        'POST /stores',
+        'GET /stores/{storeId}',
+        'GET /foods',
+        'GET /agents',
+        'GET /health',
+        'GET /',
+      ]),
     );
     expect(
       operations()
@@ -128,16 +137,24 @@ describe('GET /docs-json, the OpenAPI document', () => {
     }
   });
 
-  it('documents placing an order: 201 placed, 202 pending, 409 and 503 not placed, 400 bad input', () => {
+  it('documents placing an order, a cart or a single food: 201 placed, 202 pending, 404, 409 and 503 not placed, 400 bad input', () => {
     const place = doc.paths['/orders'].post;
-    expect(Object.keys(place.responses)).toEqual(expect.arrayContaining(['201', '202', '400', '409', '503']));
+    expect(Object.keys(place.responses)).toEqual(expect.arrayContaining(['201', '202', '400', '404', '409', '503']));
     expect(place.responses['201'].content['application/json'].schema.$ref).toBe('#/components/schemas/PlacedOrder');
     expect(place.responses['202'].content['application/json'].schema.$ref).toBe('#/components/schemas/PendingOrder');
     expect(Object.keys(place.responses['409'].content['application/json'].examples)).toEqual(
       expect.arrayContaining(['OUT_OF_STOCK', 'NO_AGENT', 'UNKNOWN_FOOD', 'RESERVATION_EXPIRED']),
     );
     expect(Object.keys(place.responses['503'].content['application/json'].examples)).toContain('SERVICE_UNAVAILABLE');
-    expect(place.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/PlaceOrderDto');
+    expect(place.responses['404'].content['application/json'].examples).toHaveProperty('STORE_NOT_FOUND');
+    expect(place.requestBody.content['application/json'].schema).toEqual({
+      oneOf: [{ $ref: '#/components/schemas/PlaceCartDto' }, { $ref: '#/components/schemas/PlaceOrderDto' }],
+    });
+    expect(doc.components.schemas.PlaceCartDto.properties.items).toMatchObject({
+      type: 'array',
+      items: { $ref: '#/components/schemas/CartLineDto' },
+      'x-unique-by': 'foodId',
+    });
     expect(doc.paths['/orders/{orderId}'].get.responses['404'].content['application/json'].examples).toHaveProperty('ORDER_NOT_FOUND');
   });
 
@@ -225,14 +242,22 @@ describe('the document under standard tools and strict OpenAPI 3.0', () => {
 
   it('closes every request body at every level (additionalProperties: false), as the pipes refuse unknown properties', () => {
     const open: string[] = [];
+    const reached = new Set<string>();
     const visit = (schema: any, where: string): void => {
-      if (schema.$ref) return visit(doc.components.schemas[schema.$ref.split('/').pop()], schema.$ref);
+      if (schema.$ref) {
+        reached.add(schema.$ref.split('/').pop());
+        return visit(doc.components.schemas[schema.$ref.split('/').pop()], schema.$ref);
+      }
       if (schema.type === 'object' && schema.additionalProperties !== false) open.push(where);
       for (const [name, property] of Object.entries(schema.properties ?? {})) visit(property, `${where}.${name}`);
       if (schema.items) visit(schema.items, `${where}[]`);
+      // A body of several shapes (POST /orders: a cart or a single food): each shape closed.
+      for (const [keyword, branches] of Object.entries(schema).filter(([k]) => ['oneOf', 'anyOf', 'allOf'].includes(k)))
+        (branches as any[]).forEach((branch, i) => visit(branch, `${where} ${keyword}[${i}]`));
     };
     for (const { route, op } of operations()) if (op.requestBody) visit(op.requestBody.content['application/json'].schema, route);
     expect(open).toEqual([]);
+    expect([...reached]).toEqual(expect.arrayContaining(['PlaceCartDto', 'CartLineDto', 'PlaceOrderDto']));
   });
 
   it('describes every request with the keywords the request generator knows, so every operation is generated from', () => {

@@ -1,4 +1,4 @@
-import { DeliveryPattern, ErrorCode, OrderPattern, Queue, QueueName, StorePattern } from '@app/contracts';
+import { DEFAULT_STORE_ID, DeliveryPattern, ErrorCode, OrderPattern, Queue, QueueName, StorePattern } from '@app/contracts';
 import { call } from '@app/platform';
 import { RowDataPacket } from 'mysql2/promise';
 import { spawnSync } from 'node:child_process';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DEV_ADMIN_API_KEY } from '../apps/gateway/src/config/gateway.env';
 import { snapshotDatabases } from './support/db-snapshot';
 import { TEST_ADMIN_KEY, TestSystem } from './support/harness';
+import { cartOfOne } from './support/participants';
 import { RawBroker } from './support/raw-broker';
 import { v7 } from 'uuid';
 
@@ -24,8 +25,11 @@ async function send(method: string, path: string, init: { body?: string; headers
   return answer;
 }
 const json = { 'content-type': 'application/json' };
+/** The orders a key made, with their carts (JSON: text from MariaDB). */
 const ordersWithKey = async (key: string) =>
-  t.query<RowDataPacket>(`SELECT id, food_id, state FROM ${t.env.ORDER_DB_NAME}.orders WHERE idempotency_key = ?`, [key]);
+  (
+    await t.query<RowDataPacket>(`SELECT id, store_id, items, state FROM ${t.env.ORDER_DB_NAME}.orders WHERE idempotency_key = ?`, [key])
+  ).map((row) => ({ ...row, items: typeof row.items === 'string' ? JSON.parse(row.items) : row.items }));
 const orderCount = async () => Number((await t.query<RowDataPacket>(`SELECT COUNT(*) AS n FROM ${t.env.ORDER_DB_NAME}.orders`))[0].n);
 
 beforeAll(async () => {
@@ -53,6 +57,20 @@ describe('HTTP: every door validates', () => {
       ['POST', '/orders', '{"foodId": 1, "admin": true}', /property admin should not exist/],
       ['POST', '/orders', '[{"foodId": 1}]', /foodId/],
       ['POST', '/orders', '{"foodId": ', /JSON/],
+      ['POST', '/orders', '{"storeId": 1, "items": []}', /items must contain at least 1 elements/],
+      [
+        'POST',
+        '/orders',
+        '{"storeId": 1, "items": [{"foodId": 1, "quantity": 1}, {"foodId": 1, "quantity": 2}]}',
+        /each foodId may appear only once/,
+      ],
+      ['POST', '/orders', '{"storeId": 1, "items": [{"foodId": 1, "quantity": 51}]}', /quantity must not be greater than 50/],
+      ['POST', '/orders', '{"storeId": "1", "items": [{"foodId": 1, "quantity": 1}]}', /storeId must be an integer/],
+      ['POST', '/orders', '{"storeId": 1, "foodId": 1}', /items/],
+      ['POST', '/stores', '{"name": ""}', /name should not be empty/],
+      ['POST', '/stores/abc/packets', '{"foodId": 1, "count": 1}', /storeId must be an integer/],
+      ['POST', '/stores/1/packets', '{"count": 1}', /foodId must be an integer/],
+      ['GET', '/stores/0', undefined, /storeId must not be less than 1/],
       ['POST', '/foods', '{"name": "", "packets": 1}', /name should not be empty/],
       ['POST', '/foods', '{"name": "X", "packets": "5"}', /packets must be an integer/],
       ['POST', '/foods/abc/packets', '{"count": 1}', /foodId must be an integer/],
@@ -83,6 +101,20 @@ describe('HTTP: every door validates', () => {
         send('POST', '/foods/424242/packets', { body: '{"count": 1}', headers: { ...json, 'x-api-key': TEST_ADMIN_KEY } }),
         404,
         ErrorCode.FOOD_NOT_FOUND,
+      ],
+      [send('GET', '/stores/424242'), 404, ErrorCode.STORE_NOT_FOUND],
+      [
+        send('POST', '/stores/424242/packets', {
+          body: `{"foodId": ${foodId}, "count": 1}`,
+          headers: { ...json, 'x-api-key': TEST_ADMIN_KEY },
+        }),
+        404,
+        ErrorCode.STORE_NOT_FOUND,
+      ],
+      [
+        send('POST', '/stores/424242/agents', { body: '{"count": 1}', headers: { ...json, 'x-api-key': TEST_ADMIN_KEY } }),
+        404,
+        ErrorCode.STORE_NOT_FOUND,
       ],
       [send('DELETE', '/orders'), 405, ErrorCode.METHOD_NOT_ALLOWED],
       [send('GET', '/admin'), 404, ErrorCode.ROUTE_NOT_FOUND],
@@ -131,6 +163,9 @@ describe('admin endpoints', () => {
         ['/foods', { name: 'Sneaky', packets: 1000 }],
         [`/foods/${foodId}/packets`, { count: 1000 }],
         ['/agents', { count: 1000 }],
+        ['/stores', { name: 'Sneaky store' }],
+        [`/stores/${DEFAULT_STORE_ID}/packets`, { foodId, count: 1000 }],
+        [`/stores/${DEFAULT_STORE_ID}/agents`, { count: 1000 }],
       ] as const) {
         const res = await t.post(path, body, headers);
         expect({ path, headers, status: res.status, code: res.body.code }).toEqual({
@@ -227,7 +262,14 @@ describe('Idempotency-Key', () => {
 
     expect(first.status).toBe(201);
     expect(retry).toEqual(first);
-    expect(await ordersWithKey(key)).toEqual([{ id: first.body.orderId, food_id: foodId, state: 'PLACED' }]);
+    expect(await ordersWithKey(key)).toEqual([
+      {
+        id: first.body.orderId,
+        store_id: DEFAULT_STORE_ID,
+        items: [{ foodId, quantity: 1, packetIds: [first.body.packetId] }],
+        state: 'PLACED',
+      },
+    ]);
   });
 
   it('makes one order when retries race the first request, through two gateways', async () => {
@@ -244,17 +286,21 @@ describe('Idempotency-Key', () => {
     expect(Number(holds[0].n)).toBe(1);
   });
 
-  it('replays a refusal, and refuses the key for another food with 422', async () => {
+  it('replays a refusal, also to the same order as a cart, and refuses the key for another food or cart with 422', async () => {
     const key = randomUUID();
     const refused = await keyed(key, 999_999);
     expect(refused.status).toBe(409);
     expect(await keyed(key, 999_999)).toEqual(refused);
+    const asCart = (quantity: number) =>
+      t.post('/orders', { storeId: DEFAULT_STORE_ID, items: [{ foodId: 999_999, quantity }] }, { 'idempotency-key': key });
+    // {foodId} is one packet of the food from the default store: the same cart.
+    expect(await asCart(1)).toEqual(refused);
 
     const before = await orderCount();
-    const reused = await keyed(key, foodId);
-
-    expect(reused.status).toBe(422);
-    expect(reused.body.code).toBe(ErrorCode.IDEMPOTENCY_KEY_REUSED);
+    for (const reused of [await keyed(key, foodId), await asCart(2)]) {
+      expect(reused.status).toBe(422);
+      expect(reused.body.code).toBe(ErrorCode.IDEMPOTENCY_KEY_REUSED);
+    }
     expect(await orderCount()).toBe(before);
   });
 
@@ -273,13 +319,34 @@ describe('messages', () => {
   it('answers an invalid payload with VALIDATION_FAILED and an unknown pattern with UNKNOWN_PATTERN', async () => {
     const before = await snapshotDatabases(t);
     const cases: [QueueName, string, unknown][] = [
-      [Queue.STORE, StorePattern.RESERVE_PACKET, { orderId: 'nope', foodId }],
+      [Queue.STORE, StorePattern.RESERVE_CART, cartOfOne('nope', foodId)],
       // Order ids carry their minting time: a reserve of any UUID but a v7 is refused.
-      [Queue.STORE, StorePattern.RESERVE_PACKET, { orderId: randomUUID(), foodId }],
+      [Queue.STORE, StorePattern.RESERVE_CART, cartOfOne(randomUUID(), foodId)],
+      [Queue.STORE, StorePattern.RESERVE_CART, { ...cartOfOne(v7(), foodId), items: [] }],
+      [Queue.STORE, StorePattern.RESERVE_CART, { orderId: v7(), foodId }],
+      [Queue.STORE, StorePattern.ASSIGN_PACKETS, { orderId: v7(), packetIds: [7, 7] }],
+      [Queue.DELIVERY, DeliveryPattern.RESERVE_AGENT, { orderId: v7(), attempt: 1 }],
       [Queue.STORE_ADMIN, StorePattern.CREATE_FOOD, { name: 'X', packets: 1, idempotencyKey: 'k', extra: 1 }],
       [Queue.DELIVERY, DeliveryPattern.ASSIGN_AGENT, { orderId: randomUUID(), agentId: -1 }],
       [Queue.DELIVERY, DeliveryPattern.RELEASE_AGENT, 'just a string'],
-      [Queue.ORDER, OrderPattern.PLACE_ORDER, { orderId: v7(), foodId: '1', deadline: Date.now() + 5000 }],
+      [
+        Queue.ORDER,
+        OrderPattern.PLACE_ORDER,
+        { orderId: v7(), storeId: DEFAULT_STORE_ID, items: [{ foodId: '1', quantity: 1 }], deadline: Date.now() + 5000 },
+      ],
+      [
+        Queue.ORDER,
+        OrderPattern.PLACE_ORDER,
+        {
+          orderId: v7(),
+          storeId: DEFAULT_STORE_ID,
+          items: [
+            { foodId, quantity: 1 },
+            { foodId, quantity: 1 },
+          ],
+          deadline: Date.now() + 5000,
+        },
+      ],
       [Queue.ORDER, OrderPattern.GET_ORDER, null],
     ];
     const unknown = Object.values(Queue).map((queue): [QueueName, string, unknown] => [queue, `${queue}.no-such-thing`, {}]);
@@ -294,7 +361,7 @@ describe('messages', () => {
       ...Array(unknown.length).fill(ErrorCode.UNKNOWN_PATTERN),
     ]);
     // Through Nest's own client too: the contract error reaches the caller as its code.
-    await expect(call(t.client(Queue.STORE), StorePattern.RESERVE_PACKET, { orderId: 'nope', foodId }, 3000)).rejects.toMatchObject({
+    await expect(call(t.client(Queue.STORE), StorePattern.RESERVE_CART, cartOfOne('nope', foodId), 3000)).rejects.toMatchObject({
       code: ErrorCode.VALIDATION_FAILED,
     });
     await expect(call(t.client(Queue.ORDER), 'order.no-such-thing', {}, 3000)).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_PATTERN });
@@ -304,7 +371,7 @@ describe('messages', () => {
   it('puts poison messages in the dead-letter queue once, without running them, and keeps answering', async () => {
     const before = await snapshotDatabases(t);
     for (const queue of Object.values(Queue)) await broker.drainDeadLetters(queue);
-    const release = (orderId: string) => JSON.stringify({ pattern: StorePattern.RELEASE_PACKET, data: { orderId }, id: randomUUID() });
+    const release = (orderId: string) => JSON.stringify({ pattern: StorePattern.RELEASE_PACKETS, data: { orderId }, id: randomUUID() });
     const poison: [Buffer | string, { reply?: boolean }, RegExp][] = [
       ['{"pattern": "store.packet.rel', { reply: true }, /not JSON/],
       [Buffer.from([0xff, 0xfe, 0x00, 0x01]), {}, /not JSON/],
@@ -312,7 +379,7 @@ describe('messages', () => {
       ['{"data": {}, "id": "1"}', { reply: true }, /no string pattern/],
       // Valid requests but for nobody to answer: running them would change data silently.
       [release(randomUUID()), {}, /no reply-to/],
-      [JSON.stringify({ pattern: StorePattern.RELEASE_PACKET, data: { orderId: randomUUID() } }), { reply: true }, /no request id/],
+      [JSON.stringify({ pattern: StorePattern.RELEASE_PACKETS, data: { orderId: randomUUID() } }), { reply: true }, /no request id/],
       [JSON.stringify({ pattern: 'store.drop-tables', data: {}, id: 'x' }), {}, /unknown pattern/],
     ];
     for (const [content, options] of poison) broker.publish(Queue.STORE, content, options);

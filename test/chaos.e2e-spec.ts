@@ -4,7 +4,8 @@ import { PrivateRabbitmq } from '../scripts/rabbitmq-node';
 import { testNamespace } from './support/harness';
 
 /**
- * The short form of `npm run chaos`: the same engine for 30 s with a fixed seed. Two instances of
+ * The short form of `npm run chaos`: the same engine for 30 s with a fixed seed. Carts of 1 to 3
+ * lines across two dark stores and single-food orders to the default one; two instances of
  * every app, kill -9 and restart, an order instance paused past its lease, database sessions killed
  * in bursts, a restart of a RabbitMQ node of the test's own, clients retrying and racing with
  * Idempotency-Keys; then every invariant and every answer against the databases. Its diagnostics
@@ -39,9 +40,19 @@ it('keeps every promise through 30 s of random faults', async () => {
   expect(result.unexpectedExits).toEqual([]);
   expect(result.uncleanStops).toEqual([]);
   expect(result.faultErrors).toEqual([]);
-  // The run was what it claims: orders both placed and refused, every kind of fault.
-  const { orders, faults } = result.summary;
+  // The run was what it claims: carts placed and refused in each of the two stores, single-food
+  // orders placed in the default one, a key sent again with another cart refused, every kind of fault.
+  const { orders, ordersByStore, answers, faults } = result.summary;
   expect((orders.PLACED ?? 0) + (orders.DELIVERED ?? 0)).toBeGreaterThan(0);
   expect(orders.NOT_PLACED).toBeGreaterThan(0);
+  const stores = Object.entries(ordersByStore).filter(([store]) => store !== 'none');
+  expect(stores.map(([store]) => store)).toEqual(['1', '2', '3']);
+  for (const [store, states] of stores) {
+    const placed = (states.PLACED ?? 0) + (states.DELIVERING ?? 0) + (states.DELIVERED ?? 0);
+    // With the store in each expectation, a failure names it.
+    expect({ store, placed: placed > 0 }).toEqual({ store, placed: true });
+    if (store !== '1') expect({ store, refused: (states.NOT_PLACED ?? 0) > 0 }).toEqual({ store, refused: true });
+  }
+  expect(answers['422']).toBeGreaterThan(0);
   expect(Object.keys(faults).sort()).toEqual(['db-burst', 'kill', 'pause', ...(ownBroker ? ['broker-restart'] : [])].sort());
 });

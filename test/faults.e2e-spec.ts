@@ -1,16 +1,17 @@
-import { DeliveryPattern, ErrorCode, OrderPattern, OrderView, Queue, StorePattern } from '@app/contracts';
+import { CartReservation, DeliveryPattern, ErrorCode, OrderPattern, OrderView, Queue, StorePattern, StoreView } from '@app/contracts';
 import { call } from '@app/platform';
 import { RowDataPacket } from 'mysql2/promise';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { killDatabaseSessions, restartRabbitmq } from '../scripts/faults';
 import { TestSystem } from './support/harness';
-import { Answer, answersViolations, runLoad, summarize } from './support/load';
+import { Answer, answersViolations, cartsAcross, runLoad, summarize } from './support/load';
 import { v7 } from 'uuid';
 
 /**
- * Fault injection on the real system: for each fault, a few hundred orders against limited stock
- * and agents, the fault in the middle, recovery, then the invariants (I1-I6) on the databases and
- * the HTTP answers every client got. Every case prints its figures.
+ * Fault injection on the real system: for each fault, a few hundred carts of 1 to 3 lines across two
+ * dark stores with limited stock and agents, the fault in the middle, recovery, then the invariants
+ * (I1-I6, I8) on the databases and the HTTP answers every client got, and conservation per store.
+ * Every case prints its figures.
  */
 
 jest.setTimeout(180_000);
@@ -28,29 +29,71 @@ const t = new TestSystem('faults', 3902, {
 });
 
 const ORDERS = 240;
-const PACKETS = 100;
-const AGENTS = 80;
 const CONCURRENCY = 24;
+/** Fresh foods of each case, stocked in both stores. */
+const FOODS = 3;
+/**
+ * Each store's stock of each case's foods, and its agents: the first runs short of packets, the
+ * second of agents, so that carts are placed and refused (OUT_OF_STOCK, NO_AGENT) in both.
+ */
+const STORES = [
+  { name: 'Koramangala', packetsPerFood: 40, agents: 60 },
+  { name: 'Indiranagar', packetsPerFood: 80, agents: 30 },
+];
+const SEED = 14;
+const stores: { id: number; packetsPerFood: number; agents: number }[] = [];
 
-beforeAll(() => t.start());
+beforeAll(async () => {
+  await t.start();
+  for (const { name, ...stock } of STORES) stores.push({ id: (await t.post('/stores', { name })).body.id, ...stock });
+});
 afterAll(() => t.stop());
 
+/** Delivers every placed order and tops each store's agents up to its number: every agent free. */
 async function freeAllAgents(): Promise<void> {
   const placed = await t.query<RowDataPacket>(`SELECT id FROM ${t.env.ORDER_DB_NAME}.orders WHERE state = 'PLACED'`);
   for (const { id } of placed) await t.post(`/orders/${id}/delivered`, {});
-  const { agents } = (await t.get('/agents')).body;
-  if (agents.total < AGENTS) await t.post('/agents', { count: AGENTS - agents.total });
-  expect((await t.get('/agents')).body.agents.free).toBe(AGENTS);
+  for (const store of stores) {
+    const { agents } = (await t.get(`/stores/${store.id}`)).body as StoreView;
+    if (agents.total < store.agents) await t.post(`/stores/${store.id}/agents`, { count: store.agents - agents.total });
+    expect((await t.get(`/stores/${store.id}`)).body.agents.free).toBe(store.agents);
+  }
+}
+
+/** Every store's agents and, per food, its packets, as totals: what ordering must never change (I5). */
+async function totals(): Promise<Record<string, number>> {
+  const views = (await t.get('/stores')).body as StoreView[];
+  return Object.fromEntries(
+    views.flatMap((store) => [
+      [`store ${store.id} agents`, store.agents.total],
+      ...store.foods.map((food) => [`store ${store.id} food ${food.id} packets`, food.packets.total]),
+    ]),
+  );
+}
+
+/** New foods, stocked in every store as STORES says; answers each store with its foods. */
+async function stockFoods(name: string) {
+  const foodIds: number[] = [];
+  for (let i = 1; i <= FOODS; i++) foodIds.push((await t.post('/foods', { name: `Fault ${name} ${i}`, packets: 0 })).body.id);
+  for (const store of stores) {
+    for (const foodId of foodIds) {
+      expect((await t.post(`/stores/${store.id}/packets`, { foodId, count: store.packetsPerFood })).status).toBe(201);
+    }
+  }
+  return stores.map((store) => ({ ...store, storeId: store.id, foodIds }));
 }
 
 /** Runs one fault case end to end and asserts every invariant; returns the figures it printed. */
 async function faultCase(name: string, fault: () => Promise<void>, options: { faultAfter?: number; urls?: string[] } = {}) {
   await freeAllAgents();
   const before = await t.check();
-  const food = await t.post('/foods', { name: `Fault ${name}`, packets: PACKETS });
+  const totalsBefore = await totals();
+  const storeIds = ((await t.get('/stores')).body as StoreView[]).map((store) => store.id);
+  const stocked = await stockFoods(name);
+  const added = FOODS * stores.reduce((sum, store) => sum + store.packetsPerFood, 0);
   const started = Date.now();
 
-  const { answers } = await runLoad(t, { foodId: food.body.id, orders: ORDERS, concurrency: CONCURRENCY, fault, ...options });
+  const { answers } = await runLoad(t, { cart: cartsAcross(stocked, SEED), orders: ORDERS, concurrency: CONCURRENCY, fault, ...options });
 
   // I6: every order settles within the TTL plus a few seconds of the last fault.
   const report = await t.settled(TTL_MS + 15_000);
@@ -58,16 +101,33 @@ async function faultCase(name: string, fault: () => Promise<void>, options: { fa
   const figures = { case: name, ...summarize(answers), unsettled: report.pending, violations: report.violations.length + i4.length };
   console.log(`${JSON.stringify(figures)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
+  // I1, I2, I3, I5 (assigned packets per store and food) and I8, then I4.
   expect(report.violations).toEqual([]);
   expect(i4).toEqual([]);
   expect(report.pending).toBe(0);
   expect(figures.other).toBe(0);
-  // I5: ordering never creates or destroys a packet or an agent.
-  expect(report.packets.total).toBe(before.packets.total + PACKETS);
+  // I5: ordering never creates or destroys a packet or an agent, in any store.
+  expect(report.packets.total).toBe(before.packets.total + added);
   expect(report.agents.total).toBe(before.agents.total);
-  // Limited stock: never more placed than packets or agents, and the placed ones are real.
-  const placed = answers.filter((a: Answer) => a.status === 201).length;
-  expect(placed).toBeLessThanOrEqual(Math.min(PACKETS, AGENTS));
+  // GET /stores lists every food of the catalogue in every store: the new ones hold what was added, if anything.
+  const expected = { ...totalsBefore };
+  for (const storeId of storeIds) {
+    const packets = stocked.find((store) => store.id === storeId)?.packetsPerFood ?? 0;
+    for (const foodId of stocked[0].foodIds) expected[`store ${storeId} food ${foodId} packets`] = packets;
+  }
+  expect(await totals()).toEqual(expected);
+  // Limited stock, per store: never more carts placed than agents, nor packets of a food than it had;
+  // and the run was what it claims, carts both placed and refused in each store.
+  for (const store of stocked) {
+    const placed = answers.filter((a: Answer) => a.status === 201 && a.cart!.storeId === store.id);
+    expect(placed.length).toBeLessThanOrEqual(store.agents);
+    for (const foodId of store.foodIds) {
+      const packets = placed.flatMap((a) => a.cart!.items).filter((line) => line.foodId === foodId);
+      expect(packets.reduce((sum, line) => sum + line.quantity, 0)).toBeLessThanOrEqual(store.packetsPerFood);
+    }
+    expect(figures.byStore[store.id].placed).toBeGreaterThan(0);
+    expect(figures.byStore[store.id].notPlaced).toBeGreaterThan(0);
+  }
   return figures;
 }
 
@@ -145,50 +205,87 @@ describe('several instances', () => {
 });
 
 describe('duplicated and reordered messages', () => {
-  it('answers a repeated reserve, assign and release as the first, and refuses a reserve after its release', async () => {
-    const food = await t.post('/foods', { name: 'Duplicates', packets: 3 });
+  /** Packet counts of `foodIds` in a store, as GET /stores/:id shows them. */
+  const countsIn = async (storeId: number, foodIds: number[]) => {
+    const { foods } = (await t.get(`/stores/${storeId}`)).body as StoreView;
+    return foodIds.map((id) => foods.find((food) => food.id === id)?.packets);
+  };
+
+  it('answers a repeated reserve, assign and release of a cart as the first, and refuses a reserve after its release', async () => {
+    const [a, b] = stores;
+    const [x, y] = [
+      (await t.post('/foods', { name: 'Duplicates x', packets: 0 })).body.id,
+      (await t.post('/foods', { name: 'Duplicates y', packets: 0 })).body.id,
+    ];
+    for (const store of [a, b]) for (const foodId of [x, y]) await t.post(`/stores/${store.id}/packets`, { foodId, count: 3 });
     const store = t.client(Queue.STORE);
     const delivery = t.client(Queue.DELIVERY);
     const orderId = v7();
+    const cart = {
+      storeId: b.id,
+      items: [
+        { foodId: x, quantity: 2 },
+        { foodId: y, quantity: 1 },
+      ],
+    };
     const send = <T>(client: typeof store, pattern: string, data: object) => call<T>(client, pattern, data, 3000);
 
     const reserved = await Promise.all([
-      send<{ packetId: number }>(store, StorePattern.RESERVE_PACKET, { orderId, foodId: food.body.id }),
-      send<{ packetId: number }>(store, StorePattern.RESERVE_PACKET, { orderId, foodId: food.body.id }),
+      send<CartReservation>(store, StorePattern.RESERVE_CART, { orderId, ...cart }),
+      send<CartReservation>(store, StorePattern.RESERVE_CART, { orderId, ...cart }),
     ]);
-    expect(reserved[0].packetId).toBe(reserved[1].packetId);
-    const { packetId } = reserved[0];
+    expect(reserved[1].items).toEqual(reserved[0].items);
+    const packetIds = reserved[0].items.flatMap((line) => line.packetIds).sort((p, q) => p - q);
+    expect(packetIds).toHaveLength(3);
     const assigned = await Promise.all([
-      send<{ packetId: number }>(store, StorePattern.ASSIGN_PACKET, { orderId, packetId }),
-      send<{ packetId: number }>(store, StorePattern.ASSIGN_PACKET, { orderId, packetId }),
+      send<{ packetIds: number[] }>(store, StorePattern.ASSIGN_PACKETS, { orderId, packetIds }),
+      send<{ packetIds: number[] }>(store, StorePattern.ASSIGN_PACKETS, { orderId, packetIds }),
     ]);
-    expect(assigned.map((a) => a.packetId)).toEqual([reserved[0].packetId, reserved[0].packetId]);
-    const counts = (await t.get('/foods')).body.find((f: { id: number }) => f.id === food.body.id).packets;
-    expect(counts).toEqual({ free: 2, reserved: 0, assigned: 1, total: 3 });
+    expect(assigned.map((r) => [...r.packetIds].sort((p, q) => p - q))).toEqual([packetIds, packetIds]);
+    // The cart's store holds them (I8); the other store's packets of the same foods are untouched.
+    expect(await countsIn(b.id, [x, y])).toEqual([
+      { free: 1, reserved: 0, assigned: 2, total: 3 },
+      { free: 2, reserved: 0, assigned: 1, total: 3 },
+    ]);
+    expect(await countsIn(a.id, [x, y])).toEqual(Array(2).fill({ free: 3, reserved: 0, assigned: 0, total: 3 }));
     const released = [
-      await send<{ freed: number }>(store, StorePattern.RELEASE_PACKET, { orderId }),
-      await send<{ freed: number }>(store, StorePattern.RELEASE_PACKET, { orderId }),
+      await send<{ freed: number }>(store, StorePattern.RELEASE_PACKETS, { orderId }),
+      await send<{ freed: number }>(store, StorePattern.RELEASE_PACKETS, { orderId }),
     ];
-    expect(released.map((r) => r.freed)).toEqual([1, 0]);
+    expect(released.map((r) => r.freed)).toEqual([3, 0]);
 
     // Empty rollback, then the hanging reserve it must prevent, on both participants.
     const late = v7();
-    expect((await send<{ freed: number }>(store, StorePattern.RELEASE_PACKET, { orderId: late })).freed).toBe(0);
-    await expect(send(store, StorePattern.RESERVE_PACKET, { orderId: late, foodId: food.body.id })).rejects.toMatchObject({
+    expect((await send<{ freed: number }>(store, StorePattern.RELEASE_PACKETS, { orderId: late })).freed).toBe(0);
+    await expect(send(store, StorePattern.RESERVE_CART, { orderId: late, ...cart })).rejects.toMatchObject({
       code: ErrorCode.ORDER_RELEASED,
     });
     expect((await send<{ freed: number }>(delivery, DeliveryPattern.RELEASE_AGENT, { orderId: late })).freed).toBe(0);
-    await expect(send(delivery, DeliveryPattern.RESERVE_AGENT, { orderId: late, attempt: 1 })).rejects.toMatchObject({
+    await expect(send(delivery, DeliveryPattern.RESERVE_AGENT, { orderId: late, storeId: b.id, attempt: 1 })).rejects.toMatchObject({
       code: ErrorCode.ORDER_RELEASED,
     });
     const held = await t.query(`SELECT id FROM ${t.env.STORE_DB_NAME}.packet WHERE order_id IN (?, ?)`, [orderId, late]);
     expect(held).toEqual([]);
+    expect(await countsIn(b.id, [x, y])).toEqual(Array(2).fill({ free: 3, reserved: 0, assigned: 0, total: 3 }));
   });
 
-  it('runs a duplicated place-order command once', async () => {
+  it('runs a duplicated place-order command of a cart once', async () => {
     await freeAllAgents();
-    const food = await t.post('/foods', { name: 'Duplicate command', packets: 5 });
-    const command = { orderId: v7(), foodId: food.body.id, deadline: Date.now() + 10_000 };
+    const [a, b] = stores;
+    const [x, y] = [
+      (await t.post('/foods', { name: 'Duplicate command x', packets: 0 })).body.id,
+      (await t.post('/foods', { name: 'Duplicate command y', packets: 0 })).body.id,
+    ];
+    for (const store of [a, b]) for (const foodId of [x, y]) await t.post(`/stores/${store.id}/packets`, { foodId, count: 5 });
+    const command = {
+      orderId: v7(),
+      storeId: b.id,
+      items: [
+        { foodId: x, quantity: 1 },
+        { foodId: y, quantity: 2 },
+      ],
+      deadline: Date.now() + 10_000,
+    };
     const order = t.client(Queue.ORDER);
 
     const replies = await Promise.all([
@@ -197,12 +294,18 @@ describe('duplicated and reordered messages', () => {
     ]);
 
     expect(replies.map((r) => r.orderId)).toEqual([command.orderId, command.orderId]);
-    const settled = await t.until(async () => {
+    const settled: OrderView = await t.until(async () => {
       const view = (await t.get(`/orders/${command.orderId}`)).body;
       return view.state === 'PLACED' && view;
     });
-    const rows = await t.query(`SELECT id FROM ${t.env.STORE_DB_NAME}.packet WHERE state = 'ASSIGNED' AND food_id = ?`, [food.body.id]);
-    expect(rows).toEqual([{ id: settled.packetId }]);
+    expect(settled.storeId).toBe(b.id);
+    const rows = await t.query(
+      `SELECT id, store_id AS storeId FROM ${t.env.STORE_DB_NAME}.packet WHERE state = 'ASSIGNED' AND food_id IN (?, ?) ORDER BY id`,
+      [x, y],
+    );
+    const packetIds = settled.items.flatMap((line) => line.packetIds).sort((p, q) => p - q);
+    expect(rows).toEqual(packetIds.map((id) => ({ id, storeId: b.id })));
+    expect(await countsIn(a.id, [x, y])).toEqual(Array(2).fill({ free: 5, reserved: 0, assigned: 0, total: 5 }));
     const report = await t.settled();
     expect(report.violations).toEqual([]);
   });

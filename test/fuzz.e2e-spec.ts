@@ -1,4 +1,16 @@
-import { DeliveryPattern, ErrorCode, IDEMPOTENCY_KEY, MAX_ID, OrderPattern, Queue, QueueName, StorePattern } from '@app/contracts';
+import {
+  DEFAULT_STORE_ID,
+  DeliveryPattern,
+  ErrorCode,
+  IDEMPOTENCY_KEY,
+  MAX_CART_LINES,
+  MAX_ID,
+  MAX_LINE_QUANTITY,
+  OrderPattern,
+  Queue,
+  QueueName,
+  StorePattern,
+} from '@app/contracts';
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { v7 } from 'uuid';
@@ -26,6 +38,8 @@ const BODY_LIMIT = 16_384;
 const t = new TestSystem('fuzz', 3907, { BODY_LIMIT_BYTES: String(BODY_LIMIT) });
 let broker: RawBroker;
 let foodId: number;
+/** A dark store besides the default one, stocked like it. */
+let storeId: number;
 
 beforeAll(async () => {
   await t.start();
@@ -33,6 +47,9 @@ beforeAll(async () => {
   broker = await RawBroker.open(t);
   foodId = (await t.post('/foods', { name: 'Fuzz Dosa', packets: 50 })).body.id;
   await t.post('/agents', { count: 50 });
+  storeId = (await t.post('/stores', { name: 'Fuzz store' })).body.id;
+  await t.post(`/stores/${storeId}/packets`, { foodId, count: 50 });
+  await t.post(`/stores/${storeId}/agents`, { count: 50 });
 });
 afterAll(async () => {
   await broker?.close();
@@ -59,15 +76,39 @@ const printable = (maxLength: number) =>
 const word = fc.stringMatching(/^[a-z][a-z0-9]{0,7}$/);
 const unknownField = word.map((w) => `x_${w}`);
 
-/** What the gateway must accept from POST /orders; `__proto__` keys are stripped before validation. */
-function isValidOrderBody(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const keys = Object.keys(value).filter((k) => k !== '__proto__');
-  const id = (value as { foodId?: unknown }).foodId;
-  return keys.length === 1 && keys[0] === 'foodId' && Number.isInteger(id) && (id as number) >= 1 && (id as number) <= MAX_ID;
+/** An object's own fields but `__proto__`, which is stripped before validation; undefined for anything but an object. */
+function fieldsOf(value: unknown): Record<string, unknown> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  return Object.fromEntries(Object.entries(value).filter(([key]) => key !== '__proto__'));
 }
 
-const badFoodId = fc.oneof(
+const isId = (value: unknown) => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_ID;
+const hasExactly = (fields: Record<string, unknown>, names: string[]) => Object.keys(fields).sort().join() === [...names].sort().join();
+
+/** What the gateway must accept from POST /orders: a single food `{ foodId }`, or a cart `{ storeId, items }` naming each food once. */
+function isValidOrderBody(value: unknown): boolean {
+  const body = fieldsOf(value);
+  if (!body) return false;
+  if (hasExactly(body, ['foodId'])) return isId(body.foodId);
+  if (!hasExactly(body, ['storeId', 'items']) || !isId(body.storeId) || !Array.isArray(body.items)) return false;
+  const lines = body.items.map(fieldsOf);
+  const valid = (line: Record<string, unknown> | undefined) =>
+    line !== undefined &&
+    hasExactly(line, ['foodId', 'quantity']) &&
+    isId(line.foodId) &&
+    Number.isInteger(line.quantity) &&
+    (line.quantity as number) >= 1 &&
+    (line.quantity as number) <= MAX_LINE_QUANTITY;
+  return (
+    lines.length >= 1 &&
+    lines.length <= MAX_CART_LINES &&
+    lines.every(valid) &&
+    new Set(lines.map((line) => line!.foodId)).size === lines.length
+  );
+}
+
+/** A value no id field (foodId, storeId) takes. */
+const badId = fc.oneof(
   fc.string(),
   fc.boolean(),
   fc.double().filter((d) => !Number.isInteger(d)),
@@ -78,16 +119,61 @@ const badFoodId = fc.oneof(
   fc.object(),
 );
 
+/** A cart line the gateway takes, and values of a quantity it does not. */
+const cartLine = () => fc.record({ foodId: fc.integer({ min: 1, max: MAX_ID }), quantity: fc.integer({ min: 1, max: MAX_LINE_QUANTITY }) });
+const badQuantity = fc.oneof(
+  fc.integer({ max: 0 }),
+  fc.integer({ min: MAX_LINE_QUANTITY + 1 }),
+  fc.double().filter((d) => !Number.isInteger(d)),
+  fc.string(),
+  fc.constant(null),
+);
+
+/** Carts wrong in one way or another: the store, the lines, a line, a food twice, both forms at once. */
+function badCart(): fc.Arbitrary<unknown> {
+  const store = fc.constantFrom(DEFAULT_STORE_ID, storeId);
+  const lines = fc.array(cartLine(), { minLength: 1, maxLength: 3 });
+  const badLine = fc.oneof(
+    fc.record({ foodId: badId, quantity: fc.integer({ min: 1, max: MAX_LINE_QUANTITY }) }),
+    fc.record({ foodId: fc.constant(foodId), quantity: badQuantity }),
+    fc.tuple(cartLine(), unknownField).map(([line, field]) => ({ ...line, [field]: 1 })),
+    fc.jsonValue({ maxDepth: 1 }),
+  );
+  const badLines = fc.oneof(
+    fc.constant([]),
+    fc.array(cartLine(), { minLength: MAX_CART_LINES + 1, maxLength: MAX_CART_LINES + 3 }),
+    fc.tuple(lines, fc.integer({ min: 1, max: MAX_LINE_QUANTITY })).map(([first, quantity]) => [...first, { ...first[0], quantity }]),
+    fc.array(badLine, { minLength: 1, maxLength: 3 }),
+    fc.jsonValue({ maxDepth: 1 }),
+  );
+  return fc.oneof(
+    fc.record({ storeId: badId, items: lines }),
+    fc.record({ storeId: store, items: badLines }),
+    fc.record({ storeId: store, items: lines }, { requiredKeys: [] }),
+    fc.record({ storeId: store, items: lines, foodId: fc.constant(foodId) }),
+    fc.tuple(store, lines, unknownField).map(([id, items, field]) => ({ storeId: id, items, [field]: 1 })),
+  );
+}
+
 const httpCases = () => {
-  const validOrder = JSON.stringify({ foodId });
-  const adminPath = fc.constantFrom('/foods', '/agents', `/foods/${foodId}/packets`);
+  // Either form of a valid order, for the cases where the body is never read.
+  const validOrder = fc.constantFrom(JSON.stringify({ foodId }), JSON.stringify({ storeId, items: [{ foodId, quantity: 2 }] }));
+  const adminPath = fc.constantFrom(
+    '/foods',
+    '/agents',
+    `/foods/${foodId}/packets`,
+    '/stores',
+    `/stores/${storeId}/packets`,
+    `/stores/${storeId}/agents`,
+  );
   return fc
     .oneof(
       fc
         .oneof(
           fc.jsonValue(),
-          fc.record({ foodId: badFoodId }),
+          fc.record({ foodId: badId }),
           fc.tuple(unknownField, fc.jsonValue()).map(([k, v]) => ({ foodId, [k]: v })),
+          badCart(),
         )
         .filter((value) => !isValidOrderBody(value))
         .map((value): HttpCase => ({
@@ -99,7 +185,10 @@ const httpCases = () => {
           expected: [400],
         })),
       fc
-        .tuple(fc.constantFrom('/orders', '/foods', '/agents', `/foods/${foodId}/packets`), fc.string({ maxLength: 40 }))
+        .tuple(
+          fc.constantFrom('/orders', '/foods', '/agents', `/foods/${foodId}/packets`, '/stores', `/stores/${storeId}/packets`),
+          fc.string({ maxLength: 40 }),
+        )
         .filter(([, text]) => !parses(text))
         .map(([path, body]): HttpCase => ({ kind: 'broken JSON', method: 'POST', path, headers: ADMIN, body, expected: [400] })),
       fc
@@ -115,12 +204,13 @@ const httpCases = () => {
           fc.constantFrom('application/json; charset=latin1', 'application/json; charset=ascii-x'),
           printable(30).filter((type) => !/json/i.test(type)),
         )
-        .map((type): HttpCase => ({
+        .chain((type) => validOrder.map((body) => ({ type, body })))
+        .map(({ type, body }): HttpCase => ({
           kind: 'content type',
           method: 'POST',
           path: '/orders',
           headers: { 'content-type': type },
-          body: validOrder,
+          body,
           expected: [415],
         })),
       fc.integer({ min: BODY_LIMIT + 1, max: BODY_LIMIT * 3 }).map((size): HttpCase => ({
@@ -134,12 +224,13 @@ const httpCases = () => {
       fc
         .oneof(printable(120), fc.stringMatching(/^[a-z]{101,140}$/))
         .filter((key) => !IDEMPOTENCY_KEY.test(key.trim()))
-        .map((key): HttpCase => ({
+        .chain((key) => validOrder.map((body) => ({ key, body })))
+        .map(({ key, body }): HttpCase => ({
           kind: 'idempotency key',
           method: 'POST',
           path: '/orders',
           headers: { ...JSON_TYPE, 'idempotency-key': key },
-          body: validOrder,
+          body,
           expected: [400],
         })),
       fc
@@ -170,6 +261,8 @@ const httpCases = () => {
           fc.oneof(
             fc.constant({ name: 'Free food', packets: 5 }),
             fc.constant({ count: 5 }),
+            fc.constant({ name: 'Free store' }),
+            fc.constant({ foodId, count: 5 }),
             fc.dictionary(word, fc.jsonValue({ maxDepth: 1 })),
           ),
           fc.option(printable(40).filter((key) => key.trim() !== TEST_ADMIN_KEY)),
@@ -191,15 +284,32 @@ const httpCases = () => {
         expected: [400],
       })),
       fc
-        .tuple(fc.oneof(word, fc.integer({ min: 1_000_000, max: MAX_ID }).map(String)), fc.integer({ min: 1, max: 10 }))
-        .map(([id, count]): HttpCase => ({
-          kind: 'unknown food',
-          method: 'POST',
-          path: `/foods/${id}/packets`,
-          headers: ADMIN,
-          body: JSON.stringify({ count }),
-          expected: /^\d+$/.test(id) ? [404] : [400],
-        })),
+        .tuple(
+          fc.oneof(word, fc.integer({ min: 1_000_000, max: MAX_ID }).map(String)),
+          fc.integer({ min: 1, max: 10 }),
+          fc.constantFrom(
+            (id: string, count: number) => ({ kind: 'unknown food', method: 'POST', path: `/foods/${id}/packets`, body: { count } }),
+            (id: string, count: number) => ({
+              kind: 'unknown store',
+              method: 'POST',
+              path: `/stores/${id}/packets`,
+              body: { foodId, count },
+            }),
+            (id: string, count: number) => ({ kind: 'unknown store', method: 'POST', path: `/stores/${id}/agents`, body: { count } }),
+            (id: string) => ({ kind: 'unknown store', method: 'GET', path: `/stores/${id}`, body: undefined }),
+          ),
+        )
+        .map(([id, count, request]): HttpCase => {
+          const { kind, method, path, body } = request(id, count);
+          return {
+            kind,
+            method,
+            path,
+            headers: body === undefined ? {} : ADMIN,
+            body: body === undefined ? undefined : JSON.stringify(body),
+            expected: /^\d+$/.test(id) ? [404] : [400],
+          };
+        }),
       fc
         .tuple(fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE'), fc.array(word, { minLength: 1, maxLength: 4 }))
         .map(([method, parts]): HttpCase => ({
@@ -212,12 +322,12 @@ const httpCases = () => {
       fc
         .tuple(
           fc.constantFrom('PUT', 'PATCH', 'DELETE'),
-          fc.constantFrom('/orders', '/foods', '/agents', '/health', `/orders/${randomUUID()}`),
+          fc.constantFrom('/orders', '/foods', '/agents', '/health', `/orders/${randomUUID()}`, '/stores', `/stores/${storeId}`),
         )
         .map(([method, path]): HttpCase => ({ kind: 'wrong method', method, path, headers: {}, expected: [405] })),
       fc
         .tuple(
-          fc.constantFrom('/foods', '/agents', '/health', `/orders/${randomUUID()}`),
+          fc.constantFrom('/foods', '/agents', '/health', `/orders/${randomUUID()}`, '/stores', `/stores/${storeId}`),
           fc.array(fc.tuple(word, printable(20)), { minLength: 1, maxLength: 3 }),
         )
         .map(([path, pairs]): HttpCase => ({
@@ -227,13 +337,15 @@ const httpCases = () => {
           headers: {},
           expected: [400],
         })),
-      fc.constantFrom('/orders/%', '/orders/%E0%A4%A', '/foods/%zz/packets', '/orders/%C0%AF/delivered').map((path): HttpCase => ({
-        kind: 'bad encoding',
-        method: path.includes('packets') || path.includes('delivered') ? 'POST' : 'GET',
-        path,
-        headers: ADMIN,
-        expected: [400, 404],
-      })),
+      fc
+        .constantFrom('/orders/%', '/orders/%E0%A4%A', '/foods/%zz/packets', '/orders/%C0%AF/delivered', '/stores/%zz/agents')
+        .map((path): HttpCase => ({
+          kind: 'bad encoding',
+          method: /packets|agents|delivered/.test(path) ? 'POST' : 'GET',
+          path,
+          headers: ADMIN,
+          expected: [400, 404],
+        })),
     )
     .map((c) => readable(c, c.body));
 };
@@ -290,32 +402,36 @@ const positive = fc.integer({ min: 1, max: 1000 });
 /** Patterns that take a payload DTO, with payloads that pass it: run, they would change data. */
 function validPayloads(queue: QueueName): [string, fc.Arbitrary<Record<string, unknown>>][] {
   const food = fc.constant(foodId);
+  const store = fc.constantFrom(DEFAULT_STORE_ID, storeId);
+  // The one food of the suite: a cart of one line.
+  const items = fc.integer({ min: 1, max: MAX_LINE_QUANTITY }).map((quantity) => [{ foodId, quantity }]);
   const idempotencyKey = fc.uuid({ version: 4 });
   switch (queue) {
     case Queue.STORE:
       return [
-        [StorePattern.RESERVE_PACKET, fc.record({ orderId, foodId: food })],
-        [StorePattern.ASSIGN_PACKET, fc.record({ orderId, packetId: positive })],
-        [StorePattern.RELEASE_PACKET, fc.record({ orderId })],
+        [StorePattern.RESERVE_CART, fc.record({ orderId, storeId: store, items })],
+        [StorePattern.ASSIGN_PACKETS, fc.record({ orderId, packetIds: fc.uniqueArray(positive, { minLength: 1, maxLength: 3 }) })],
+        [StorePattern.RELEASE_PACKETS, fc.record({ orderId })],
       ];
     case Queue.STORE_ADMIN:
       return [
+        [StorePattern.CREATE_STORE, fc.record({ name: word, idempotencyKey })],
         [StorePattern.CREATE_FOOD, fc.record({ name: word, packets: positive, idempotencyKey })],
-        [StorePattern.ADD_PACKETS, fc.record({ foodId: food, count: positive, idempotencyKey })],
+        [StorePattern.ADD_PACKETS, fc.record({ storeId: store, foodId: food, count: positive, idempotencyKey })],
       ];
     case Queue.DELIVERY:
       return [
-        [DeliveryPattern.RESERVE_AGENT, fc.record({ orderId, attempt: positive })],
+        [DeliveryPattern.RESERVE_AGENT, fc.record({ orderId, storeId: store, attempt: positive })],
         [DeliveryPattern.ASSIGN_AGENT, fc.record({ orderId, agentId: positive })],
         [DeliveryPattern.RELEASE_AGENT, fc.record({ orderId })],
         [DeliveryPattern.YIELD_AGENT, fc.record({ orderId, agentId: positive, attempt: positive })],
         [DeliveryPattern.COMPLETE_DELIVERY, fc.record({ orderId })],
       ];
     case Queue.DELIVERY_ADMIN:
-      return [[DeliveryPattern.CREATE_AGENTS, fc.record({ count: positive, idempotencyKey })]];
+      return [[DeliveryPattern.CREATE_AGENTS, fc.record({ storeId: store, count: positive, idempotencyKey })]];
     case Queue.ORDER:
       return [
-        [OrderPattern.PLACE_ORDER, fc.record({ orderId, foodId: food, deadline: fc.constant(Date.now() + 60_000) })],
+        [OrderPattern.PLACE_ORDER, fc.record({ orderId, storeId: store, items, deadline: fc.constant(Date.now() + 60_000) })],
         [OrderPattern.GET_ORDER, fc.record({ orderId })],
         [OrderPattern.MARK_DELIVERED, fc.record({ orderId })],
       ];

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, Page, chromium } from 'playwright-core';
+import { DEFAULT_STORE_ID } from '@app/contracts';
+import { OpenApiDocument } from './support/openapi';
 import { TestSystem } from './support/harness';
 
 /** The page's DOM, as the functions run inside Chromium see it (this project compiles without lib dom). */
@@ -21,6 +23,29 @@ const CHROMIUM_ARGS = [
 ];
 /** Where the test leaves a picture of the page (docs/live-page.png in the README is one of these). */
 const SCREENSHOT = process.env.LIVE_SCREENSHOT ?? join(__dirname, 'logs', 'live-page.png');
+
+/** The data of the first server-sent event at `url` (`id: …` and `data: …` lines, then a blank line), as JSON. */
+async function firstEvent(url: string): Promise<any> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let received = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`${url} ended before its first event`);
+      received += decoder.decode(value, { stream: true });
+      if (!received.includes('\n\n')) continue;
+      const data = received
+        .split('\n\n')[0]
+        .split('\n')
+        .find((line) => line.startsWith('data:'));
+      return JSON.parse(data!.slice('data:'.length));
+    }
+  } finally {
+    await reader.cancel();
+  }
+}
 
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`Skipping the live page test: ${CHROMIUM} is missing (apt-get install -y chromium; .ci/run installs it)`);
@@ -65,45 +90,104 @@ describeWithChromium('the live page, GET /', () => {
     expect(report.violations).toEqual([]);
   });
 
-  it('shows stock, agents, orders per second and the latest orders with their timelines as they happen', async () => {
-    const foodId = (await t.post('/foods', { name: 'Masala Dosa', packets: 5 })).body.id;
-    await t.post('/foods', { name: 'Paneer Roll', packets: 3 });
-    await t.post('/agents', { count: 4 });
+  /** A figure of a store's card: `agents-free`, `rate-placed`, … */
+  const figure = (storeId: number, name: string) => text(`section[data-store-id="${storeId}"] [data-figure="${name}"] b`);
+  /** The cells of a food's row in a store's stock table. */
+  const stock = async (storeId: number, foodId: number) =>
+    (await page.locator(`section[data-store-id="${storeId}"] tr[data-food-id="${foodId}"] td`).allInnerTexts()).map((cell) => cell.trim());
+  /** Waits until the page shows `expected` for a figure (the page redraws about every second). */
+  const showing = (storeId: number, name: string, expected: (value: string) => boolean) =>
+    t.until(async () => expected((await figure(storeId, name)) ?? ''), 10_000, `store ${storeId}'s ${name}`);
+
+  /** Stores and foods the first test creates; the later ones find them on the page. */
+  const made = { stores: [] as number[], foods: [] as number[] };
+
+  it('shows each dark store with its stock, agents and orders per second, and the latest carts with store, items and timeline', async () => {
+    const [a, b] = await Promise.all(['Koramangala', 'Indiranagar'].map(async (name) => (await t.post('/stores', { name })).body.id));
+    const [dosa, coffee] = await Promise.all(
+      ['Masala Dosa', 'Filter Coffee'].map(async (name) => (await t.post('/foods', { name, packets: 0 })).body.id),
+    );
+    for (const [storeId, foodId, count] of [
+      [a, dosa, 5],
+      [a, coffee, 3],
+      [b, dosa, 2],
+      [b, coffee, 4],
+    ])
+      expect((await t.post(`/stores/${storeId}/packets`, { foodId, count })).status).toBe(201);
+    expect((await t.post(`/stores/${a}/agents`, { count: 3 })).status).toBe(201);
+    expect((await t.post(`/stores/${b}/agents`, { names: ['Asha', 'Ravi'] })).status).toBe(201);
+    made.stores.push(a, b);
+    made.foods.push(dosa, coffee);
     await open({ width: 1280, height: 900 });
-    await page.waitForSelector(`tr[data-food-id="${foodId}"]`, { timeout: 10_000 });
-    expect(await text('#agents-free')).toBe('4');
+    await page.waitForSelector(`section[data-store-id="${b}"] tr[data-food-id="${coffee}"]`, { timeout: 10_000 });
+    expect(await text(`section[data-store-id="${a}"] h2`)).toMatch(/^Koramangala/);
+    expect(await figure(a, 'agents-free')).toBe('3');
+    expect(await figure(b, 'agents-free')).toBe('2');
 
-    const placed = await Promise.all([1, 2, 3].map(() => t.post('/orders', { foodId })));
-    const refused = await t.post('/orders', { foodId: 999 });
+    const cartOf = (storeId: number, dosas: number, coffees: number) =>
+      t.post('/orders', {
+        storeId,
+        items: [
+          { foodId: dosa, quantity: dosas },
+          { foodId: coffee, quantity: coffees },
+        ],
+      });
+    const placed = [await cartOf(a, 2, 1), await cartOf(a, 2, 1), await cartOf(b, 1, 2)];
+    // Store b has one dosa left: a cart of three is refused, naming the food and how many were missing.
+    const refused = await t.post('/orders', { storeId: b, items: [{ foodId: dosa, quantity: 3 }] });
     expect(placed.map((r) => r.status)).toEqual([201, 201, 201]);
-    expect(refused.status).toBe(409);
+    expect([refused.status, refused.body.details]).toEqual([409, [{ foodId: dosa, missing: 2 }]]);
 
-    // Each order appears with its final state and the states it went through, in order.
+    // Each cart appears with its store, its lines and the packets they hold, its final state and the states it went through.
     for (const { body } of placed) {
       const row = await page.waitForSelector(`tr[data-order-id="${body.orderId}"][data-state="PLACED"]`, { timeout: 10_000 });
-      expect(await row.innerText()).toMatch(/RESERVING[\s\S]*COMMITTING[\s\S]*PLACED/);
+      expect(await row.getAttribute('data-store-id')).toBe(String(body.storeId));
+      const shown = await row.innerText();
+      expect(shown).toContain(body.storeId === a ? 'Koramangala' : 'Indiranagar');
+      for (const line of body.items) {
+        const name = line.foodId === dosa ? 'Masala Dosa' : 'Filter Coffee';
+        expect(shown).toContain(`${line.quantity} × ${name} packets ${line.packetIds.join(', ')}`);
+      }
+      expect(shown).toMatch(/RESERVING[\s\S]*COMMITTING[\s\S]*PLACED/);
     }
     const refusedRow = await page.waitForSelector(`tr[data-order-id="${refused.body.orderId}"][data-state="NOT_PLACED"]`, {
       timeout: 10_000,
     });
-    expect(await refusedRow.innerText()).toMatch(/RESERVING[\s\S]*ABORTING \(UNKNOWN_FOOD\)[\s\S]*NOT_PLACED \(UNKNOWN_FOOD\)/);
+    expect(await refusedRow.innerText()).toMatch(
+      /Indiranagar[\s\S]*3 × Masala Dosa 2 short[\s\S]*RESERVING[\s\S]*ABORTING \(OUT_OF_STOCK\)[\s\S]*NOT_PLACED \(OUT_OF_STOCK\)/,
+    );
 
-    // Stock and agents follow; the rate counts the orders of the last window by outcome.
-    await page.waitForFunction(() => document.getElementById('agents-assigned')?.textContent === '3', undefined, { timeout: 10_000 });
-    expect(await text('#agents-free')).toBe('1');
-    const food = await page.locator(`tr[data-food-id="${foodId}"] td`).allInnerTexts();
-    expect(food.map((cell) => cell.trim())).toEqual(['Masala Dosa', '2', '0', '3', '5']);
-    expect(Number(await text('#rate-placed'))).toBeGreaterThan(0);
+    // Each store's card follows its own stock, agents and orders; the default store, untouched, shows none.
+    await showing(a, 'agents-assigned', (v) => v === '2');
+    await showing(b, 'agents-assigned', (v) => v === '1');
+    expect([await figure(a, 'agents-free'), await figure(b, 'agents-free')]).toEqual(['1', '1']);
+    expect(await stock(a, dosa)).toEqual(['Masala Dosa', '1', '0', '4', '5']);
+    expect(await stock(a, coffee)).toEqual(['Filter Coffee', '1', '0', '2', '3']);
+    expect(await stock(b, dosa)).toEqual(['Masala Dosa', '1', '0', '1', '2']);
+    expect(await stock(b, coffee)).toEqual(['Filter Coffee', '2', '0', '2', '4']);
+    await showing(b, 'rate-not-placed', (v) => Number(v) > 0);
+    expect(Number(await figure(a, 'rate-placed'))).toBeGreaterThan(0);
+    expect(await figure(a, 'rate-not-placed')).toBe('0.0');
+    expect(Number(await figure(b, 'rate-placed'))).toBeGreaterThan(0);
+    expect(await figure(DEFAULT_STORE_ID, 'rate-placed')).toBe('0.0');
+    // A food created with no packets is listed in the default store with none.
+    expect(await stock(DEFAULT_STORE_ID, dosa)).toEqual(['Masala Dosa', '0', '0', '0', '0']);
+    // All stores together: two stores' orders.
+    expect(Number(await text('#rate-placed'))).toBeCloseTo(
+      Number(await figure(a, 'rate-placed')) + Number(await figure(b, 'rate-placed')),
+      1,
+    );
     expect(Number(await text('#rate-not-placed'))).toBeGreaterThan(0);
     expect(await text('#status')).toMatch(/^live/);
     expect(await text('#errors')).toBe('');
 
-    // A delivery shows up as the order's next steps, without reloading the page.
+    // A delivery shows up as the order's next steps and frees its store's agent, without reloading the page.
     const delivered = placed[0].body.orderId;
     expect((await t.post(`/orders/${delivered}/delivered`, {})).status).toBe(200);
     const row = await page.waitForSelector(`tr[data-order-id="${delivered}"][data-state="DELIVERED"]`, { timeout: 10_000 });
     expect(await row.innerText()).toMatch(/PLACED[\s\S]*DELIVERING[\s\S]*DELIVERED/);
-    await page.waitForFunction(() => document.getElementById('agents-free')?.textContent === '2', undefined, { timeout: 10_000 });
+    await showing(a, 'agents-free', (v) => v === '2');
+    expect(await figure(b, 'agents-free')).toBe('1');
 
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     await page.close();
@@ -111,15 +195,33 @@ describeWithChromium('the live page, GET /', () => {
     await t.until(async () => gatewayLog().includes('No viewer left: stopped reading the services'), 10_000, 'the live stream to stop');
   });
 
-  it('says when a service cannot be reached and shows the rest', async () => {
+  it('sends snapshots the OpenAPI document describes (LiveSnapshot), with every store and its agents', async () => {
+    const doc = await OpenApiDocument.fetch(t.url);
+    const snapshot = await firstEvent(t.url + '/live/events');
+    const validate = doc.validator('/components/schemas/LiveSnapshot');
+    expect([validate(snapshot), validate.errors ?? []]).toEqual([true, []]);
+    expect(snapshot.stores.map((store: { id: number }) => store.id)).toEqual([DEFAULT_STORE_ID, ...made.stores]);
+    const agentsOf = (storeId: number) => snapshot.agents.find((agents: { storeId: number }) => agents.storeId === storeId)?.agents;
+    // Store a delivered one of its two orders; store b placed one.
+    expect(made.stores.map(agentsOf)).toEqual([
+      { free: 2, reserved: 0, assigned: 1, total: 3 },
+      { free: 1, reserved: 0, assigned: 1, total: 2 },
+    ]);
+  });
+
+  it('says when a service cannot be reached and shows the rest, as last read', async () => {
     await open();
     await page.waitForFunction(() => document.getElementById('status')?.className === 'live', undefined, { timeout: 10_000 });
+    const [a] = made.stores;
+    const agentsBefore = await figure(a, 'agents-total');
+    const foodRows = await page.locator('section[data-store-id] tr[data-food-id]').count();
     await t.system.stop('delivery');
     try {
       await page.waitForFunction(() => /delivery\.agent\.list/.test(document.getElementById('errors')?.textContent ?? ''), undefined, {
         timeout: 15_000,
       });
-      expect(await page.locator('tr[data-food-id]').count()).toBe(2);
+      expect(await page.locator('section[data-store-id] tr[data-food-id]').count()).toBe(foodRows);
+      expect(await figure(a, 'agents-total')).toBe(agentsBefore);
     } finally {
       t.system.spawn('delivery');
       await t.system.waitHealthy();
@@ -127,28 +229,42 @@ describeWithChromium('the live page, GET /', () => {
     }
   });
 
-  it('shows every column of the stock card whole on a 1400 px wide screen, as on narrower and wider ones', async () => {
+  it("shows every column of each store's stock table whole on a 1400 px wide screen, as on narrower and wider ones", async () => {
     const foodId = (await t.post('/foods', { name: 'Hyderabadi Chicken Biryani', packets: 120 })).body.id;
-    // Every cell of the stock table, the last column (`total`) above all, lies inside the card, and nothing
-    // in the card is scrolled out of sight. A long name and three-digit counts make the table wide.
+    for (const storeId of made.stores) expect((await t.post(`/stores/${storeId}/packets`, { foodId, count: 480 })).status).toBe(201);
+    // Every cell of every store's stock table, the last column (`total`) above all, lies inside its card,
+    // and nothing in a card is scrolled out of sight. A long name and three-digit counts make the tables wide.
     const cut: string[] = [];
     for (const width of [1400, 768, 1024, 1920]) {
       await open({ width, height: 900 });
-      await page.waitForSelector(`tr[data-food-id="${foodId}"]`, { timeout: 10_000 });
-      // Measured in one go inside the page: the table is drawn anew about every second.
-      const card = await page.locator('section', { has: page.locator('#foods') }).evaluate((section) => {
-        const box = section.getBoundingClientRect();
-        const cells = [...section.querySelectorAll('tr > *')].map((cell) => {
-          const { left, right } = cell.getBoundingClientRect();
-          return { text: cell.textContent, left, right };
-        });
-        return { left: box.left, right: box.right, hidden: section.scrollWidth - section.clientWidth, cells };
-      });
-      expect(card.cells.length).toBeGreaterThanOrEqual(2 * 5); // the header and at least the new food
-      for (const cell of card.cells)
-        if (cell.left < card.left || cell.right > card.right + 0.5)
-          cut.push(`at ${width} px: "${cell.text}" spans ${cell.left}..${cell.right}, the card ${card.left}..${card.right}`);
-      if (card.hidden > 0) cut.push(`at ${width} px: ${card.hidden} px of the card's width out of sight`);
+      await page.waitForSelector(`section[data-store-id="${made.stores[1]}"] tr[data-food-id="${foodId}"]`, { timeout: 10_000 });
+      // Measured in one go inside the page: the cards are drawn anew about every second.
+      const cards = await page.locator('section[data-store-id]').evaluateAll((sections) =>
+        sections.map((section) => {
+          const box = section.getBoundingClientRect();
+          const cells = [...section.querySelectorAll('table.stock tr > *')].map((cell) => {
+            const { left, right } = cell.getBoundingClientRect();
+            return { text: cell.textContent, left, right };
+          });
+          return {
+            store: section.getAttribute('data-store-id'),
+            left: box.left,
+            right: box.right,
+            hidden: section.scrollWidth - section.clientWidth,
+            cells,
+          };
+        }),
+      );
+      expect(cards).toHaveLength(3);
+      for (const card of cards) {
+        expect(card.cells.length).toBeGreaterThanOrEqual(2 * 5); // the header and at least the new food
+        for (const cell of card.cells)
+          if (cell.left < card.left || cell.right > card.right + 0.5)
+            cut.push(
+              `at ${width} px, store ${card.store}: "${cell.text}" spans ${cell.left}..${cell.right}, the card ${card.left}..${card.right}`,
+            );
+        if (card.hidden > 0) cut.push(`at ${width} px, store ${card.store}: ${card.hidden} px of the card's width out of sight`);
+      }
       await page.close();
     }
     expect(cut).toEqual([]);

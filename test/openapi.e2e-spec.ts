@@ -83,6 +83,18 @@ function mutations(operation: Operation, request: ApiRequest): fc.Arbitrary<ApiR
             .map((key) => ({ ...request, body: Object.fromEntries(Object.entries(body).filter(([k]) => k !== key)) })),
         );
       }
+      // An element of an array property once more (a cart's line, an agent's name), as it is or changed.
+      const arrays = Object.entries(body).filter((entry): entry is [string, unknown[]] => Array.isArray(entry[1]) && entry[1].length > 0);
+      if (arrays.length > 0) {
+        options.push(
+          fc.constantFrom(...arrays).chain(([key, elements]) =>
+            fc
+              .constantFrom(...elements)
+              .chain(repeated)
+              .map((again) => ({ ...request, body: { ...body, [key]: [...elements, again] } })),
+          ),
+        );
+      }
     }
   }
   const { params } = api.find(request.method, request.path);
@@ -98,6 +110,17 @@ function mutations(operation: Operation, request: ApiRequest): fc.Arbitrary<ApiR
     options.push(printable(120).map((value) => ({ ...request, headers: { ...request.headers, [param.name]: value } })));
   }
   return options.length > 0 ? fc.oneof(...options) : fc.constant(request);
+}
+
+/** An element of an array once more: as it is or, an object, with one of its properties changed (a cart's line with another quantity). */
+function repeated(element: unknown): fc.Arbitrary<unknown> {
+  if (typeof element !== 'object' || element === null || Array.isArray(element)) return fc.constant(element);
+  const keys = Object.keys(element);
+  if (keys.length === 0) return fc.constant(element);
+  return fc.oneof(
+    fc.constant(element),
+    fc.tuple(fc.constantFrom(...keys), anyJson).map(([key, value]) => ({ ...element, [key]: value })),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,6 +174,7 @@ describe('requests generated from the document', () => {
 });
 
 describe('what the document used to allow and the server refused (and the reverse)', () => {
+  const cartLine = (foodId: number, quantity: number) => ({ foodId, quantity });
   const cases: [string, ApiRequest, RegExp][] = [
     [
       'an unknown body field',
@@ -195,6 +219,31 @@ describe('what the document used to allow and the server refused (and the revers
       `the path foodId ${id}`,
       { method: 'POST', path: `/foods/${id}/packets`, headers: ADMIN, body: { count: 1 } },
       /^foodId /,
+    ]),
+    [
+      'a food twice in a cart (x-unique-by)',
+      { method: 'POST', path: '/orders', headers: JSON_TYPE, body: { storeId: 1, items: [cartLine(1, 1), cartLine(1, 2)] } },
+      /each foodId may appear only once in items/,
+    ],
+    [
+      'a cart line with an unknown field',
+      { method: 'POST', path: '/orders', headers: JSON_TYPE, body: { storeId: 1, items: [{ ...cartLine(1, 1), note: 'x' }] } },
+      /property note should not exist/,
+    ],
+    [
+      'a cart line of no packet',
+      { method: 'POST', path: '/orders', headers: JSON_TYPE, body: { storeId: 1, items: [cartLine(1, 0)] } },
+      /quantity must not be less than 1/,
+    ],
+    [
+      'both forms of an order at once',
+      { method: 'POST', path: '/orders', headers: JSON_TYPE, body: { foodId: 1, storeId: 1, items: [cartLine(1, 1)] } },
+      /property foodId should not exist/,
+    ],
+    ...['0', '1.0', '2147483648'].map((id): [string, ApiRequest, RegExp] => [
+      `the path storeId ${id}`,
+      { method: 'POST', path: `/stores/${id}/agents`, headers: ADMIN, body: { count: 1 } },
+      /^storeId /,
     ]),
   ];
 

@@ -1,5 +1,4 @@
-import { Queue, StorePattern } from '@app/contracts';
-import { call } from '@app/platform';
+import { DEFAULT_STORE_ID, Queue } from '@app/contracts';
 import { RowDataPacket } from 'mysql2/promise';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -8,7 +7,9 @@ import { join } from 'node:path';
 import { metricsPortVariable } from '../scripts/system';
 import { RawBroker } from './support/raw-broker';
 import { TestSystem } from './support/harness';
+import { singleFoodCart } from '../scripts/answers';
 import { runLoad } from './support/load';
+import { reservePacket } from './support/participants';
 import { v7 } from 'uuid';
 
 /**
@@ -160,16 +161,16 @@ describe('logs', () => {
     const said = (app: string) => lines.filter((line) => line.app === app).map((line) => line.msg);
     expect(said('order')).toEqual(
       expect.arrayContaining([
-        `reserved packet ${packetId}`,
+        `reserved packets ${packetId} of dark store ${DEFAULT_STORE_ID}`,
         `reserved agent ${agentId}`,
-        `decided COMMITTING: packet ${packetId}, agent ${agentId}`,
-        `assigned packet ${packetId}`,
+        `decided COMMITTING: packets ${packetId}, agent ${agentId}`,
+        `assigned packets ${packetId}`,
         `assigned agent ${agentId}`,
         'PLACED',
         'order.place ok',
       ]),
     );
-    expect(said('store')).toEqual(['store.packet.reserve ok', 'store.packet.assign ok']);
+    expect(said('store')).toEqual(['store.cart.reserve ok', 'store.packet.assign ok']);
     expect(said('delivery')).toEqual(['delivery.agent.reserve ok', 'delivery.agent.assign ok']);
     expect(lines.find((line) => line.app === 'gateway')).toMatchObject({
       req: { method: 'POST', url: '/orders' },
@@ -185,7 +186,7 @@ describe('metrics', () => {
     expect((await t.post('/orders', { foodId: food.body.id })).status).toBe(409);
     // A reservation nobody assigns expires (TTL 3 s) and the sweep gives it back.
     const stray = await t.post('/foods', { name: 'Abandoned', packets: 1 });
-    await call(t.client(Queue.STORE), StorePattern.RESERVE_PACKET, { orderId: v7(), foodId: stray.body.id }, 2000);
+    await reservePacket(t.client(Queue.STORE), v7(), stray.body.id);
     const swept = async () =>
       sample(await metrics(metricsUrl('store')), 'reservations_expired_total', { resource: 'packet', fate: 'swept' });
     await t.until(async () => ((await swept()) ?? 0) >= 1, 8000, 'the sweep to count the expired reservation');
@@ -207,7 +208,7 @@ describe('metrics', () => {
     expect(order).toMatch(/^# TYPE orders_recovered_total counter$/m);
 
     const store = await metrics(metricsUrl('store'));
-    expect(sample(store, 'rpc_messages_total', { app: 'store', pattern: 'store.packet.reserve', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(sample(store, 'rpc_messages_total', { app: 'store', pattern: 'store.cart.reserve', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
     expect(sample(store, 'rpc_message_duration_seconds_count', { pattern: 'store.packet.assign' })).toBeGreaterThanOrEqual(1);
     const delivery = await metrics(metricsUrl('delivery'));
     expect(
@@ -246,7 +247,7 @@ describe('shutdown', () => {
     let stopped: { code: number | null; signal: string | null; ms: number } | undefined;
 
     const { answers } = await runLoad(t, {
-      foodId: food.body.id,
+      cart: () => singleFoodCart(food.body.id),
       orders: ORDERS,
       concurrency: 16,
       faultAfter: 40,

@@ -1,8 +1,9 @@
-import { DeliveryPattern, ErrorCode, Queue, StorePattern } from '@app/contracts';
+import { DEFAULT_STORE_ID, DeliveryPattern, ErrorCode, Queue, StorePattern } from '@app/contracts';
 import { call } from '@app/platform';
 import { RowDataPacket } from 'mysql2/promise';
 import { randomUUID } from 'node:crypto';
 import { TestSystem } from './support/harness';
+import { agentReserve, reservePacket } from './support/participants';
 import { v7 } from 'uuid';
 
 jest.setTimeout(120_000);
@@ -45,11 +46,23 @@ describe('placing an order', () => {
     const res = await order(foodId);
 
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ state: 'PLACED', message: 'Order Placed' });
+    expect(res.body).toMatchObject({
+      state: 'PLACED',
+      message: 'Order Placed',
+      storeId: DEFAULT_STORE_ID,
+      items: [{ foodId, quantity: 1, packetIds: [res.body.packetId] }],
+    });
     expect(await packetOf(res.body.orderId)).toMatchObject({ id: res.body.packetId, state: 'ASSIGNED' });
     expect(await agentOf(res.body.orderId)).toMatchObject({ id: res.body.agentId, state: 'ASSIGNED' });
     const view = await t.get(`/orders/${res.body.orderId}`);
-    expect(view.body).toMatchObject({ state: 'PLACED', foodId, packetId: res.body.packetId, agentId: res.body.agentId });
+    expect(view.body).toMatchObject({
+      state: 'PLACED',
+      storeId: DEFAULT_STORE_ID,
+      items: res.body.items,
+      foodId,
+      packetId: res.body.packetId,
+      agentId: res.body.agentId,
+    });
     expect(view.body.log.map((e: { state: string }) => e.state)).toEqual(['RESERVING', 'COMMITTING', 'PLACED']);
     expect((await t.get('/foods')).body).toContainEqual({
       id: foodId,
@@ -72,7 +85,7 @@ describe('placing an order', () => {
     expect((await t.post(`/orders/${placed.body.orderId}/delivered`, {})).status).toBe(200);
     // A late copy of the order's reserve can no longer take an agent for it.
     await expect(
-      call(t.client(Queue.DELIVERY), DeliveryPattern.RESERVE_AGENT, { orderId: placed.body.orderId, attempt: 1 }, 2000),
+      call(t.client(Queue.DELIVERY), DeliveryPattern.RESERVE_AGENT, agentReserve(placed.body.orderId), 2000),
     ).rejects.toMatchObject({
       code: ErrorCode.ORDER_RELEASED,
     });
@@ -128,7 +141,8 @@ describe('placing an order', () => {
       const res = await t.post('/orders', body);
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
-      expect(res.body.details.join(' ')).toMatch(/foodId|extra/);
+      // A body without foodId is read as a cart: the refusal names the cart's fields.
+      expect(res.body.details.join(' ')).toMatch(/foodId|storeId|items|extra/);
     }
     expect((await t.post('/foods', { name: '', packets: 1 })).status).toBe(400);
     expect((await t.post('/foods', { name: 'X', packets: -1 })).status).toBe(400);
@@ -149,7 +163,7 @@ describe('reservations expire', () => {
     const foodId = await admin.food('Pongal', 1);
     const store = t.client(Queue.STORE);
     const stray = v7();
-    const { packetId } = await call<{ packetId: number }>(store, StorePattern.RESERVE_PACKET, { orderId: stray, foodId }, 2000);
+    const packetId = await reservePacket(store, stray, foodId);
 
     // The only packet is held by an order that never comes back: the next order waits for it,
     // gets it once the reservation expires, and the abandoned order can no longer assign it.
@@ -157,7 +171,7 @@ describe('reservations expire', () => {
 
     expect(res.status).toBe(201);
     expect(res.body.packetId).toBe(packetId);
-    await expect(call(store, StorePattern.ASSIGN_PACKET, { orderId: stray, packetId }, 2000)).rejects.toMatchObject({
+    await expect(call(store, StorePattern.ASSIGN_PACKETS, { orderId: stray, packetIds: [packetId] }, 2000)).rejects.toMatchObject({
       code: ErrorCode.RESERVATION_LOST,
     });
   });
@@ -165,7 +179,7 @@ describe('reservations expire', () => {
   it('sweeps an abandoned reservation back to free with no order needed', async () => {
     const foodId = await admin.food('Kesari', 1);
     const stray = v7();
-    await call(t.client(Queue.STORE), StorePattern.RESERVE_PACKET, { orderId: stray, foodId }, 2000);
+    await reservePacket(t.client(Queue.STORE), stray, foodId);
     expect(await packetOf(stray)).toMatchObject({ state: 'RESERVED' });
 
     await t.until(async () => (await packetOf(stray)) === undefined, 3000 + 500 + 2000, 'the sweep');
@@ -241,13 +255,24 @@ describe('a participant down between the phases', () => {
     await t.system.waitHealthy();
   });
 
-  it('ends not placed, holding nothing once the participant is back', async () => {
-    await admin.deliverAll();
-    const foodId = await admin.food('Bisibele Bath', 3);
-    const answer = order(foodId);
-    // Phase 1 is done when the packet shows up reserved; the coordinator now pauses before deciding.
+  it('ends not placed, holding nothing of its cart once the participant is back', async () => {
+    // A cart of two foods from a dark store of its own: phase 1 holds three packets and an agent there.
+    const storeId = (await t.post('/stores', { name: 'Jayanagar' })).body.id;
+    const [rice, curd] = [await admin.food('Bisibele Bath', 0), await admin.food('Curd Rice', 0)];
+    for (const foodId of [rice, curd]) expect((await t.post(`/stores/${storeId}/packets`, { foodId, count: 3 })).status).toBe(201);
+    expect((await t.post(`/stores/${storeId}/agents`, { count: 1 })).status).toBe(201);
+    const before = (await t.get(`/stores/${storeId}`)).body;
+    const answer = t.post('/orders', {
+      storeId,
+      items: [
+        { foodId: rice, quantity: 2 },
+        { foodId: curd, quantity: 1 },
+      ],
+    });
+    // Phase 1 is done when the whole cart shows up reserved; the coordinator now pauses before deciding.
     await t.until(
-      async () => (await t.query(`SELECT 1 FROM ${t.env.STORE_DB_NAME}.packet WHERE food_id = ? AND state = 'RESERVED'`, [foodId])).length,
+      async () =>
+        (await t.query(`SELECT id FROM ${t.env.STORE_DB_NAME}.packet WHERE store_id = ? AND state = 'RESERVED'`, [storeId])).length === 3,
       5000,
       'phase 1',
     );
@@ -262,8 +287,14 @@ describe('a participant down between the phases', () => {
     t.system.spawn('store');
     await t.system.waitHealthy();
     await t.until(async () => (await t.get(`/orders/${res.body.orderId}`)).body.state === 'NOT_PLACED', 15_000, 'NOT_PLACED');
-    await t.until(async () => (await packetOf(res.body.orderId)) === undefined, 10_000, 'the packet to be free');
-    const food = (await t.get('/foods')).body.find((f: { id: number }) => f.id === foodId);
-    expect(food.packets).toEqual({ free: 3, reserved: 0, assigned: 0, total: 3 });
+    await t.until(async () => (await packetOf(res.body.orderId)) === undefined, 10_000, 'the packets to be free');
+    expect((await t.get(`/stores/${storeId}`)).body).toEqual(before);
+    expect((await t.get(`/orders/${res.body.orderId}`)).body).toMatchObject({
+      storeId,
+      items: [
+        { foodId: rice, quantity: 2, packetIds: [] },
+        { foodId: curd, quantity: 1, packetIds: [] },
+      ],
+    });
   });
 });

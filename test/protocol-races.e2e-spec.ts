@@ -1,7 +1,8 @@
-import { DeliveryPattern, OrderPattern, Queue, StorePattern } from '@app/contracts';
+import { DEFAULT_STORE_ID, DeliveryPattern, OrderPattern, PlaceOrderCommand, Queue, StorePattern } from '@app/contracts';
 import { RowDataPacket } from 'mysql2/promise';
 import { readFileSync } from 'node:fs';
 import { TestSystem } from './support/harness';
+import { cartOfOne } from './support/participants';
 import { RawBroker } from './support/raw-broker';
 import { v7 } from 'uuid';
 
@@ -49,7 +50,7 @@ function handled(service: string, pattern: string, orderId: string): string[] {
 }
 
 async function orderRow(orderId: string): Promise<RowDataPacket | undefined> {
-  const [row] = await t.query(`SELECT state, packet_id, agent_id FROM ${t.env.ORDER_DB_NAME}.orders WHERE id = ?`, [orderId]);
+  const [row] = await t.query(`SELECT state, agent_id FROM ${t.env.ORDER_DB_NAME}.orders WHERE id = ?`, [orderId]);
   return row;
 }
 
@@ -61,15 +62,18 @@ describe('copies of one message', () => {
     const [{ id: onlyAgent }] = await t.query(`SELECT id FROM ${t.env.DELIVERY_DB_NAME}.agent`);
     // Another order holds the only packet, so the order's first try holds the agent and must give it back.
     const other = v7();
-    broker.request(Queue.STORE, StorePattern.RESERVE_PACKET, { orderId: other, foodId: food.body.id });
+    broker.request(Queue.STORE, StorePattern.RESERVE_CART, cartOfOne(other, food.body.id));
 
     await t.until(async () => (await t.query(`SELECT id FROM ${t.env.STORE_DB_NAME}.packet WHERE order_id = ?`, [other])).length > 0);
     const answer = t.post('/orders', { foodId: food.body.id });
     const orderId = await t.until(
-      async () => (await t.query(`SELECT id FROM ${t.env.ORDER_DB_NAME}.orders WHERE food_id = ?`, [food.body.id]))[0]?.id as string,
+      async () =>
+        (
+          await t.query(`SELECT id FROM ${t.env.ORDER_DB_NAME}.orders WHERE JSON_CONTAINS(items, JSON_OBJECT('foodId', ?))`, [food.body.id])
+        )[0]?.id as string,
     );
     await t.until(async () => handled('delivery', DeliveryPattern.YIELD_AGENT, orderId).length > 0, 10_000, 'the first yield');
-    broker.request(Queue.STORE, StorePattern.RELEASE_PACKET, { orderId: other });
+    broker.request(Queue.STORE, StorePattern.RELEASE_PACKETS, { orderId: other });
     // Reserved again (the only agent, so the same one), decided, and held at the fault point.
     await t.until(async () => (await orderRow(orderId))?.state === 'COMMITTING', 10_000, 'the decision');
     const copy = broker.request(Queue.DELIVERY, DeliveryPattern.YIELD_AGENT, { orderId, agentId: Number(onlyAgent), attempt: 1 });
@@ -83,19 +87,36 @@ describe('copies of one message', () => {
   it('runs phase 1 once when the same order.place is published twice while the first driver is in phase 1', async () => {
     await restartOrderWith({ FAULT_POINT: 'after-reserve' });
     const food = await t.post('/foods', { name: 'Twice published', packets: 5 });
+    const side = await t.post('/foods', { name: 'Twice published chutney', packets: 5 });
     await t.post('/agents', { count: 3 });
-    const command = { orderId: v7(), foodId: food.body.id, deadline: Date.now() + 20_000 };
+    const command: PlaceOrderCommand = {
+      orderId: v7(),
+      storeId: DEFAULT_STORE_ID,
+      items: [
+        { foodId: food.body.id, quantity: 2 },
+        { foodId: side.body.id, quantity: 1 },
+      ],
+      deadline: Date.now() + 20_000,
+    };
 
     const first = broker.request(Queue.ORDER, OrderPattern.PLACE_ORDER, command);
     await t.until(async () => (await orderRow(command.orderId))?.state === 'RESERVING', 10_000, 'the first driver in phase 1');
     const second = broker.request(Queue.ORDER, OrderPattern.PLACE_ORDER, command);
     await t.until(async () => broker.reply(first) && broker.reply(second), 30_000, 'both answers');
 
-    const answers = [broker.reply(first), broker.reply(second)] as { response?: { state: string; agentId: number } }[];
-    expect(answers[0].response).toMatchObject({ orderId: command.orderId, state: 'PLACED' });
+    const answers = [broker.reply(first), broker.reply(second)] as { response?: object }[];
+    expect(answers[0].response).toMatchObject({
+      orderId: command.orderId,
+      state: 'PLACED',
+      storeId: DEFAULT_STORE_ID,
+      items: [
+        { foodId: food.body.id, quantity: 2, packetIds: [expect.any(Number), expect.any(Number)] },
+        { foodId: side.body.id, quantity: 1, packetIds: [expect.any(Number)] },
+      ],
+    });
     expect(answers[1].response).toEqual(answers[0].response);
     // One driver: one reserve of each side reached the participants.
-    expect(handled('store', StorePattern.RESERVE_PACKET, command.orderId)).toHaveLength(1);
+    expect(handled('store', StorePattern.RESERVE_CART, command.orderId)).toHaveLength(1);
     expect(handled('delivery', DeliveryPattern.RESERVE_AGENT, command.orderId)).toHaveLength(1);
     const row = await orderRow(command.orderId);
     const [agent] = await t.query(`SELECT id FROM ${t.env.DELIVERY_DB_NAME}.agent WHERE order_id = ?`, [command.orderId]);

@@ -4,6 +4,7 @@ import { ClientProxy } from '@nestjs/microservices';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestSystem } from './support/harness';
+import { agentReserve, cartOfOne, reservePacket } from './support/participants';
 
 /**
  * Retention on the real system with a horizon of seconds: barrier rows and settled orders' log rows
@@ -80,15 +81,15 @@ describe('barrier rows', () => {
     // Releases (empty rollbacks) a week-old run of the system left behind, past the horizon.
     const old = Array.from({ length: 12 }, (_, i) => mintedAgo(RETENTION_MS + 60_000 + i));
     for (const orderId of old) {
-      expect(await send(store, StorePattern.RELEASE_PACKET, { orderId })).toEqual({ orderId, freed: 0 });
+      expect(await send(store, StorePattern.RELEASE_PACKETS, { orderId })).toEqual({ orderId, freed: 0 });
       expect(await send(delivery, DeliveryPattern.RELEASE_AGENT, { orderId })).toEqual({ orderId, freed: 0 });
     }
     // Orders of the last moments: one holding a packet and an agent, one released.
     const young = mintedAgo(0);
-    const { packetId } = await send<{ packetId: number }>(store, StorePattern.RESERVE_PACKET, { orderId: young, foodId: food.body.id });
-    await send(delivery, DeliveryPattern.RESERVE_AGENT, { orderId: young, attempt: 1 });
+    const packetId = await reservePacket(store, young, food.body.id, 3000);
+    await send(delivery, DeliveryPattern.RESERVE_AGENT, agentReserve(young));
     const youngReleased = mintedAgo(0);
-    await send(store, StorePattern.RELEASE_PACKET, { orderId: youngReleased });
+    await send(store, StorePattern.RELEASE_PACKETS, { orderId: youngReleased });
     await send(delivery, DeliveryPattern.RELEASE_AGENT, { orderId: youngReleased });
 
     for (const { table } of BARRIERS) {
@@ -98,10 +99,10 @@ describe('barrier rows', () => {
     expect(Date.now() - orderIdMintedAt(young)!).toBeLessThan(RETENTION_MS);
 
     // A late copy of a reserve of a pruned (released) order: refused, and it holds and writes nothing.
-    await expect(send(store, StorePattern.RESERVE_PACKET, { orderId: old[0], foodId: food.body.id })).rejects.toMatchObject({
+    await expect(send(store, StorePattern.RESERVE_CART, cartOfOne(old[0], food.body.id))).rejects.toMatchObject({
       code: ErrorCode.ORDER_TOO_OLD,
     });
-    await expect(send(delivery, DeliveryPattern.RESERVE_AGENT, { orderId: old[0], attempt: 1 })).rejects.toMatchObject({
+    await expect(send(delivery, DeliveryPattern.RESERVE_AGENT, agentReserve(old[0]))).rejects.toMatchObject({
       code: ErrorCode.ORDER_TOO_OLD,
     });
     expect(await holdsOf(old[0])).toEqual([]);
@@ -132,10 +133,10 @@ describe('barrier rows', () => {
 
     // A copy of the order's reserves, arriving now: with the row gone it would look like a first
     // visit and take a second packet and agent. It is refused instead.
-    await expect(send(t.client(Queue.STORE), StorePattern.RESERVE_PACKET, { orderId, foodId: food.body.id })).rejects.toMatchObject({
+    await expect(send(t.client(Queue.STORE), StorePattern.RESERVE_CART, cartOfOne(orderId, food.body.id))).rejects.toMatchObject({
       code: ErrorCode.ORDER_TOO_OLD,
     });
-    await expect(send(t.client(Queue.DELIVERY), DeliveryPattern.RESERVE_AGENT, { orderId, attempt: 1 })).rejects.toMatchObject({
+    await expect(send(t.client(Queue.DELIVERY), DeliveryPattern.RESERVE_AGENT, agentReserve(orderId))).rejects.toMatchObject({
       code: ErrorCode.ORDER_TOO_OLD,
     });
     expect(await holdsOf(orderId)).toEqual(['packet ASSIGNED', 'agent ASSIGNED']);
@@ -159,7 +160,10 @@ describe('order log', () => {
     await t.system.stop('delivery');
     await t.post('/orders', { foodId: food.body.id });
     const unsettled = (
-      await t.query(`SELECT id FROM ${t.env.ORDER_DB_NAME}.orders WHERE food_id = ? AND id <> ?`, [food.body.id, settled])
+      await t.query(`SELECT id FROM ${t.env.ORDER_DB_NAME}.orders WHERE JSON_CONTAINS(items, JSON_OBJECT('foodId', ?)) AND id <> ?`, [
+        food.body.id,
+        settled,
+      ])
     )[0].id as string;
     await t.until(async () => (await orderState(unsettled)) === 'ABORTING', 10_000, 'the second order to abort');
 

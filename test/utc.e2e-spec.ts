@@ -1,8 +1,9 @@
-import { DeliveryPattern, Queue, StorePattern } from '@app/contracts';
+import { DeliveryPattern, Queue } from '@app/contracts';
 import { call } from '@app/platform';
 import { RowDataPacket } from 'mysql2/promise';
 import { SWEEP_GRACE_MS } from '../scripts/check';
 import { TestSystem } from './support/harness';
+import { agentReserve, reservePacket } from './support/participants';
 import { PrivateMariaDb } from './support/private-mariadb';
 import { v7 } from 'uuid';
 
@@ -52,8 +53,8 @@ async function food(name: string, packets: number): Promise<number> {
 
 async function reserveBoth(foodId: number): Promise<string> {
   const orderId = v7();
-  await call(t.client(Queue.STORE), StorePattern.RESERVE_PACKET, { orderId, foodId }, 2000);
-  await call(t.client(Queue.DELIVERY), DeliveryPattern.RESERVE_AGENT, { orderId, attempt: 1 }, 2000);
+  await reservePacket(t.client(Queue.STORE), orderId, foodId);
+  await call(t.client(Queue.DELIVERY), DeliveryPattern.RESERVE_AGENT, agentReserve(orderId), 2000);
   return orderId;
 }
 
@@ -118,12 +119,7 @@ it("writes the coordinator's lease and the order's times in UTC", async () => {
 
 it('has the checker report a reservation overdue in UTC (I3)', async () => {
   const orderId = v7();
-  const { packetId } = await call<{ packetId: number }>(
-    t.client(Queue.STORE),
-    StorePattern.RESERVE_PACKET,
-    { orderId, foodId: await food('Dhokla', 1) },
-    2000,
-  );
+  const packetId = await reservePacket(t.client(Queue.STORE), orderId, await food('Dhokla', 1));
   const table = HOLDS[0].table();
   // The store stands still, so its sweep cannot free the packet once it expires.
   const store = t.system.pid('store')!;
@@ -151,7 +147,8 @@ it('runs a connection opened after the old ones were killed in UTC too', async (
   expect(sessions.length).toBeGreaterThan(0);
   for (const { id } of sessions) await t.query('KILL CONNECTION ?', [id]);
   // A killed session lingers in the process list until the server has torn it down.
-  const survivors = () => t.query<RowDataPacket>('SELECT id FROM information_schema.processlist WHERE id IN (?)', [sessions.map((s) => s.id)]);
+  const survivors = () =>
+    t.query<RowDataPacket>('SELECT id FROM information_schema.processlist WHERE id IN (?)', [sessions.map((s) => s.id)]);
   await t.until(async () => (await survivors()).length === 0, 10_000, 'the killed sessions to end');
 
   const orderId = await reserveBoth(foodId);

@@ -1,5 +1,5 @@
 import { connectUtc } from '@app/database';
-import { OrderState, UNSETTLED_STATES } from '@app/contracts';
+import { DEFAULT_STORE_ID, OrderState, UNSETTLED_STATES } from '@app/contracts';
 import { RowDataPacket } from 'mysql2/promise';
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -56,11 +56,16 @@ export const CHAOS_TIMINGS = {
 /**
  * Limited stock, so that orders are both placed and refused; the admins add more during the run.
  * Packets run out for good while agents come back with each delivery, so both sides are contended:
- * agents while deliveries lag, packets when they keep up.
+ * agents while deliveries lag, packets when they keep up. Two dark stores take the carts, each with
+ * packets of every food of the catalogue and agents of its own; the default store, with less, the
+ * single-food orders (a tenth of all).
  */
 const FOODS = 3;
-const PACKETS_PER_FOOD = 10;
-const AGENTS = 30;
+const STORES = [
+  { name: 'Koramangala', packetsPerFood: 15, agents: 15 },
+  { name: 'Indiranagar', packetsPerFood: 15, agents: 15 },
+];
+const DEFAULT_STORE_STOCK = { packetsPerFood: 5, agents: 5 };
 /** I6: after the last fault (or the last order sent), every order settles within the TTL plus this. */
 const SETTLE_GRACE_MS = 15_000;
 
@@ -77,6 +82,8 @@ export interface ChaosSummary {
   violations: number;
   faultErrors: number;
   orders: Record<string, number>;
+  /** The orders of each dark store (by id; the default store's are the single-food ones) by state. */
+  ordersByStore: Record<string, Record<string, number>>;
   faults: Record<string, number>;
   /** From the last fault (or last order sent, if later) until no order was in flight; null if that did not happen in time. */
   settledMs: number | null;
@@ -109,8 +116,8 @@ interface InjectedFault {
 /**
  * One chaos run: two instances of every app on databases and queues of its own, clients and
  * admins for `durationS` seconds while the seed's faults happen, then the settling (I6), the
- * invariant checker (I1, I2, I3, I5), every answer against the databases (I4) and the stock the
- * admins added (I5). Writes the diagnostics and the apps' log to `outDir`.
+ * invariant checker (I1, I2, I3, I5, I8), every answer against the databases (I4) and the stock the
+ * admins added to each dark store (I5). Writes the diagnostics and the apps' log to `outDir`.
  */
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   mkdirSync(o.outDir, { recursive: true });
@@ -169,7 +176,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     step(`starting two instances of every app (gateways on ${ports.gateways.join(' and ')})`);
     fleet = new Fleet(env, ports, write);
     await fleet.start();
-    const foodIds = await seedStock(gateways[0], adminKey, o.seed);
+    const { foodIds, storeIds, initial } = await seedStock(gateways[0], adminKey, o.seed);
 
     const started = Date.now();
     const traffic = new Traffic({
@@ -178,6 +185,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       gateways,
       adminKey,
       foodIds,
+      storeIds,
       orderWaitMs: CHAOS_TIMINGS.ORDER_WAIT_MS,
       lostAfterMs: CHAOS_TIMINGS.ORDER_LOST_AFTER_MS,
       until: started + o.durationS * 1000,
@@ -221,8 +229,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         lookUp: (id) => traffic.lookUp(id),
       })),
     );
-    violations.push(...additionViolations(report, traffic.added));
-    outcome = { traffic, report, violations, settledMs, faultErrors, injected, reasons: await notPlacedReasons(database) };
+    const stock = await stockPerStore(database);
+    violations.push(...additionViolations(stock, initial, traffic.added));
+    outcome = {
+      traffic,
+      report,
+      violations,
+      settledMs,
+      faultErrors,
+      injected,
+      initial,
+      stock,
+      reasons: await notPlacedReasons(database),
+      byStore: await ordersByStore(database),
+    };
   } finally {
     clearInterval(progress);
     step('stopping');
@@ -231,7 +251,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await new Promise((done) => log.end(done));
   }
 
-  const { traffic, report, violations, settledMs, faultErrors, injected, reasons } = outcome;
+  const { traffic, report, violations, settledMs, faultErrors, injected, initial, stock, reasons, byStore } = outcome;
   const status500 = traffic.exchanges.filter((x) => x.status === 500);
   const tally = tallyAnswers(traffic.exchanges);
   const faults: Record<string, number> = {};
@@ -248,6 +268,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     violations: violations.length,
     faultErrors: faultErrors.length,
     orders: report.orders,
+    ordersByStore: byStore,
     faults,
     settledMs,
     diagnostics: diagnosticsFile,
@@ -279,7 +300,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         // Keys whose client gave up without learning its order (every try unanswered, 500 or pending with only the key).
         keysNeverAnswered: keysNeverAnswered(traffic.exchanges),
         added: traffic.added,
-        initialStock: { foods: FOODS, packetsPerFood: PACKETS_PER_FOOD, agents: AGENTS },
+        initialStock: initial,
+        finalStock: stock,
         report: {
           orders: report.orders,
           notPlacedReasons: reasons,
@@ -389,7 +411,18 @@ export function describeFault(fault: Fault): string {
   }
 }
 
-async function seedStock(url: string, adminKey: string, seed: number): Promise<number[]> {
+/** The packets and agents of each dark store (by id). */
+type StockPerStore = Record<number, { packets: number; agents: number }>;
+
+/**
+ * The catalogue's foods, the two dark stores of the carts and the default store's stock; answers
+ * the foods, the stores and what each store holds.
+ */
+async function seedStock(
+  url: string,
+  adminKey: string,
+  seed: number,
+): Promise<{ foodIds: number[]; storeIds: number[]; initial: StockPerStore }> {
   const post = async (path: string, body: unknown) => {
     const res = await fetch(url + path, {
       method: 'POST',
@@ -400,9 +433,22 @@ async function seedStock(url: string, adminKey: string, seed: number): Promise<n
     return (await res.json()) as { id: number };
   };
   const foodIds: number[] = [];
-  for (let i = 1; i <= FOODS; i++) foodIds.push((await post('/foods', { name: `Chaos ${seed} food ${i}`, packets: PACKETS_PER_FOOD })).id);
-  await post('/agents', { count: AGENTS });
-  return foodIds;
+  for (let i = 1; i <= FOODS; i++) {
+    foodIds.push((await post('/foods', { name: `Chaos ${seed} food ${i}`, packets: DEFAULT_STORE_STOCK.packetsPerFood })).id);
+  }
+  await post('/agents', { count: DEFAULT_STORE_STOCK.agents });
+  const initial: StockPerStore = {
+    [DEFAULT_STORE_ID]: { packets: FOODS * DEFAULT_STORE_STOCK.packetsPerFood, agents: DEFAULT_STORE_STOCK.agents },
+  };
+  const storeIds: number[] = [];
+  for (const store of STORES) {
+    const { id } = await post('/stores', { name: `${store.name} ${seed}` });
+    for (const foodId of foodIds) await post(`/stores/${id}/packets`, { foodId, count: store.packetsPerFood });
+    await post(`/stores/${id}/agents`, { count: store.agents });
+    storeIds.push(id);
+    initial[id] = { packets: FOODS * store.packetsPerFood, agents: store.agents };
+  }
+  return { foodIds, storeIds, initial };
 }
 
 /** I6: polls the checker until no order is in flight, for up to the TTL plus a grace after `from`. */
@@ -445,23 +491,61 @@ async function unsettledOrders(database: CheckOptions): Promise<{ id: string; st
   }
 }
 
-/** I5 for what the admins added: the totals grew by what was confirmed, plus at most what may have gone through. */
-function additionViolations(report: CheckReport, added: Additions): Violation[] {
-  const totals = [
-    ['packets', report.packets.total, FOODS * PACKETS_PER_FOOD, added.packets],
-    ['agents', report.agents.total, AGENTS, added.agents],
-  ] as const;
-  return totals.flatMap(([what, total, initial, { confirmed, unknown }]) =>
-    total < initial + confirmed || total > initial + confirmed + unknown
-      ? [
-          {
-            invariant: 'I5' as const,
-            message: `${total} ${what} at the end: ${initial} at the start, ${confirmed} added for sure, ${unknown} maybe`,
-            ids: [],
-          },
-        ]
-      : [],
+/**
+ * I5 for what the admins added, per dark store: its totals grew by what was confirmed, plus at
+ * most what may have gone through, and no store holds rows it was never given.
+ */
+function additionViolations(stock: StockPerStore, initial: StockPerStore, added: Additions): Violation[] {
+  const storeIds = [...new Set([...Object.keys(stock), ...Object.keys(initial)].map(Number))];
+  return storeIds.flatMap((storeId) =>
+    (['packets', 'agents'] as const).flatMap((what) => {
+      const total = stock[storeId]?.[what] ?? 0;
+      const start = initial[storeId]?.[what] ?? 0;
+      const { confirmed, unknown } = added[storeId]?.[what] ?? { confirmed: 0, unknown: 0 };
+      if (total >= start + confirmed && total <= start + confirmed + unknown) return [];
+      const message = `dark store ${storeId}: ${total} ${what} at the end: ${start} at the start, ${confirmed} added for sure, ${unknown} maybe`;
+      return [{ invariant: 'I5' as const, message, ids: [String(storeId)] }];
+    }),
   );
+}
+
+/** The packets and agents each dark store holds, counted from the rows. */
+async function stockPerStore(database: CheckOptions): Promise<StockPerStore> {
+  const db = await connectUtc({ host: database.host, port: database.port, user: database.user, password: database.password });
+  try {
+    const stock: StockPerStore = {};
+    for (const [what, table] of [
+      ['packets', `\`${database.storeDb}\`.packet`],
+      ['agents', `\`${database.deliveryDb}\`.agent`],
+    ] as const) {
+      const [rows] = await db.query<RowDataPacket[]>(`SELECT store_id, COUNT(*) AS n FROM ${table} GROUP BY store_id`);
+      for (const row of rows) {
+        const storeId = Number(row.store_id);
+        stock[storeId] = { ...(stock[storeId] ?? { packets: 0, agents: 0 }), [what]: Number(row.n) };
+      }
+    }
+    return stock;
+  } finally {
+    await db.end();
+  }
+}
+
+/** The orders of each dark store by state (an order whose command never arrived has no store: 'none'). */
+async function ordersByStore(database: CheckOptions): Promise<Record<string, Record<string, number>>> {
+  const db = await connectUtc({ host: database.host, port: database.port, user: database.user, password: database.password });
+  try {
+    const [rows] = await db.query<RowDataPacket[]>(
+      `SELECT store_id, state, COUNT(*) AS n FROM \`${database.orderDb}\`.orders GROUP BY store_id, state`,
+    );
+    const byStore: Record<string, Record<string, number>> = {};
+    for (const row of rows) {
+      const store = row.store_id === null ? 'none' : String(row.store_id);
+      byStore[store] = { ...byStore[store], [String(row.state)]: Number(row.n) };
+    }
+    return byStore;
+  } finally {
+    await db.end();
+  }
 }
 
 function keysNeverAnswered(exchanges: ChaosExchange[]): string[] {

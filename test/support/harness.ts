@@ -70,9 +70,10 @@ export class TestSystem {
     this.system = new System({ env: this.env, output: (who, line) => log.write(`[${who}] ${line}\n`) });
   }
 
-  /** Fresh databases and queues, then all four apps. */
-  async start(): Promise<void> {
+  /** Fresh databases and queues, then (`prepare`, to start on databases of its own making) all four apps. */
+  async start(prepare?: () => Promise<void>): Promise<void> {
     await this.reset();
+    await prepare?.();
     await this.system.start();
   }
 

@@ -1,13 +1,14 @@
-import Ajv, { ValidateFunction } from 'ajv';
+import Ajv, { SchemaValidateFunction, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 
 /*
  * The gateway's OpenAPI document as a test oracle, read with a standard JSON Schema validator (Ajv,
  * strict, with ajv-formats) in the OpenAPI 3.0 dialect: `nullable` (Ajv's own keyword, which
- * refuses it without a `type`), `example` as an annotation. It says whether a request is one the
- * document calls valid, whether an answer is one it documents, and generates requests from its
- * own request schemas (fast-check arbitraries derived from each schema).
+ * refuses it without a `type`), `example` as an annotation, and the document's one extension,
+ * `x-unique-by` (see UNIQUE_BY). It says whether a request is one the document calls valid, whether
+ * an answer is one it documents, and generates requests from its own request schemas (fast-check
+ * arbitraries derived from each schema).
  */
 
 const DOC = 'openapi.json';
@@ -17,6 +18,35 @@ const TEXT_OF: Record<string, RegExp> = { integer: /^-?(0|[1-9][0-9]*)$/, number
 const fromText = (schema: Schema, text: string): unknown => (TEXT_OF[schema.type]?.test(text) ? Number(text) : text);
 
 type Schema = Record<string, any>;
+
+/**
+ * An array of objects no two of which have the same value of the named property (a cart's lines,
+ * each food once): JSON Schema cannot say it, so the document says it as this extension
+ * (ObjectArrayField in libs/contracts), which the validator and the generator here both know.
+ */
+const UNIQUE_BY = 'x-unique-by';
+
+/** The validator's UNIQUE_BY: no two objects of the array with equal values of the property (items not objects, or without it, are left to the other keywords). */
+const uniqueBy: SchemaValidateFunction = function (property: string, items: unknown[]): boolean {
+  const seen = new Map<string, number>();
+  for (const [index, item] of items.entries()) {
+    if (typeof item !== 'object' || item === null || !(property in item)) continue;
+    const value = JSON.stringify((item as Record<string, unknown>)[property]);
+    const first = seen.get(value);
+    if (first !== undefined) {
+      uniqueBy.errors = [
+        {
+          keyword: UNIQUE_BY,
+          params: { property, first, index },
+          message: `must not repeat ${property} ${value} (items ${first} and ${index})`,
+        },
+      ];
+      return false;
+    }
+    seen.set(value, index);
+  }
+  return true;
+};
 
 export interface ApiRequest {
   method: string;
@@ -49,6 +79,7 @@ export class OpenApiDocument {
   constructor(readonly doc: Schema) {
     addFormats(this.ajv);
     this.ajv.addVocabulary(['example']);
+    this.ajv.addKeyword({ keyword: UNIQUE_BY, type: 'array', schemaType: 'string', validate: uniqueBy, errors: true });
     // The document itself is the root every `#/components/...` reference resolves against; its
     // top-level fields are no schema keywords (Ajv compiles the root to reach a fragment).
     this.ajv.addVocabulary(Object.keys(doc).filter((field) => !this.ajv.getKeyword(field)));
@@ -247,7 +278,7 @@ const KEYWORDS_OF: Record<string, string[]> = {
   integer: ['minimum', 'maximum'],
   number: ['minimum', 'maximum'],
   string: ['minLength', 'maxLength', 'pattern'],
-  array: ['items', 'minItems', 'maxItems', 'uniqueItems'],
+  array: ['items', 'minItems', 'maxItems', 'uniqueItems', UNIQUE_BY],
   object: ['properties', 'additionalProperties'],
 };
 
@@ -275,6 +306,9 @@ const GENERATORS: Record<string, (schema: Schema, doc: OpenApiDocument) => fc.Ar
   array: (s, doc) => {
     const options = { minLength: s.minItems ?? 0, maxLength: s.maxItems };
     const items = doc.arbitrary(s.items);
+    const property: string | undefined = s[UNIQUE_BY];
+    // Unique by a property implies unique items (objects that differ there differ).
+    if (property) return fc.uniqueArray(items, { ...options, selector: (v) => JSON.stringify((v as Schema)[property]) });
     return s.uniqueItems ? fc.uniqueArray(items, { ...options, selector: (v) => JSON.stringify(v) }) : fc.array(items, options);
   },
   object: (s, doc) => {

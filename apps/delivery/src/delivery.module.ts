@@ -11,6 +11,7 @@ import { DeliverySchema1763769600000 } from './database/migrations/1763769600000
 import { AgentHoldAttempt1764720000000 } from './database/migrations/1764720000000-agent-hold-attempt';
 import { AgentCount1765152000000 } from './database/migrations/1765152000000-agent-count';
 import { AgentAddition1765152000001 } from './database/migrations/1765152000001-agent-addition';
+import { AgentStores1765238400000 } from './database/migrations/1765238400000-agent-stores';
 
 @Module({
   imports: [
@@ -22,7 +23,13 @@ import { AgentAddition1765152000001 } from './database/migrations/1765152000001-
           env,
           env.DELIVERY_DB_NAME,
           [Agent],
-          [DeliverySchema1763769600000, AgentHoldAttempt1764720000000, AgentCount1765152000000, AgentAddition1765152000001],
+          [
+            DeliverySchema1763769600000,
+            AgentHoldAttempt1764720000000,
+            AgentCount1765152000000,
+            AgentAddition1765152000001,
+            AgentStores1765238400000,
+          ],
         ),
     }),
     AgentsModule,

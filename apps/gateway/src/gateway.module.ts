@@ -7,12 +7,14 @@ import { FoodsModule } from './foods/foods.module';
 import { HealthModule } from './health/health.module';
 import { LiveModule } from './live/live.module';
 import { OrdersModule } from './orders/orders.module';
+import { StoresModule } from './stores/stores.module';
 
 @Module({
   imports: [
     EnvModule.forRoot(GatewayEnv),
     serviceClients(GatewayEnv, [Queue.ORDER, Queue.STORE, Queue.STORE_ADMIN, Queue.DELIVERY, Queue.DELIVERY_ADMIN]),
     OrdersModule,
+    StoresModule,
     FoodsModule,
     AgentsModule,
     HealthModule,

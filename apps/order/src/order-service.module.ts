@@ -10,6 +10,7 @@ import { OrderSchema1763769600000 } from './database/migrations/1763769600000-or
 import { OrderLogTriggers1763856000000 } from './database/migrations/1763856000000-order-log-triggers';
 import { OrderIdempotencyKey1764028800000 } from './database/migrations/1764028800000-order-idempotency-key';
 import { OrderLeaseOwner1764720000000 } from './database/migrations/1764720000000-order-lease-owner';
+import { OrderCarts1765238400000 } from './database/migrations/1765238400000-order-carts';
 import { OrderLog } from './orders/order-log.entity';
 import { Order } from './orders/order.entity';
 import { OrdersModule } from './orders/orders.module';
@@ -25,7 +26,13 @@ import { OrdersModule } from './orders/orders.module';
           env,
           env.ORDER_DB_NAME,
           [Order, OrderLog],
-          [OrderSchema1763769600000, OrderLogTriggers1763856000000, OrderIdempotencyKey1764028800000, OrderLeaseOwner1764720000000],
+          [
+            OrderSchema1763769600000,
+            OrderLogTriggers1763856000000,
+            OrderIdempotencyKey1764028800000,
+            OrderLeaseOwner1764720000000,
+            OrderCarts1765238400000,
+          ],
         ),
     }),
     OrdersModule,

@@ -8,10 +8,13 @@ import { StoreEnv } from './config/store.env';
 import { StoreSchema1763769600000 } from './database/migrations/1763769600000-store-schema';
 import { PacketCount1765152000000 } from './database/migrations/1765152000000-packet-count';
 import { StockAddition1765152000001 } from './database/migrations/1765152000001-stock-addition';
+import { DarkStores1765238400000 } from './database/migrations/1765238400000-dark-stores';
 import { Food } from './foods/food.entity';
 import { FoodsModule } from './foods/foods.module';
 import { Packet } from './packets/packet.entity';
 import { PacketsModule } from './packets/packets.module';
+import { DarkStore } from './stores/dark-store.entity';
+import { StoresModule } from './stores/stores.module';
 
 @Module({
   imports: [
@@ -22,10 +25,11 @@ import { PacketsModule } from './packets/packets.module';
         dataSourceOptions(
           env,
           env.STORE_DB_NAME,
-          [Food, Packet],
-          [StoreSchema1763769600000, PacketCount1765152000000, StockAddition1765152000001],
+          [DarkStore, Food, Packet],
+          [StoreSchema1763769600000, PacketCount1765152000000, StockAddition1765152000001, DarkStores1765238400000],
         ),
     }),
+    StoresModule,
     FoodsModule,
     PacketsModule,
   ],

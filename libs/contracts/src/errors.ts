@@ -5,6 +5,9 @@
 export enum ErrorCode {
   VALIDATION_FAILED = 'VALIDATION_FAILED',
   FOOD_NOT_FOUND = 'FOOD_NOT_FOUND',
+  /** No dark store has this id. */
+  STORE_NOT_FOUND = 'STORE_NOT_FOUND',
+  STORE_EXISTS = 'STORE_EXISTS',
   FOOD_EXISTS = 'FOOD_EXISTS',
   AGENT_EXISTS = 'AGENT_EXISTS',
   ORDER_NOT_FOUND = 'ORDER_NOT_FOUND',
@@ -44,8 +47,14 @@ export enum ErrorCode {
 export interface ContractError {
   code: ErrorCode;
   message: string;
-  /** Field-level messages, for VALIDATION_FAILED. */
-  details?: string[];
+  /** Field-level messages, for VALIDATION_FAILED; each food short and by how many, for OUT_OF_STOCK. */
+  details?: string[] | Shortage[];
+}
+
+/** A food of a cart its store has too few packets of: free, or held by orders still deciding. */
+export interface Shortage {
+  foodId: number;
+  missing: number;
 }
 
 export function isContractError(value: unknown): value is ContractError {

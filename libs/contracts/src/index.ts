@@ -9,6 +9,7 @@ export * from './order-state';
 export * from './order-id';
 export * from './replies';
 export * from './dto/fields';
+export * from './dto/ids';
 export * from './dto/order.dto';
 export * from './dto/store.dto';
 export * from './dto/delivery.dto';

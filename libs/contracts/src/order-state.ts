@@ -64,6 +64,8 @@ export function canMove(from: OrderState, to: OrderState): boolean {
 
 /** Why an order ended NOT_PLACED. */
 export enum NotPlacedReason {
+  /** The order named a dark store that does not exist. */
+  STORE_NOT_FOUND = 'STORE_NOT_FOUND',
   UNKNOWN_FOOD = 'UNKNOWN_FOOD',
   OUT_OF_STOCK = 'OUT_OF_STOCK',
   NO_AGENT = 'NO_AGENT',

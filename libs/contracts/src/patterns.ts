@@ -1,22 +1,28 @@
 /** Message patterns: the only names services use to talk to each other. */
 export const StorePattern = {
   HEALTH: 'store.health',
+  CREATE_STORE: 'store.store.create',
+  /** Dark stores with their stock per food: all of them, or the one named. */
+  LIST_STORES: 'store.store.list',
   CREATE_FOOD: 'store.food.create',
   ADD_PACKETS: 'store.food.add-packets',
+  /** The food catalogue with the default store's stock (the single-food API). */
   LIST_FOODS: 'store.food.list',
-  RESERVE_PACKET: 'store.packet.reserve',
-  ASSIGN_PACKET: 'store.packet.assign',
-  RELEASE_PACKET: 'store.packet.release',
+  /** Phase 1 of a cart: every packet it asks for, of its store, in one transaction, or none. */
+  RESERVE_CART: 'store.cart.reserve',
+  ASSIGN_PACKETS: 'store.packet.assign',
+  RELEASE_PACKETS: 'store.packet.release',
 } as const;
 
 export const DeliveryPattern = {
   HEALTH: 'delivery.health',
   CREATE_AGENTS: 'delivery.agent.create',
+  /** Agent counts per dark store: all stores with agents, or the one named. */
   LIST_AGENTS: 'delivery.agent.list',
   RESERVE_AGENT: 'delivery.agent.reserve',
   ASSIGN_AGENT: 'delivery.agent.assign',
   RELEASE_AGENT: 'delivery.agent.release',
-  /** Gives back a reservation while the order waits for a packet; unlike release, the order may reserve again. */
+  /** Gives back a reservation while the order waits for its packets; unlike release, the order may reserve again. */
   YIELD_AGENT: 'delivery.agent.yield',
   COMPLETE_DELIVERY: 'delivery.agent.complete',
 } as const;

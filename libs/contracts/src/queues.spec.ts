@@ -24,9 +24,9 @@ describe('QUEUE_PATTERNS', () => {
 
   it('keeps what the coordinator sends during an order off the admin queues', () => {
     const protocol = [
-      StorePattern.RESERVE_PACKET,
-      StorePattern.ASSIGN_PACKET,
-      StorePattern.RELEASE_PACKET,
+      StorePattern.RESERVE_CART,
+      StorePattern.ASSIGN_PACKETS,
+      StorePattern.RELEASE_PACKETS,
       DeliveryPattern.RESERVE_AGENT,
       DeliveryPattern.ASSIGN_AGENT,
       DeliveryPattern.RELEASE_AGENT,

@@ -26,8 +26,15 @@ export function queueName(prefix: string, queue: QueueName): string {
  */
 export const QUEUE_PATTERNS: Readonly<Record<QueueName, readonly string[]>> = {
   [Queue.ORDER]: Object.values(OrderPattern),
-  [Queue.STORE]: [StorePattern.HEALTH, StorePattern.RESERVE_PACKET, StorePattern.ASSIGN_PACKET, StorePattern.RELEASE_PACKET],
-  [Queue.STORE_ADMIN]: [StorePattern.HEALTH, StorePattern.CREATE_FOOD, StorePattern.ADD_PACKETS, StorePattern.LIST_FOODS],
+  [Queue.STORE]: [StorePattern.HEALTH, StorePattern.RESERVE_CART, StorePattern.ASSIGN_PACKETS, StorePattern.RELEASE_PACKETS],
+  [Queue.STORE_ADMIN]: [
+    StorePattern.HEALTH,
+    StorePattern.CREATE_STORE,
+    StorePattern.LIST_STORES,
+    StorePattern.CREATE_FOOD,
+    StorePattern.ADD_PACKETS,
+    StorePattern.LIST_FOODS,
+  ],
   [Queue.DELIVERY]: [
     DeliveryPattern.HEALTH,
     DeliveryPattern.RESERVE_AGENT,

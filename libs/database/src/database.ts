@@ -148,11 +148,18 @@ export function isDuplicateKey(err: unknown): boolean {
   return err instanceof QueryFailedError && (err.driverError as { code?: string }).code === 'ER_DUP_ENTRY';
 }
 
-/** Inserts one row per value into `table`.`column`, in multi-row statements of at most `batch` rows. */
-export async function insertRows(manager: EntityManager, table: string, column: string, values: unknown[], batch = 10_000): Promise<void> {
-  for (let start = 0; start < values.length; start += batch) {
-    const rows = values.slice(start, start + batch);
-    await manager.query(`INSERT INTO ${table} (${column}) VALUES ${'(?),'.repeat(rows.length - 1)}(?)`, rows);
+/** Inserts `rows` (values of `columns`, in order) into `table`, in multi-row statements of at most `batch` rows. */
+export async function insertRows(
+  manager: EntityManager,
+  table: string,
+  columns: string[],
+  rows: unknown[][],
+  batch = 10_000,
+): Promise<void> {
+  const row = `(${columns.map(() => '?').join(', ')})`;
+  for (let start = 0; start < rows.length; start += batch) {
+    const slice = rows.slice(start, start + batch);
+    await manager.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${`${row},`.repeat(slice.length - 1)}${row}`, slice.flat());
   }
 }
 

@@ -17,9 +17,9 @@ export function nothingToReserve(noun: string, mayComeBack: boolean, final: Cont
   return mayComeBack ? new ContractException(ErrorCode.ALL_RESERVED, `Every ${noun} is held by orders still deciding`) : final;
 }
 
-/** A reserve took over a row whose reservation had expired (counted; the sweep counts its own). */
-export function tookExpired(noun: string): void {
-  reservationsExpired.inc({ resource: noun, fate: 'taken' });
+/** A reserve took over `count` rows whose reservation had expired (counted; the sweep counts its own). */
+export function tookExpired(noun: string, count = 1): void {
+  reservationsExpired.inc({ resource: noun, fate: 'taken' }, count);
 }
 
 /**

@@ -6,6 +6,10 @@ export class Agent {
   @PrimaryGeneratedColumn({ unsigned: true })
   id: number;
 
+  /** The dark store the agent works from (the store service's id). */
+  @Column({ name: 'store_id', type: 'int', unsigned: true })
+  storeId: number;
+
   @Column({ type: 'varchar', length: 100, nullable: true })
   name: string | null;
 

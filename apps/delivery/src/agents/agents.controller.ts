@@ -2,13 +2,14 @@ import {
   AgentAssignment,
   AgentReservation,
   AgentsCreated,
-  AgentsView,
   AssignAgentDto,
   CreateAgentsCommand,
   DeliveryPattern,
+  ListAgentsDto,
   OrderRefDto,
   ReleaseResult,
   ReserveAgentDto,
+  StoreAgents,
   YieldAgentDto,
 } from '@app/contracts';
 import { Controller } from '@nestjs/common';
@@ -21,7 +22,7 @@ export class AgentsController {
 
   @MessagePattern(DeliveryPattern.RESERVE_AGENT)
   reserve(@Payload() dto: ReserveAgentDto): Promise<AgentReservation> {
-    return this.agents.reserve(dto.orderId, dto.attempt);
+    return this.agents.reserve(dto.orderId, dto.storeId, dto.attempt);
   }
 
   @MessagePattern(DeliveryPattern.ASSIGN_AGENT)
@@ -46,11 +47,11 @@ export class AgentsController {
 
   @MessagePattern(DeliveryPattern.CREATE_AGENTS)
   create(@Payload() dto: CreateAgentsCommand): Promise<AgentsCreated> {
-    return this.agents.create(dto.count, dto.names, dto.idempotencyKey);
+    return this.agents.create(dto.storeId, dto.count, dto.names, dto.idempotencyKey);
   }
 
   @MessagePattern(DeliveryPattern.LIST_AGENTS)
-  list(): Promise<AgentsView> {
-    return this.agents.view();
+  list(@Payload() dto: ListAgentsDto): Promise<StoreAgents[]> {
+    return this.agents.view(dto.storeId);
   }
 }

@@ -1,4 +1,4 @@
-import { AgentAssignment, AgentReservation, AgentsCreated, AgentsView, ErrorCode, HoldCounts, ReleaseResult } from '@app/contracts';
+import { AgentAssignment, AgentReservation, AgentsCreated, ErrorCode, ReleaseResult, StoreAgents } from '@app/contracts';
 import { insertRows, isDuplicateKey, once, pruner, transaction, withRetries } from '@app/database';
 import { closeBarrier, enterBarrier, expirySweeper, nothingToReserve, refusePastRetention, tookExpired } from '@app/participant';
 import { ContractException, PeriodicTask } from '@app/platform';
@@ -28,13 +28,13 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /**
-   * Phase 1: holds one agent for the order until the reservation expires, under the order's reserve
-   * `attempt`. A free agent first, else one whose reservation expired; agents other reserves are
+   * Phase 1: holds one agent of the order's dark store for the order until the reservation expires,
+   * under the order's reserve `attempt`. A free agent first, else one whose reservation expired; agents other reserves are
    * locking are skipped, never waited for. An order holds at most one agent (order_id is unique): a
    * repeated or later reserve answers with the agent it holds, now held under the newer attempt.
    * An order older than RETENTION_MS, whose barrier row may be pruned, is refused (ORDER_TOO_OLD).
    */
-  reserve(orderId: string, attempt: number): Promise<AgentReservation> {
+  reserve(orderId: string, storeId: number, attempt: number): Promise<AgentReservation> {
     return transaction(this.dataSource, async (manager) => {
       const barrier = await enterBarrier(manager, 'agent_barrier', orderId);
       refusePastRetention(orderId, this.env.RETENTION_MS);
@@ -49,8 +49,8 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
           return { orderId, agentId: Number(held.id) };
         }
       }
-      const agentId = (await this.lockFree(manager)) ?? (await this.lockExpired(manager));
-      if (agentId === undefined) throw await this.refusal(manager);
+      const agentId = (await this.lockFree(manager, storeId)) ?? (await this.lockExpired(manager, storeId));
+      if (agentId === undefined) throw await this.refusal(manager, storeId);
       await manager.query(
         `UPDATE agent SET state = 'RESERVED', order_id = ?, reserved_until = NOW(3) + INTERVAL ? MICROSECOND, hold_attempt = ?
           WHERE id = ?`,
@@ -82,12 +82,12 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
    * decision) into an assignment. Refused only once that agent is no longer reserved for the order
    * (swept, or taken by another order): expiry alone does not refuse it, losing the agent does, and
    * that loss is final. Autocommit statements, not a transaction: the update alone decides, and
-   * counts the agent assigned in agent_count in the same statement.
+   * counts the agent assigned in its store's agent_count row in the same statement.
    */
   assign(orderId: string, agentId: number): Promise<AgentAssignment> {
     return withRetries(async () => {
       const result: ResultSetHeader = await this.dataSource.query(
-        `UPDATE agent a JOIN agent_count c ON c.id = 1
+        `UPDATE agent a JOIN agent_count c ON c.store_id = a.store_id
             SET a.state = 'ASSIGNED', a.reserved_until = NULL, a.hold_attempt = NULL, c.assigned = c.assigned + 1
           WHERE a.id = ? AND a.order_id = ? AND a.state = 'RESERVED'`,
         [agentId, orderId],
@@ -148,38 +148,52 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /**
-   * Adds `count` anonymous agents or the named ones, once per Idempotency-Key (see once()), in one
-   * transaction with retries; bounded by MAX_AGENTS_PER_REQUEST so it commits well inside the gateway's wait.
+   * Adds `count` anonymous agents or the named ones to a dark store, once per Idempotency-Key (see
+   * once()), in one transaction with retries; bounded by MAX_AGENTS_PER_REQUEST so it commits well
+   * inside the gateway's wait. The gateway has checked the store exists (the store service owns them).
    */
-  create(count: number | undefined, names: string[] | undefined, idempotencyKey: string): Promise<AgentsCreated> {
-    const rows = names ?? new Array<null>(count ?? 0).fill(null);
-    return once(this.dataSource, 'agent_addition', idempotencyKey, names ? { names } : { count }, async (manager) => {
+  create(storeId: number, count: number | undefined, names: string[] | undefined, idempotencyKey: string): Promise<AgentsCreated> {
+    const rows = (names ?? new Array<null>(count ?? 0).fill(null)).map((name) => [storeId, name]);
+    const request = names ? { storeId, names } : { storeId, count };
+    return once(this.dataSource, 'agent_addition', idempotencyKey, request, async (manager) => {
       try {
-        await insertRows(manager, 'agent', 'name', rows);
+        await insertRows(manager, 'agent', ['store_id', 'name'], rows);
       } catch (err) {
         if (isDuplicateKey(err)) throw new ContractException(ErrorCode.AGENT_EXISTS, 'An agent with one of these names already exists');
         throw err;
       }
-      // Last: every assign updates this row, so the lock is held only until the commit.
-      await manager.query(`UPDATE agent_count SET total = total + ? WHERE id = 1`, [rows.length]);
-      return { created: rows.length, agents: await this.counts(manager) };
+      // Last: every assign of the store updates this row, so the lock is held only until the commit.
+      await manager.query(`INSERT INTO agent_count (store_id, total) VALUES (?, ?) ON DUPLICATE KEY UPDATE total = total + VALUES(total)`, [
+        storeId,
+        rows.length,
+      ]);
+      const [agents] = await this.counts(manager, storeId);
+      return { ...agents, created: rows.length };
     });
   }
 
-  async view(): Promise<AgentsView> {
-    return { agents: await withRetries(() => this.counts(this.dataSource.manager)) };
+  /** The agents of every dark store that has some, or of `storeId` only (zeros if it has none). */
+  async view(storeId?: number): Promise<StoreAgents[]> {
+    const counts = await withRetries(() => this.counts(this.dataSource.manager, storeId));
+    return storeId !== undefined && counts.length === 0 ? [{ storeId, agents: { free: 0, reserved: 0, assigned: 0, total: 0 } }] : counts;
   }
 
   /**
-   * The agents by state, from agent_count and the reserved agents (see the AgentCount migration): no
-   * agent row is read but the reserved ones, counted on idx_agent_state. One statement, one consistent view.
+   * The agents by state per store, from agent_count and the reserved agents (see the AgentCount
+   * migration): no agent row is read but the reserved ones, counted on idx_agent_pick. One
+   * statement, one consistent view.
    */
-  private async counts(manager: EntityManager): Promise<HoldCounts> {
-    const [row]: { total: number | string; assigned: number | string; reserved: number | string }[] = await manager.query(
-      `SELECT c.total, c.assigned, (SELECT COUNT(*) FROM agent WHERE state = 'RESERVED') AS reserved FROM agent_count c WHERE c.id = 1`,
+  private async counts(manager: EntityManager, storeId?: number): Promise<StoreAgents[]> {
+    const rows: { storeId: number; total: number | string; assigned: number | string; reserved: number | string }[] = await manager.query(
+      `SELECT c.store_id AS storeId, c.total, c.assigned,
+              (SELECT COUNT(*) FROM agent a WHERE a.store_id = c.store_id AND a.state = 'RESERVED') AS reserved
+         FROM agent_count c ${storeId === undefined ? '' : 'WHERE c.store_id = ?'} ORDER BY c.store_id`,
+      storeId === undefined ? [] : [storeId],
     );
-    const [total, assigned, reserved] = [Number(row.total), Number(row.assigned), Number(row.reserved)];
-    return { free: total - assigned - reserved, reserved, assigned, total };
+    return rows.map((row) => {
+      const [total, assigned, reserved] = [Number(row.total), Number(row.assigned), Number(row.reserved)];
+      return { storeId: Number(row.storeId), agents: { free: total - assigned - reserved, reserved, assigned, total } };
+    });
   }
 
   /**
@@ -188,7 +202,7 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
    */
   private async freeAssigned(manager: EntityManager, orderId: string): Promise<number> {
     const result: ResultSetHeader = await manager.query(
-      `UPDATE agent a JOIN agent_count c ON c.id = 1
+      `UPDATE agent a JOIN agent_count c ON c.store_id = a.store_id
           SET a.state = 'FREE', a.order_id = NULL, a.hold_attempt = NULL, c.assigned = c.assigned - 1
         WHERE a.order_id = ? AND a.state = 'ASSIGNED'`,
       [orderId],
@@ -196,25 +210,33 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
     return result.affectedRows > 0 ? 1 : 0;
   }
 
-  private async lockFree(manager: EntityManager): Promise<number | undefined> {
-    const [row]: Ids = await manager.query(`SELECT id FROM agent WHERE state = 'FREE' LIMIT 1 FOR UPDATE SKIP LOCKED`);
+  private async lockFree(manager: EntityManager, storeId: number): Promise<number | undefined> {
+    const [row]: Ids = await manager.query(`SELECT id FROM agent WHERE store_id = ? AND state = 'FREE' LIMIT 1 FOR UPDATE SKIP LOCKED`, [
+      storeId,
+    ]);
     return row && Number(row.id);
   }
 
-  private async lockExpired(manager: EntityManager): Promise<number | undefined> {
+  private async lockExpired(manager: EntityManager, storeId: number): Promise<number | undefined> {
     const [row]: Ids = await manager.query(
-      `SELECT id FROM agent WHERE state = 'RESERVED' AND reserved_until < NOW(3) LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      `SELECT id FROM agent WHERE store_id = ? AND state = 'RESERVED' AND reserved_until < NOW(3) LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      [storeId],
     );
     if (row) tookExpired('agent');
     return row && Number(row.id);
   }
 
-  /** Why no agent could be locked: none at all free or coming back, or all held by orders still deciding. */
-  private async refusal(manager: EntityManager): Promise<ContractException> {
+  /** Why no agent of the store could be locked: none of it free or coming back, or all held by orders still deciding. */
+  private async refusal(manager: EntityManager, storeId: number): Promise<ContractException> {
     const [{ mayComeBack }]: { mayComeBack: number }[] = await manager.query(
-      `SELECT EXISTS (SELECT 1 FROM agent WHERE state IN ('FREE', 'RESERVED')) AS mayComeBack`,
+      `SELECT EXISTS (SELECT 1 FROM agent WHERE store_id = ? AND state IN ('FREE', 'RESERVED')) AS mayComeBack`,
+      [storeId],
     );
-    return nothingToReserve('agent', Number(mayComeBack) === 1, new ContractException(ErrorCode.NO_AGENT, 'No delivery agent is free'));
+    return nothingToReserve(
+      'agent',
+      Number(mayComeBack) === 1,
+      new ContractException(ErrorCode.NO_AGENT, `No delivery agent of dark store ${storeId} is free`),
+    );
   }
 
   onApplicationBootstrap(): void {

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
+import { StoresModule } from '../stores/stores.module';
 import { AgentsController } from './agents.controller';
-import { AgentsService } from './agents.service';
 
-@Module({ controllers: [AgentsController], providers: [AgentsService] })
+@Module({ imports: [StoresModule], controllers: [AgentsController] })
 export class AgentsModule {}

@@ -2,7 +2,7 @@ import { ErrorCode, NotPlacedReason, OrderState } from '@app/contracts';
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, getSchemaPath, HeadersObject, ResponseObject, ResponsesObject } from '@nestjs/swagger';
 import { HTTP_STATUS } from '../errors/http-status';
-import { ApiErrorBody } from './schemas';
+import { ApiErrorBody, ShortageDoc } from './schemas';
 
 type Code = ErrorCode | NotPlacedReason;
 
@@ -13,13 +13,18 @@ const notPlaced = (message: string) => ({ message: `Order Not Placed: ${message}
 const EXAMPLES: Record<Code, Omit<ApiErrorBody, 'code'>> = {
   [ErrorCode.VALIDATION_FAILED]: { message: 'Invalid request', details: ['foodId must not be less than 1'] },
   [ErrorCode.FOOD_NOT_FOUND]: { message: 'Food 42 does not exist' },
+  [ErrorCode.STORE_NOT_FOUND]: { message: 'Dark store 42 does not exist' },
+  [ErrorCode.STORE_EXISTS]: { message: 'A dark store named "Koramangala" already exists' },
   [ErrorCode.ORDER_NOT_FOUND]: { message: `Order ${ORDER_ID} does not exist` },
   [ErrorCode.FOOD_EXISTS]: { message: 'A food named "Idli" already exists' },
   [ErrorCode.AGENT_EXISTS]: { message: 'An agent with one of these names already exists' },
   [ErrorCode.ORDER_NOT_DELIVERABLE]: { message: `Order ${ORDER_ID} is NOT_PLACED, not PLACED` },
-  [ErrorCode.UNKNOWN_FOOD]: notPlaced('this food does not exist'),
-  [ErrorCode.OUT_OF_STOCK]: notPlaced('no packet of this food is left'),
-  [ErrorCode.NO_AGENT]: notPlaced('no delivery agent is free'),
+  [ErrorCode.UNKNOWN_FOOD]: notPlaced('a food of the cart does not exist'),
+  [ErrorCode.OUT_OF_STOCK]: {
+    ...notPlaced('the dark store has too few packets of a food of the cart'),
+    details: [{ foodId: 2, missing: 1 }],
+  },
+  [ErrorCode.NO_AGENT]: notPlaced('no delivery agent of the dark store is free'),
   [ErrorCode.ALL_RESERVED]: { message: 'Everything is reserved by orders still deciding' },
   [ErrorCode.ORDER_RELEASED]: { message: `Order ${ORDER_ID} was released already` },
   [ErrorCode.ORDER_TOO_OLD]: { message: `Order ${ORDER_ID} is older than RETENTION_MS (604800000 ms); not reserving` },
@@ -53,7 +58,7 @@ const HEADERS: Partial<Record<string, HeadersObject>> = {
  */
 export function ApiErrors(...codes: Code[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
-    ApiExtraModels(ApiErrorBody),
+    ApiExtraModels(ApiErrorBody, ShortageDoc),
     ...Object.entries(errorResponses(codes)).map(([status, response]) => ApiResponse({ status: Number(status), ...response })),
   );
 }

@@ -1,5 +1,19 @@
-import { AgentsCreated, AgentsView, FoodView, HoldCounts, NotPlacedReason, OrderLogEntry, OrderState, OrderView } from '@app/contracts';
-import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import {
+  AgentsCreated,
+  AgentsView,
+  FoodView,
+  HoldCounts,
+  NotPlacedReason,
+  OrderLine,
+  OrderLogEntry,
+  OrderState,
+  OrderView,
+  Shortage,
+  StoreAgents,
+  StoreStock,
+  StoreView,
+} from '@app/contracts';
+import { ApiProperty, ApiPropertyOptional, ApiSchema, getSchemaPath } from '@nestjs/swagger';
 import { HTTP_STATUS } from '../errors/http-status';
 
 /*
@@ -40,10 +54,61 @@ export class AgentsViewDoc implements AgentsView {
   agents: HoldCounts;
 }
 
+@ApiSchema({ name: 'StoreAgents' })
+export class StoreAgentsDoc extends AgentsViewDoc implements StoreAgents {
+  @ApiProperty({ type: 'integer', description: 'The dark store the agents work from', example: 1 })
+  storeId: number;
+}
+
 @ApiSchema({ name: 'AgentsCreated' })
-export class AgentsCreatedDoc extends AgentsViewDoc implements AgentsCreated {
+export class AgentsCreatedDoc extends StoreAgentsDoc implements AgentsCreated {
   @ApiProperty({ type: 'integer', example: 10 })
   created: number;
+}
+
+@ApiSchema({ name: 'StoreCreated' })
+export class StoreCreatedDoc {
+  @ApiProperty({ type: 'integer', example: 2 })
+  id: number;
+
+  @ApiProperty({ example: 'Koramangala' })
+  name: string;
+}
+
+@ApiSchema({ name: 'StoreStock' })
+export class StoreStockDoc extends StoreCreatedDoc implements StoreStock {
+  @ApiProperty({ type: [FoodViewDoc], description: 'Each food the store has had packets of, with its packets' })
+  foods: FoodView[];
+}
+
+@ApiSchema({ name: 'StoreView' })
+export class StoreViewDoc extends StoreStockDoc implements StoreView {
+  @ApiProperty({ type: HoldCountsDoc, description: 'The agents working from the store' })
+  agents: HoldCounts;
+}
+
+@ApiSchema({ name: 'OrderLine' })
+export class OrderLineDoc implements OrderLine {
+  @ApiProperty({ type: 'integer', example: 1 })
+  foodId: number;
+
+  @ApiProperty({ type: 'integer', description: 'Packets of the food the cart asked for', example: 2 })
+  quantity: number;
+
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'integer' },
+    description: 'The packets the order holds (empty until it is decided to commit, and once not placed)',
+    example: [7, 8],
+  })
+  packetIds: number[];
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: 'For an order refused OUT_OF_STOCK: how many packets of the food were missing',
+    example: 1,
+  })
+  missing?: number;
 }
 
 @ApiSchema({ name: 'OrderLogEntry' })
@@ -66,10 +131,13 @@ export class OrderViewDoc implements OrderView {
   @ApiProperty({
     type: 'integer',
     nullable: true,
-    description: 'Null only for an order whose request never arrived (REQUEST_LOST)',
+    description: 'The dark store of the order; null only for an order whose request never arrived (REQUEST_LOST)',
     example: 1,
   })
-  foodId: number | null;
+  storeId: number | null;
+
+  @ApiProperty({ type: [OrderLineDoc], description: 'The cart: each food, how many, and the packets held' })
+  items: OrderLine[];
 
   @ApiProperty({ enum: OrderState, enumName: 'OrderState', example: OrderState.PLACED })
   state: OrderState;
@@ -84,11 +152,19 @@ export class OrderViewDoc implements OrderView {
   })
   reason: NotPlacedReason | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: 7 })
-  packetId: number | null;
-
-  @ApiProperty({ type: 'integer', nullable: true, example: 3 })
+  @ApiProperty({ type: 'integer', nullable: true, description: 'The agent assigned, once decided to commit', example: 3 })
   agentId: number | null;
+
+  @ApiPropertyOptional({ type: 'integer', description: 'For an order of one packet (the single-food form): its food', example: 1 })
+  foodId?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    description: 'For an order of one packet: its packet, once decided to commit',
+    example: 7,
+  })
+  packetId?: number | null;
 
   @ApiProperty({ example: '2026-11-22T08:00:00.000Z' })
   createdAt: string;
@@ -119,11 +195,20 @@ export class PlacedOrderDoc {
   @ApiProperty({ example: 'Order Placed' })
   message: string;
 
-  @ApiProperty({ type: 'integer', description: 'The packet assigned to the order', example: 7 })
-  packetId: number;
+  @ApiProperty({ type: 'integer', description: 'The dark store serving the order', example: 1 })
+  storeId: number;
+
+  @ApiProperty({ type: [OrderLineDoc], description: 'The cart, with the packets assigned to each line' })
+  items: OrderLine[];
 
   @ApiProperty({ type: 'integer', description: 'The delivery agent assigned to the order', example: 3 })
   agentId: number;
+
+  @ApiPropertyOptional({ type: 'integer', description: 'For an order of one packet (the single-food form): its food', example: 1 })
+  foodId?: number;
+
+  @ApiPropertyOptional({ type: 'integer', description: 'For an order of one packet: the packet assigned to it', example: 7 })
+  packetId?: number;
 }
 
 @ApiSchema({ name: 'PendingOrder' })
@@ -165,6 +250,19 @@ export class HealthDoc {
   details: Record<string, unknown>;
 }
 
+@ApiSchema({ name: 'Shortage' })
+export class ShortageDoc implements Shortage {
+  @ApiProperty({ type: 'integer', example: 2 })
+  foodId: number;
+
+  @ApiProperty({
+    type: 'integer',
+    description: 'Packets of the food the store is short of, free or held by orders still deciding',
+    example: 1,
+  })
+  missing: number;
+}
+
 /** Every error answer of the gateway; `code` is one of the keys of HTTP_STATUS, which also gives the status. */
 @ApiSchema({ name: 'Error' })
 export class ApiErrorBody {
@@ -180,11 +278,12 @@ export class ApiErrorBody {
   message: string;
 
   @ApiPropertyOptional({
-    type: [String],
-    description: 'Each offending field, for VALIDATION_FAILED',
+    type: 'array',
+    items: { oneOf: [{ type: 'string' }, { $ref: getSchemaPath(ShortageDoc) }] },
+    description: 'For VALIDATION_FAILED, each offending field; for OUT_OF_STOCK, each food of the cart short, and by how many packets',
     example: ['foodId must be an integer number'],
   })
-  details?: string[];
+  details?: string[] | Shortage[];
 
   @ApiPropertyOptional({
     format: 'uuid',

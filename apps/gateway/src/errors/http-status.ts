@@ -5,6 +5,9 @@ import { HttpStatus } from '@nestjs/common';
 export const HTTP_STATUS: Record<ErrorCode | NotPlacedReason, HttpStatus> = {
   [ErrorCode.VALIDATION_FAILED]: HttpStatus.BAD_REQUEST,
   [ErrorCode.FOOD_NOT_FOUND]: HttpStatus.NOT_FOUND,
+  // Also the not-placed reason of an order to an unknown store (the same code).
+  [ErrorCode.STORE_NOT_FOUND]: HttpStatus.NOT_FOUND,
+  [ErrorCode.STORE_EXISTS]: HttpStatus.CONFLICT,
   [ErrorCode.ORDER_NOT_FOUND]: HttpStatus.NOT_FOUND,
   [ErrorCode.FOOD_EXISTS]: HttpStatus.CONFLICT,
   [ErrorCode.AGENT_EXISTS]: HttpStatus.CONFLICT,

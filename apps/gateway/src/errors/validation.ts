@@ -1,4 +1,5 @@
-import { ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, Body, PipeTransform, Type, ValidationPipe } from '@nestjs/common';
+import { ApiBody, ApiExtraModels, getSchemaPath } from '@nestjs/swagger';
 import { ErrorCode } from '@app/contracts';
 import { describeValidationErrors } from '@app/platform';
 import { getMetadataStorage } from 'class-validator';
@@ -45,6 +46,27 @@ function readIntegers(params: Record<string, unknown>, fields: Set<string>): Rec
 function integerFields(type: ArgumentMetadata['metatype']): Set<string> {
   const rules = getMetadataStorage().getTargetValidationMetadatas(type!, '', true, false);
   return new Set(rules.filter((rule) => rule.name === 'isInt').map((rule) => rule.propertyName));
+}
+
+/**
+ * A request body of one of several shapes: a `oneOf` of the DTO classes in the document, and, for
+ * the validation, the class the body's own shape calls for (`pick`), validated as any body is, so
+ * a refusal names the fields of the shape the client meant.
+ */
+export function OneOfBody(types: Type[], pick: (body: Record<string, unknown>) => Type): ParameterDecorator {
+  const pipe = httpValidationPipe();
+  const chosen: PipeTransform = {
+    transform: (body: unknown, metadata: ArgumentMetadata) => {
+      const shape = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+      return pipe.transform(body, { ...metadata, metatype: pick(shape) });
+    },
+  };
+  return (target, key, index) => {
+    const descriptor = Object.getOwnPropertyDescriptor(target, key!)!;
+    ApiExtraModels(...types)(target, key!, descriptor);
+    ApiBody({ schema: { oneOf: types.map((type) => ({ $ref: getSchemaPath(type) })) } })(target, key!, descriptor);
+    Body(chosen)(target, key, index);
+  };
 }
 
 /** 400 for a header that breaks its rule, naming the header. */

@@ -1,4 +1,4 @@
-import { AddPacketsDto, CreateFoodCommand, CreateFoodDto, FoodView, Queue, StorePattern } from '@app/contracts';
+import { CreateFoodCommand, CreateFoodDto, FoodView, Queue, StorePattern } from '@app/contracts';
 import { call, clientToken } from '@app/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { GatewayEnv } from '../config/gateway.env';
 
 /**
- * Foods and stock, on the store's admin queue. Every addition carries an Idempotency-Key, the
+ * The food catalogue, with the default dark store's stock (the single-food API), on the store's
+ * admin queue. Every addition carries an Idempotency-Key, the
  * client's or one minted here: the store adds at most once per key, so a redelivered message never
  * adds twice, and a client retrying with its key learns what its first request did.
  */
@@ -20,11 +21,6 @@ export class FoodsService {
   create(dto: CreateFoodDto, idempotencyKey: string = randomUUID()): Promise<FoodView> {
     const command: CreateFoodCommand = { ...dto, idempotencyKey };
     return call(this.store, StorePattern.CREATE_FOOD, command, this.env.ORDER_WAIT_MS);
-  }
-
-  addPackets(foodId: number, count: number, idempotencyKey: string = randomUUID()): Promise<FoodView> {
-    const command: AddPacketsDto = { foodId, count, idempotencyKey };
-    return call(this.store, StorePattern.ADD_PACKETS, command, this.env.ORDER_WAIT_MS);
   }
 
   /** A read: dropped, never run, once its caller has stopped waiting. */

@@ -1,7 +1,26 @@
-import { AgentsView, FoodView, OrderOutcomes, RecentOrders } from '@app/contracts';
+import { OrderOutcomes, OrderView, StoreAgents, StoreOutcomes, StoreStock } from '@app/contracts';
 import { Type } from '@nestjs/common';
 import { ApiProperty, ApiSchema, getSchemaPath } from '@nestjs/swagger';
-import { FoodViewDoc, HoldCountsDoc, OrderViewDoc } from '../docs/schemas';
+import { OrderViewDoc, StoreAgentsDoc, StoreStockDoc } from '../docs/schemas';
+
+@ApiSchema({ name: 'StoreOutcomes' })
+export class StoreOutcomesDoc implements StoreOutcomes {
+  @ApiProperty({ type: 'integer', example: 2 })
+  storeId: number;
+
+  @ApiProperty({
+    type: 'integer',
+    description: 'Orders of the store minted in the window that are PLACED, DELIVERING or DELIVERED now',
+    example: 204,
+  })
+  placed: number;
+
+  @ApiProperty({ type: 'integer', description: 'Orders of the store minted in the window that are NOT_PLACED or ABORTING now', example: 1 })
+  notPlaced: number;
+
+  @ApiProperty({ type: 'integer', description: 'Orders of the store minted in the window whose outcome is not known yet', example: 2 })
+  pending: number;
+}
 
 @ApiSchema({ name: 'OrderOutcomes' })
 export class OrderOutcomesDoc implements OrderOutcomes {
@@ -24,6 +43,13 @@ export class OrderOutcomesDoc implements OrderOutcomes {
     example: 5,
   })
   pending: number;
+
+  @ApiProperty({
+    type: [StoreOutcomesDoc],
+    description:
+      'The same counts for each dark store with orders in the window, by store id; an order whose request never arrived (REQUEST_LOST) has no store and counts in the totals only',
+  })
+  stores: StoreOutcomes[];
 }
 
 /**
@@ -34,29 +60,37 @@ function nullable(type: Type) {
   return { oneOf: [{ $ref: getSchemaPath(type) }, { type: 'object', nullable: true, enum: [null] }] };
 }
 
-/** One event of GET /live/events: what the live page shows, read from the three services at once. */
+/**
+ * One event of GET /live/events: what the live page shows, read from the three services at once.
+ * Each service's part stays apart (the page joins them by store id), so a service that cannot be
+ * reached blanks its part only: the page keeps showing the last one it had.
+ */
 export class LiveSnapshot {
   @ApiProperty({ description: 'When the gateway read it', example: '2026-11-22T08:00:00.000Z' })
   at: string;
 
   @ApiProperty({
-    type: [FoodViewDoc],
+    type: [StoreStockDoc],
     nullable: true,
-    description: 'Every food with its packet counts; null while the store cannot be reached',
+    description: 'Every dark store with, per food, its packet counts (as in GET /stores); null while the store service cannot be reached',
   })
-  foods: FoodView[] | null;
+  stores: StoreStock[] | null;
 
-  @ApiProperty({ ...nullable(HoldCountsDoc), description: 'Agent counts; null while delivery cannot be reached' })
-  agents: AgentsView['agents'] | null;
+  @ApiProperty({
+    type: [StoreAgentsDoc],
+    nullable: true,
+    description: 'Agent counts of each dark store that has agents; null while delivery cannot be reached',
+  })
+  agents: StoreAgents[] | null;
 
   @ApiProperty({
     ...nullable(OrderOutcomesDoc),
-    description: 'Outcomes of the orders minted in the last windowMs; null while the order service cannot be reached',
+    description: 'Outcomes of the orders minted in the last windowMs, in all and per store; null while the order service cannot be reached',
   })
   outcomes: OrderOutcomes | null;
 
-  @ApiProperty({ type: [OrderViewDoc], nullable: true, description: 'The latest orders, newest first, each with its log' })
-  orders: RecentOrders['orders'] | null;
+  @ApiProperty({ type: [OrderViewDoc], nullable: true, description: 'The latest orders of every store, newest first, each with its log' })
+  orders: OrderView[] | null;
 
   @ApiProperty({ type: [String], description: 'The services that could not be read for this snapshot, and why', example: [] })
   errors: string[];

@@ -16,7 +16,10 @@ export class LiveController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'The live page: stock, agents, orders per second and the latest orders, updated every second' })
+  @ApiOperation({
+    summary:
+      'The live page: each dark store with its stock per food, its agents and its orders per second, and the latest orders with their store, items and timeline, updated every second',
+  })
   @ApiProduces('text/html')
   @ApiOkResponse({
     description: 'An HTML page that loads /live.css and /live.js and reads GET /live/events',

@@ -1,3 +1,4 @@
+import { RecentOrders } from '@app/contracts';
 import { Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { Observable, of, throwError } from 'rxjs';
@@ -7,9 +8,14 @@ import { LiveSnapshot } from './live-snapshot';
 
 describe('LiveService', () => {
   const replies: Record<string, unknown> = {
-    'store.food.list': [{ id: 1, name: 'Idli', packets: { free: 1, reserved: 0, assigned: 0, total: 1 } }],
-    'delivery.agent.list': { agents: { free: 2, reserved: 0, assigned: 0, total: 2 } },
-    'order.recent': { orders: [], outcomes: { windowMs: 10_000, placed: 0, notPlaced: 0, pending: 0 } },
+    'store.store.list': [
+      { id: 1, name: 'Default', foods: [{ id: 1, name: 'Idli', packets: { free: 1, reserved: 0, assigned: 0, total: 1 } }] },
+    ],
+    'delivery.agent.list': [{ storeId: 1, agents: { free: 2, reserved: 0, assigned: 0, total: 2 } }],
+    'order.recent': {
+      orders: [],
+      outcomes: { windowMs: 10_000, placed: 1, notPlaced: 0, pending: 0, stores: [{ storeId: 1, placed: 1, notPlaced: 0, pending: 0 }] },
+    },
   };
   let reads: string[];
   let live: LiveService;
@@ -39,7 +45,14 @@ describe('LiveService', () => {
     const a = live.snapshots.subscribe((s) => first.push(s));
     await jest.advanceTimersByTimeAsync(0);
     expect(reads).toHaveLength(3);
-    expect(first[0]).toMatchObject({ foods: replies['store.food.list'], agents: { free: 2 }, errors: [] });
+    expect(first[0]).toEqual({
+      at: expect.any(String),
+      stores: replies['store.store.list'],
+      agents: replies['delivery.agent.list'],
+      outcomes: (replies['order.recent'] as RecentOrders).outcomes,
+      orders: [],
+      errors: [],
+    });
 
     // A newcomer gets the latest snapshot at once, without a read of its own.
     const b = live.snapshots.subscribe((s) => second.push(s));
@@ -65,7 +78,8 @@ describe('LiveService', () => {
   it('shows what it could read when a service cannot be reached, and says which', async () => {
     replies['delivery.agent.list'] = throwError(() => ({ code: 'SERVICE_UNAVAILABLE', message: 'delivery.agent.list: no reply' }));
     const snapshot = await live.snapshot();
-    expect(snapshot.foods).toEqual(replies['store.food.list']);
+    expect(snapshot.stores).toEqual(replies['store.store.list']);
+    expect(snapshot.outcomes).toEqual((replies['order.recent'] as RecentOrders).outcomes);
     expect(snapshot.agents).toBeNull();
     expect(snapshot.errors).toEqual(['delivery.agent.list: no reply']);
   });

@@ -1,4 +1,4 @@
-import { AgentsView, DeliveryPattern, FoodView, OrderPattern, Queue, RecentOrders, StorePattern } from '@app/contracts';
+import { DeliveryPattern, OrderPattern, Queue, RecentOrders, StoreAgents, StorePattern, StoreStock } from '@app/contracts';
 import { call, clientToken } from '@app/platform';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
@@ -49,15 +49,16 @@ export class LiveService implements BeforeApplicationShutdown {
         errors.push(err.message);
         return null;
       });
-    const [foods, agents, recent] = await Promise.all([
-      read<FoodView[]>(this.store, StorePattern.LIST_FOODS, {}),
-      read<AgentsView>(this.delivery, DeliveryPattern.LIST_AGENTS, {}),
+    // What GET /stores reads (the stores' stock, their agents), and the orders of every store.
+    const [stores, agents, recent] = await Promise.all([
+      read<StoreStock[]>(this.store, StorePattern.LIST_STORES, {}),
+      read<StoreAgents[]>(this.delivery, DeliveryPattern.LIST_AGENTS, {}),
       read<RecentOrders>(this.orders, OrderPattern.RECENT_ORDERS, { limit: LIVE_RECENT_ORDERS, windowMs: LIVE_RATE_WINDOW_MS }),
     ]);
     return {
       at: new Date().toISOString(),
-      foods,
-      agents: agents?.agents ?? null,
+      stores,
+      agents,
       outcomes: recent?.outcomes ?? null,
       orders: recent?.orders ?? null,
       errors,

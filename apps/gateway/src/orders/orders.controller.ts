@@ -1,11 +1,12 @@
-import { ErrorCode, NotPlacedReason, OrderRefDto, OrderView, PlaceOrderDto } from '@app/contracts';
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Res } from '@nestjs/common';
+import { DEFAULT_STORE_ID, ErrorCode, NotPlacedReason, OrderRefDto, OrderView, PlaceCartDto, PlaceOrderDto } from '@app/contracts';
+import { Controller, Get, HttpCode, HttpStatus, Param, Post, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { AdminOnly } from '../auth/admin-key.guard';
 import { ApiErrors } from '../docs/api-errors.decorator';
 import { OrderViewDoc, PendingOrderDoc, PlacedOrderDoc } from '../docs/schemas';
 import { IdempotencyKey } from '../http/idempotency-key';
+import { OneOfBody } from '../errors/validation';
 import { ThrottleOrders } from '../throttling/orders-throttler';
 import { OrdersService } from './orders.service';
 
@@ -17,8 +18,12 @@ export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Place an order: one packet of the food and one delivery agent, or nothing' })
-  @ApiCreatedResponse({ type: PlacedOrderDoc, description: 'Order Placed: a packet and an agent are assigned to it' })
+  @ApiOperation({
+    summary: 'Place an order: every packet of the cart and one delivery agent, all of one dark store, or nothing',
+    description:
+      'The cart form `{ storeId, items: [{ foodId, quantity }] }`, or the single-food form `{ foodId }`: one packet of the food from the default dark store.',
+  })
+  @ApiCreatedResponse({ type: PlacedOrderDoc, description: 'Order Placed: the packets of the cart and an agent are assigned to it' })
   @ApiAcceptedResponse({
     type: PendingOrderDoc,
     description: 'Outcome not known within ORDER_WAIT_MS; GET /orders/{orderId} shows it once settled',
@@ -26,6 +31,7 @@ export class OrdersController {
   @ApiErrors(
     ErrorCode.IDEMPOTENCY_KEY_REUSED,
     ErrorCode.TOO_MANY_REQUESTS,
+    ErrorCode.STORE_NOT_FOUND,
     ErrorCode.UNKNOWN_FOOD,
     ErrorCode.OUT_OF_STOCK,
     ErrorCode.NO_AGENT,
@@ -36,17 +42,21 @@ export class OrdersController {
   )
   @ThrottleOrders()
   async place(
-    @Body() dto: PlaceOrderDto,
+    @OneOfBody([PlaceCartDto, PlaceOrderDto], (body) =>
+      'foodId' in body && !('storeId' in body || 'items' in body) ? PlaceOrderDto : PlaceCartDto,
+    )
+    dto: PlaceCartDto | PlaceOrderDto,
     @IdempotencyKey(ORDER_RETRIES) idempotencyKey: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const answer = await this.orders.place(dto.foodId, idempotencyKey);
+    const cart = 'foodId' in dto ? { storeId: DEFAULT_STORE_ID, items: [{ foodId: dto.foodId, quantity: 1 }] } : dto;
+    const answer = await this.orders.place(cart, idempotencyKey);
     res.status(answer.status);
     return answer.body;
   }
 
   @Get(':orderId')
-  @ApiOperation({ summary: 'An order: state, reason, packet and agent, and its log' })
+  @ApiOperation({ summary: 'An order: state, reason, its dark store, cart and packets, its agent, and its log' })
   @ApiOkResponse({ type: OrderViewDoc })
   @ApiErrors(ErrorCode.ORDER_NOT_FOUND, ErrorCode.SERVICE_UNAVAILABLE)
   get(@Param() { orderId }: OrderRefDto): Promise<OrderView> {

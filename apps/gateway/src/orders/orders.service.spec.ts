@@ -8,16 +8,18 @@ import { OrdersService } from './orders.service';
 const unreachable = { connect: () => Promise.reject(new Error('no broker')), send: jest.fn() } as unknown as ClientProxy;
 const silent = { connect: () => Promise.resolve(), send: () => NEVER } as unknown as ClientProxy;
 
+const CART = { storeId: 1, items: [{ foodId: 1, quantity: 1 }] };
+
 describe('OrdersService.place when the outcome cannot be learnt', () => {
   const env = Object.assign(new GatewayEnv(), { ORDER_WAIT_MS: 50 });
 
   it('answers 202 with the order id when no reply comes in time', async () => {
-    const answer = await new OrdersService(silent, env).place(1);
+    const answer = await new OrdersService(silent, env).place(CART);
     expect(answer).toMatchObject({ status: HttpStatus.ACCEPTED, body: { state: 'PENDING', orderId: expect.any(String) } });
   });
 
   it('answers Not Placed when the command certainly was not sent', async () => {
-    await expect(new OrdersService(unreachable, env).place(1)).rejects.toMatchObject({
+    await expect(new OrdersService(unreachable, env).place(CART)).rejects.toMatchObject({
       code: 'SERVICE_UNAVAILABLE',
       extra: { state: 'NOT_PLACED' },
     });
@@ -29,7 +31,7 @@ describe('OrdersService.place when the outcome cannot be learnt', () => {
     ['no reply comes in time', silent],
     ['the command cannot be sent', unreachable],
   ])('answers a keyed request 202 with its key, not an order id, when %s', async (_, client) => {
-    const answer = await new OrdersService(client, env).place(1, 'checkout-7f3a');
+    const answer = await new OrdersService(client, env).place(CART, 'checkout-7f3a');
     expect(answer.status).toBe(HttpStatus.ACCEPTED);
     expect(answer.body).toEqual({ state: 'PENDING', idempotencyKey: 'checkout-7f3a', message: expect.stringContaining('Idempotency-Key') });
   });

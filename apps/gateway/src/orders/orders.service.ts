@@ -1,4 +1,15 @@
-import { newOrderId, NotPlacedReason, OrderPattern, OrderState, OrderView, outcomeOf, PlaceOrderCommand, Queue } from '@app/contracts';
+import {
+  CartLine,
+  newOrderId,
+  NotPlacedReason,
+  OrderLine,
+  OrderPattern,
+  OrderState,
+  OrderView,
+  outcomeOf,
+  PlaceOrderCommand,
+  Queue,
+} from '@app/contracts';
 import { call, clientToken, RpcCallError, setCorrelatedOrder } from '@app/platform';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,7 +20,17 @@ import { GatewayEnv } from '../config/gateway.env';
 export interface PlacedAnswer {
   status: HttpStatus.CREATED | HttpStatus.ACCEPTED;
   /** `orderId` is absent only from a keyed request's pending answer (see pendingForKey). */
-  body: { orderId?: string; idempotencyKey?: string; state: 'PLACED' | 'PENDING'; message: string; packetId?: number; agentId?: number };
+  body: {
+    orderId?: string;
+    idempotencyKey?: string;
+    state: 'PLACED' | 'PENDING';
+    message: string;
+    storeId?: number;
+    items?: OrderLine[];
+    agentId?: number;
+    foodId?: number;
+    packetId?: number;
+  };
 }
 
 @Injectable()
@@ -24,10 +45,11 @@ export class OrdersService {
    * 202 "pending" with the order id whenever the outcome is not known yet (I4); for a keyed request
    * that could not learn which order its key made, 202 with the key instead.
    */
-  async place(foodId: number, idempotencyKey?: string): Promise<PlacedAnswer> {
+  async place(cart: { storeId: number; items: CartLine[] }, idempotencyKey?: string): Promise<PlacedAnswer> {
     const command: PlaceOrderCommand = {
       orderId: newOrderId(this.env.ORDER_ID_SECRET),
-      foodId,
+      storeId: cart.storeId,
+      items: cart.items,
       deadline: Date.now() + this.env.ORDER_WAIT_MS,
       idempotencyKey,
     };
@@ -57,14 +79,15 @@ export class OrdersService {
     // A retry answered with the order its Idempotency-Key made first: wait for that one as for our own.
     if (order.orderId !== command.orderId) order = await this.settled(order, command.deadline);
     if (outcomeOf(order.state) === 'placed') {
-      const { orderId, packetId, agentId } = order;
+      const { orderId, storeId, items, agentId, foodId, packetId } = order;
+      const single = foodId === undefined ? {} : { foodId, packetId: packetId! };
       return {
         status: HttpStatus.CREATED,
-        body: { orderId, state: 'PLACED', message: 'Order Placed', packetId: packetId!, agentId: agentId! },
+        body: { orderId, state: 'PLACED', message: 'Order Placed', storeId: storeId!, items, agentId: agentId!, ...single },
       };
     }
     // ABORTING is already decided: the order can only end NOT_PLACED.
-    if (outcomeOf(order.state) === 'not-placed' && order.reason) throw notPlaced(order.orderId, order.reason);
+    if (outcomeOf(order.state) === 'not-placed' && order.reason) throw notPlaced(order);
     return pending(order.orderId);
   }
 
@@ -104,9 +127,10 @@ function pendingForKey(idempotencyKey: string): PlacedAnswer {
 }
 
 const REASON_TEXT: Record<NotPlacedReason, string> = {
-  [NotPlacedReason.UNKNOWN_FOOD]: 'this food does not exist',
-  [NotPlacedReason.OUT_OF_STOCK]: 'no packet of this food is left',
-  [NotPlacedReason.NO_AGENT]: 'no delivery agent is free',
+  [NotPlacedReason.STORE_NOT_FOUND]: 'no dark store has this id',
+  [NotPlacedReason.UNKNOWN_FOOD]: 'a food of the cart does not exist',
+  [NotPlacedReason.OUT_OF_STOCK]: 'the dark store has too few packets of a food of the cart',
+  [NotPlacedReason.NO_AGENT]: 'no delivery agent of the dark store is free',
   [NotPlacedReason.SERVICE_UNAVAILABLE]: 'a service could not be reached; nothing was kept',
   [NotPlacedReason.RESERVATION_EXPIRED]: 'a reservation expired before it could be assigned',
   [NotPlacedReason.REQUEST_EXPIRED]: 'the order service received the request too late',
@@ -114,6 +138,9 @@ const REASON_TEXT: Record<NotPlacedReason, string> = {
   [NotPlacedReason.COORDINATOR_RECOVERY]: 'the order service restarted before deciding',
 };
 
-function notPlaced(orderId: string, reason: NotPlacedReason): ApiError {
-  return new ApiError(reason, `Order Not Placed: ${REASON_TEXT[reason]}`, { orderId, state: OrderState.NOT_PLACED });
+/** The answer for an order that ends NOT_PLACED; refused OUT_OF_STOCK, it names each food short and by how many packets. */
+function notPlaced({ orderId, reason, items }: OrderView): ApiError {
+  const shortages = items.filter((line) => line.missing !== undefined).map(({ foodId, missing }) => ({ foodId, missing: missing! }));
+  const details = reason === NotPlacedReason.OUT_OF_STOCK && shortages.length > 0 ? { details: shortages } : {};
+  return new ApiError(reason!, `Order Not Placed: ${REASON_TEXT[reason!]}`, { orderId, state: OrderState.NOT_PLACED, ...details });
 }

@@ -1,4 +1,13 @@
-import { orderIdFloor, OrderOutcomes, OrderState, outcomeOf, RecentOrders, RecentOrdersDto } from '@app/contracts';
+import {
+  orderIdFloor,
+  OrderOutcomes,
+  OrderState,
+  OutcomeCounts,
+  outcomeOf,
+  RecentOrders,
+  RecentOrdersDto,
+  StoreOutcomes,
+} from '@app/contracts';
 import { withRetries } from '@app/database';
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
@@ -7,7 +16,8 @@ import { OrderLog } from '../orders/order-log.entity';
 import { Order } from '../orders/order.entity';
 
 /**
- * What the gateway's live page shows. Read-only and cheap at any table size: order ids are UUIDv7,
+ * What the gateway's live page shows: the latest orders, and how the orders of a window turned out,
+ * in all and per dark store. Read-only and cheap at any table size: order ids are UUIDv7,
  * so "latest" and "minted in the window" are ranges of the primary key, and each order's log comes
  * from idx_order_log_order.
  */
@@ -32,21 +42,35 @@ export class ActivityService {
     }));
   }
 
+  /** The window's orders by outcome, in all and per dark store: one range of the primary key, grouped. */
   private async outcomes(windowMs: number): Promise<OrderOutcomes> {
-    const rows: { state: OrderState; n: string }[] = await this.dataSource
+    const rows: { storeId: number | null; state: OrderState; n: string }[] = await this.dataSource
       .getRepository(Order)
       .createQueryBuilder('o')
-      .select('o.state', 'state')
+      .select('o.store_id', 'storeId')
+      .addSelect('o.state', 'state')
       .addSelect('COUNT(*)', 'n')
       .where('o.id >= :floor', { floor: orderIdFloor(Date.now() - windowMs) })
-      .groupBy('o.state')
+      .groupBy('o.store_id')
+      .addGroupBy('o.state')
       .getRawMany();
-    const outcomes: OrderOutcomes = { windowMs, placed: 0, notPlaced: 0, pending: 0 };
-    for (const { state, n } of rows) {
+    const outcomes: OrderOutcomes = { windowMs, ...noOutcomes(), stores: [] };
+    const stores = new Map<number, StoreOutcomes>();
+    for (const { storeId, state, n } of rows) {
       const outcome = outcomeOf(state);
       const kind = outcome === 'placed' ? 'placed' : outcome === 'not-placed' ? 'notPlaced' : 'pending';
       outcomes[kind] += Number(n);
+      // An order whose command never arrived has no store: it counts in the totals only.
+      if (storeId === null) continue;
+      const store = stores.get(Number(storeId)) ?? { storeId: Number(storeId), ...noOutcomes() };
+      stores.set(store.storeId, store);
+      store[kind] += Number(n);
     }
+    outcomes.stores = [...stores.values()].sort((a, b) => a.storeId - b.storeId);
     return outcomes;
   }
+}
+
+function noOutcomes(): OutcomeCounts {
+  return { placed: 0, notPlaced: 0, pending: 0 };
 }

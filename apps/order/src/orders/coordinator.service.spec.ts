@@ -16,9 +16,14 @@ async function memoryEarlierOrder(journal: MemoryJournal, command: PlaceOrderCom
   const orderId = command.idempotencyKey && journal.orderOfKey(command.idempotencyKey);
   if (!orderId || orderId === command.orderId) return undefined;
   const order = (await journal.view(orderId))!;
-  if (order.foodId !== command.foodId) throw new ContractException(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'reused');
+  if (JSON.stringify(order.items.map(({ foodId, quantity }) => ({ foodId, quantity }))) !== JSON.stringify(command.items)) {
+    throw new ContractException(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'reused');
+  }
   return order;
 }
+
+/** A cart of one packet of `foodId` from dark store 1, as the single-food form of POST /orders makes. */
+const cartOf = (foodId: number) => ({ storeId: 1, items: [{ foodId, quantity: 1 }] });
 
 /** An order id as the gateways mint it, at `msecs`. */
 const minted = (msecs: number) => newOrderId(DEV_ORDER_ID_SECRET, msecs);
@@ -28,18 +33,18 @@ describe('CoordinatorService', () => {
   let coordinator: CoordinatorService;
   let journal: MemoryJournal;
   let participants: Record<keyof Participants, jest.Mock>;
-  const command = () => ({ orderId: minted(Date.now()), foodId: 7, deadline: Date.now() + 10_000 });
+  const command = (): PlaceOrderCommand => ({ orderId: minted(Date.now()), ...cartOf(7), deadline: Date.now() + 10_000 });
 
   beforeEach(async () => {
     journal = new MemoryJournal();
     participants = {
       onApplicationBootstrap: jest.fn(),
-      reservePacket: jest.fn((orderId: string) => Promise.resolve({ orderId, packetId: 11 })),
+      reserveCart: jest.fn((orderId: string) => Promise.resolve({ orderId, items: [{ foodId: 7, quantity: 1, packetIds: [11] }] })),
       reserveAgent: jest.fn((orderId: string) => Promise.resolve({ orderId, agentId: 22 })),
       yieldAgent: jest.fn((orderId: string) => Promise.resolve({ orderId, freed: 1 })),
-      assignPacket: jest.fn((orderId: string) => Promise.resolve({ orderId, packetId: 11 })),
+      assignPackets: jest.fn((orderId: string) => Promise.resolve({ orderId, packetIds: [11] })),
       assignAgent: jest.fn((orderId: string) => Promise.resolve({ orderId, agentId: 22 })),
-      releasePacket: jest.fn((orderId: string) => Promise.resolve({ orderId, freed: 1 })),
+      releasePackets: jest.fn((orderId: string) => Promise.resolve({ orderId, freed: 1 })),
       releaseAgent: jest.fn((orderId: string) => Promise.resolve({ orderId, freed: 1 })),
       completeDelivery: jest.fn((orderId: string) => Promise.resolve({ orderId, freed: 1 })),
     };
@@ -63,9 +68,9 @@ describe('CoordinatorService', () => {
   });
 
   it('logs the commit decision before assigning, and places the order when both sides assign', async () => {
-    participants.assignPacket.mockImplementation(async (orderId: string) => {
+    participants.assignPackets.mockImplementation(async (orderId: string) => {
       expect(journal.orders.get(orderId)?.state).toBe(OrderState.COMMITTING);
-      return { orderId, packetId: 11 };
+      return { orderId, packetIds: [11] };
     });
 
     const order = await coordinator.place(command());
@@ -75,14 +80,14 @@ describe('CoordinatorService', () => {
   });
 
   it('refuses with the participant reason and releases both sides', async () => {
-    participants.reservePacket.mockImplementation(() => refusal(ErrorCode.OUT_OF_STOCK));
+    participants.reserveCart.mockImplementation(() => refusal(ErrorCode.OUT_OF_STOCK));
 
     const order = await coordinator.place(command());
 
     expect(order).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.OUT_OF_STOCK });
-    expect(participants.releasePacket).toHaveBeenCalledWith(order.orderId);
+    expect(participants.releasePackets).toHaveBeenCalledWith(order.orderId);
     expect(participants.releaseAgent).toHaveBeenCalledWith(order.orderId);
-    expect(participants.assignPacket).not.toHaveBeenCalled();
+    expect(participants.assignPackets).not.toHaveBeenCalled();
   });
 
   it('ends a reserve refused as older than the retention horizon as a final refusal, and releases both sides', async () => {
@@ -92,12 +97,12 @@ describe('CoordinatorService', () => {
 
     expect(order).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.REQUEST_EXPIRED });
     expect(participants.reserveAgent).toHaveBeenCalledTimes(1);
-    expect(participants.releasePacket).toHaveBeenCalledWith(order.orderId);
+    expect(participants.releasePackets).toHaveBeenCalledWith(order.orderId);
     expect(participants.releaseAgent).toHaveBeenCalledWith(order.orderId);
   });
 
   it('gives its agent back while it waits for a packet held by orders still deciding, then asks again', async () => {
-    participants.reservePacket
+    participants.reserveCart
       .mockImplementationOnce(() => refusal(ErrorCode.ALL_RESERVED))
       .mockImplementationOnce(() => refusal(ErrorCode.ALL_RESERVED));
 
@@ -105,7 +110,7 @@ describe('CoordinatorService', () => {
 
     expect(order.state).toBe(OrderState.PLACED);
     expect(participants.yieldAgent).toHaveBeenCalledTimes(1);
-    expect(participants.reservePacket).toHaveBeenCalledTimes(3);
+    expect(participants.reserveCart).toHaveBeenCalledTimes(3);
     // The agent is asked for again only once a packet is held.
     expect(participants.reserveAgent).toHaveBeenCalledTimes(2);
   });
@@ -116,7 +121,7 @@ describe('CoordinatorService', () => {
     const order = await coordinator.place(command());
 
     expect(order).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.NO_AGENT });
-    expect(participants.releasePacket).toHaveBeenCalled();
+    expect(participants.releasePackets).toHaveBeenCalled();
   });
 
   it('aborts as SERVICE_UNAVAILABLE when a reserve times out, releasing both sides', async () => {
@@ -138,18 +143,23 @@ describe('CoordinatorService', () => {
   });
 
   it('compensates when a reservation was lost before its assign: releases what the other side assigned', async () => {
-    participants.assignPacket.mockImplementation(() => refusal(ErrorCode.RESERVATION_LOST));
+    participants.assignPackets.mockImplementation(() => refusal(ErrorCode.RESERVATION_LOST));
 
     const order = await coordinator.place(command());
 
-    expect(order).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.RESERVATION_EXPIRED, packetId: null });
-    expect(participants.assignPacket).toHaveBeenCalledTimes(1);
+    expect(order).toMatchObject({
+      state: OrderState.NOT_PLACED,
+      reason: NotPlacedReason.RESERVATION_EXPIRED,
+      packetId: null,
+      agentId: null,
+    });
+    expect(participants.assignPackets).toHaveBeenCalledTimes(1);
     expect(participants.releaseAgent).toHaveBeenCalled();
     expect(journal.history).toEqual([OrderState.RESERVING, OrderState.COMMITTING, OrderState.ABORTING, OrderState.NOT_PLACED]);
   });
 
   it('stays ABORTING, for recovery to finish, while a release is unconfirmed', async () => {
-    participants.reservePacket.mockImplementation(() => refusal(ErrorCode.UNKNOWN_FOOD));
+    participants.reserveCart.mockImplementation(() => refusal(ErrorCode.UNKNOWN_FOOD));
     participants.releaseAgent.mockImplementation(() => refusal(ErrorCode.SERVICE_UNAVAILABLE));
 
     const order = await coordinator.place(command());
@@ -162,7 +172,7 @@ describe('CoordinatorService', () => {
     const order = await coordinator.place({ ...command(), deadline: Date.now() - 1 });
 
     expect(order).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.REQUEST_EXPIRED });
-    expect(participants.reservePacket).not.toHaveBeenCalled();
+    expect(participants.reserveCart).not.toHaveBeenCalled();
   });
 
   it('records an order it never saw as lost once its command can no longer start, and then refuses that command', async () => {
@@ -175,9 +185,9 @@ describe('CoordinatorService', () => {
     });
     await expect(coordinator.lookUpOrRecordLost(minted(Date.now()))).rejects.toMatchObject({ error: { code: ErrorCode.ORDER_NOT_FOUND } });
 
-    const late = await coordinator.place({ orderId: minted(Date.now() - 61_000), foodId: 7, deadline: Date.now() + 10_000 });
+    const late = await coordinator.place({ orderId: minted(Date.now() - 61_000), ...cartOf(7), deadline: Date.now() + 10_000 });
     expect(late).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.REQUEST_EXPIRED });
-    expect(participants.reservePacket).not.toHaveBeenCalled();
+    expect(participants.reserveCart).not.toHaveBeenCalled();
   });
 
   it('records nothing for an old id no gateway minted: a made-up id is not found, whatever its age', async () => {
@@ -198,15 +208,15 @@ describe('CoordinatorService', () => {
     const again = await coordinator.place(cmd);
 
     expect(again.state).toBe(OrderState.PLACED);
-    expect(participants.reservePacket).toHaveBeenCalledTimes(1);
+    expect(participants.reserveCart).toHaveBeenCalledTimes(1);
   });
 
   it('answers a retry with the same Idempotency-Key with the first order, and refuses the key for another food', async () => {
     const first = await coordinator.place({ ...command(), idempotencyKey: 'k-1' });
     const retry = await coordinator.place({ ...command(), idempotencyKey: 'k-1' });
     expect(retry).toEqual(first);
-    expect(participants.reservePacket).toHaveBeenCalledTimes(1);
-    await expect(coordinator.place({ ...command(), foodId: 8, idempotencyKey: 'k-1' })).rejects.toMatchObject({
+    expect(participants.reserveCart).toHaveBeenCalledTimes(1);
+    await expect(coordinator.place({ ...command(), ...cartOf(8), idempotencyKey: 'k-1' })).rejects.toMatchObject({
       error: { code: ErrorCode.IDEMPOTENCY_KEY_REUSED },
     });
     expect(journal.orders.size).toBe(1);
@@ -221,7 +231,7 @@ describe('CoordinatorService with two drivers of one order', () => {
   let coordinator: CoordinatorService;
   let journal: MemoryJournal;
   let participants: MemoryParticipants;
-  const command = (): PlaceOrderCommand => ({ orderId: minted(Date.now()), foodId: 7, deadline: Date.now() + 10_000 });
+  const command = (): PlaceOrderCommand => ({ orderId: minted(Date.now()), ...cartOf(7), deadline: Date.now() + 10_000 });
 
   async function build(packets: number, agents: number, leaseMs = 60_000, retentionMs?: number): Promise<void> {
     journal = new MemoryJournal(leaseMs);
@@ -250,7 +260,7 @@ describe('CoordinatorService with two drivers of one order', () => {
     const order = journal.orders.get(orderId)!;
     expect(order.state).toBe(OrderState.PLACED);
     expect(participants.packets.filter((r) => r.orderId === orderId)).toEqual([
-      expect.objectContaining({ id: order.packetId, state: 'ASSIGNED' }),
+      expect.objectContaining({ id: order.items[0].packetIds[0], state: 'ASSIGNED' }),
     ]);
     expect(participants.agents.filter((r) => r.orderId === orderId)).toEqual([
       expect.objectContaining({ id: order.agentId, state: 'ASSIGNED' }),
@@ -268,7 +278,7 @@ describe('CoordinatorService with two drivers of one order', () => {
     await build(1, 3);
     participants.holdFor(participants.packets, 1, 'another-order');
     const yieldGate = participants.gate('yieldAgent');
-    const assignGates = [participants.gate('assignPacket'), participants.gate('assignAgent')];
+    const assignGates = [participants.gate('assignPackets'), participants.gate('assignAgent')];
     const cmd = command();
 
     const first = coordinator.place(cmd);
@@ -289,7 +299,7 @@ describe('CoordinatorService with two drivers of one order', () => {
     expect(copyAnswer).toEqual(answer);
     expectHoldsWhatItLogged(cmd.orderId);
     // One driver: two packet reserves (the contended one and the one after the yield), no third.
-    expect(calls('reservePacket')).toBe(2);
+    expect(calls('reserveCart')).toBe(2);
   });
 
   it('answers a copy of the command, while the first driver decides, with the outcome once it is decided', async () => {
@@ -301,7 +311,7 @@ describe('CoordinatorService with two drivers of one order', () => {
     await gate.reached;
     const copy = coordinator.place(cmd);
     await settle();
-    expect(calls('reservePacket')).toBe(1);
+    expect(calls('reserveCart')).toBe(1);
     gate.open();
 
     expect(await copy).toEqual(await first);
@@ -322,7 +332,7 @@ describe('CoordinatorService with two drivers of one order', () => {
     gate.open();
 
     expect(await stopped).toMatchObject({ state: OrderState.NOT_PLACED });
-    expect(calls('assignPacket') + calls('assignAgent')).toBe(0);
+    expect(calls('assignPackets') + calls('assignAgent')).toBe(0);
     expect(participants.packets[0]).toMatchObject({ state: 'FREE', orderId: null });
     expect(participants.agents[0]).toMatchObject({ state: 'FREE', orderId: null });
   });

@@ -8,6 +8,10 @@ import {
   OrderState,
   OrderView,
   PlaceOrderCommand,
+  CartLine,
+  HeldLine,
+  OrderLine,
+  Shortage,
 } from '@app/contracts';
 import { ContractException, RpcCallError } from '@app/platform';
 import { Injectable } from '@nestjs/common';
@@ -15,21 +19,25 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { OrderEnv } from '../config/order.env';
 import { FaultPoints } from './fault-points';
 import { IdempotencyKeys } from './idempotency-keys.service';
-import { OrderJournal, OrderLease } from './order-journal.service';
+import { Cart, OrderJournal, OrderLease } from './order-journal.service';
 import { Order } from './order.entity';
 import { noteRetry } from './order-telemetry';
 import { Participants } from './participants';
 
-/** What one reserve call came to: a row held for the order, rows all held by orders still deciding, or a refusal. */
-type Reserve = { held: number } | { contended: true } | { refused: NotPlacedReason };
+/**
+ * What one reserve call came to: rows held for the order, rows all held by orders still deciding
+ * (with the foods short of packets now, for a cart), or a refusal (with the foods out of stock).
+ */
+type Reserve<T> = { held: T } | { contended: true; shortages?: Shortage[] } | { refused: NotPlacedReason; shortages?: Shortage[] };
 /** Not asked yet, or given back to wait for the other side. */
-const NOT_HELD: Reserve = { contended: true };
+const NOT_HELD = { contended: true } as const;
 
-/** The end of phase 1: both rows held (the commit decision to log), or why the order is refused. */
-type Decision = { packetId: number; agentId: number } | { refused: NotPlacedReason };
+/** The end of phase 1: the cart and an agent held (the commit decision to log), or why the order is refused. */
+type Decision = { items: HeldLine[]; agentId: number } | { refused: NotPlacedReason; shortages?: Shortage[] };
 
 /** Participant answers that end phase 1 for good, and the reason the order then carries. */
 const FINAL_REFUSALS: Partial<Record<ErrorCode, NotPlacedReason>> = {
+  [ErrorCode.STORE_NOT_FOUND]: NotPlacedReason.STORE_NOT_FOUND,
   [ErrorCode.UNKNOWN_FOOD]: NotPlacedReason.UNKNOWN_FOOD,
   [ErrorCode.OUT_OF_STOCK]: NotPlacedReason.OUT_OF_STOCK,
   [ErrorCode.NO_AGENT]: NotPlacedReason.NO_AGENT,
@@ -58,13 +66,14 @@ export class CoordinatorService {
   ) {}
 
   async place(command: PlaceOrderCommand): Promise<OrderView> {
-    const { orderId, foodId, idempotencyKey, deadline } = command;
+    const { orderId, idempotencyKey, deadline } = command;
+    const cart: Cart = { storeId: command.storeId, items: command.items };
     if (Date.now() > Math.min(deadline, this.lostAt(orderId))) {
       // The gateway has stopped waiting: starting now could place an order nobody was told of.
-      const recorded = await this.journal.begin(orderId, foodId, OrderState.NOT_PLACED, NotPlacedReason.REQUEST_EXPIRED, idempotencyKey);
+      const recorded = await this.journal.begin(orderId, cart, OrderState.NOT_PLACED, NotPlacedReason.REQUEST_EXPIRED, idempotencyKey);
       return (!recorded && (await this.keys.earlierOrder(command))) || this.get(orderId);
     }
-    const lease = await this.journal.begin(orderId, foodId, OrderState.RESERVING, null, idempotencyKey);
+    const lease = await this.journal.begin(orderId, cart, OrderState.RESERVING, null, idempotencyKey);
     if (!lease) {
       // A client's retry with the same key: answered with the order the key made first.
       const earlier = await this.keys.earlierOrder(command);
@@ -73,8 +82,8 @@ export class CoordinatorService {
       return this.awaitOutcome(orderId, deadline);
     }
 
-    const decision = await this.reserveBoth(orderId, foodId);
-    if ('refused' in decision) return this.abort(lease, OrderState.RESERVING, decision.refused, deadline);
+    const decision = await this.reserveBoth(orderId, cart);
+    if ('refused' in decision) return this.abort(lease, OrderState.RESERVING, cart.items, decision, deadline);
     // The commit decision is durable before any assign is sent.
     if (!(await this.journal.transition(lease, OrderState.RESERVING, OrderState.COMMITTING, decision))) {
       return this.awaitOutcome(orderId, deadline);
@@ -108,9 +117,9 @@ export class CoordinatorService {
     switch (order.state) {
       case OrderState.RESERVING:
         // No decision was logged and the first driver is gone: presumed abort.
-        return this.abort(lease, OrderState.RESERVING, NotPlacedReason.COORDINATOR_RECOVERY);
+        return this.abort(lease, OrderState.RESERVING, order.items, { refused: NotPlacedReason.COORDINATOR_RECOVERY });
       case OrderState.COMMITTING:
-        return this.commit(lease, { packetId: Number(order.packetId), agentId: order.agentId! });
+        return this.commit(lease, { items: order.items, agentId: order.agentId! });
       case OrderState.ABORTING:
         return this.finishAbort(lease);
       case OrderState.DELIVERING:
@@ -134,55 +143,63 @@ export class CoordinatorService {
   }
 
   /**
-   * Phase 1: one packet and one agent, asked for at once. A participant that has nothing free but
-   * holds rows for orders still deciding answers "contended", and the order asks again for up to
-   * CONTENTION_WAIT_MS instead of being refused while stock may still come back (I7). Packets come
-   * before agents: after the first try an order never keeps an agent while it waits for a packet,
-   * so no two orders go on holding what the other waits for.
+   * Phase 1: every packet of the cart and one agent of its store, asked for at once. A participant
+   * that has not enough free but holds rows for orders still deciding answers "contended", and the
+   * order asks again for up to CONTENTION_WAIT_MS instead of being refused while stock may still
+   * come back (I7). Packets come before agents: after the first try an order never keeps an agent
+   * while it waits for packets, so no two orders go on holding what the other waits for.
    */
-  private async reserveBoth(orderId: string, foodId: number): Promise<Decision> {
+  private async reserveBoth(orderId: string, cart: Cart): Promise<Decision> {
     const giveUpAt = Date.now() + this.env.CONTENTION_WAIT_MS;
     // Each agent reserve is a new attempt; a yield names the attempt it gives back, so a late copy
     // of an old yield can never free the agent a later attempt holds.
     let attempt = 0;
-    const askPacket = () =>
+    const askPackets = () =>
       this.reserve(
         orderId,
-        this.participants.reservePacket(orderId, foodId).then((r) => r.packetId),
+        this.participants.reserveCart(orderId, cart).then((r) => r.items),
       );
     const askAgent = () =>
       this.reserve(
         orderId,
-        this.participants.reserveAgent(orderId, ++attempt).then((r) => r.agentId),
+        this.participants.reserveAgent(orderId, cart.storeId, ++attempt).then((r) => r.agentId),
       );
 
-    let [packet, agent] = await Promise.all([askPacket(), askAgent()]);
+    let packets: Reserve<HeldLine[]>;
+    let agent: Reserve<number>;
+    [packets, agent] = await Promise.all([askPackets(), askAgent()]);
     for (let pause = 2; ; pause = Math.min(pause * 2, 50)) {
-      const refused = refusalOf(packet) ?? refusalOf(agent);
-      if (refused) return { refused };
-      if ('held' in packet && 'held' in agent) return { packetId: packet.held, agentId: agent.held };
-      if (Date.now() >= giveUpAt) return { refused: 'held' in packet ? NotPlacedReason.NO_AGENT : NotPlacedReason.OUT_OF_STOCK };
+      // The store's refusal first: an unknown store or food, or stock, says more than NO_AGENT.
+      if ('refused' in packets) return packets;
+      if ('refused' in agent) return agent;
+      if ('held' in packets && 'held' in agent) return { items: packets.held, agentId: agent.held };
+      if (Date.now() >= giveUpAt) {
+        return 'held' in packets
+          ? { refused: NotPlacedReason.NO_AGENT }
+          : { refused: NotPlacedReason.OUT_OF_STOCK, shortages: packets.shortages };
+      }
       if ('held' in agent) {
         if (!(await succeeds(this.participants.yieldAgent(orderId, agent.held, attempt))))
           return { refused: NotPlacedReason.SERVICE_UNAVAILABLE };
         agent = NOT_HELD;
       }
       await sleep(pause * (0.5 + Math.random()));
-      if (!('held' in packet)) packet = await askPacket();
-      if ('held' in packet) agent = await askAgent();
+      if (!('held' in packets)) packets = await askPackets();
+      if ('held' in packets) agent = await askAgent();
     }
   }
 
   /** One phase-1 call, as the loop of reserveBoth reads it. */
-  private async reserve(orderId: string, call: Promise<number>): Promise<Reserve> {
+  private async reserve<T>(orderId: string, call: Promise<T>): Promise<Reserve<T>> {
     try {
       const held = await call;
       await this.faults.reach('after-reserve', orderId);
       return { held };
     } catch (err) {
       const code = err instanceof RpcCallError ? err.code : ErrorCode.INTERNAL;
-      if (code === ErrorCode.ALL_RESERVED) return { contended: true };
-      return { refused: FINAL_REFUSALS[code] ?? NotPlacedReason.SERVICE_UNAVAILABLE };
+      const shortages = err instanceof RpcCallError ? shortagesOf(err.details) : undefined;
+      if (code === ErrorCode.ALL_RESERVED) return { contended: true, shortages };
+      return { refused: FINAL_REFUSALS[code] ?? NotPlacedReason.SERVICE_UNAVAILABLE, shortages };
     }
   }
 
@@ -192,7 +209,7 @@ export class CoordinatorService {
    * try, makes the order abort, which gives back whatever the other side reserved or assigned.
    * Assign is idempotent, so recovery may run this again for an order whose driver died half-way.
    */
-  private async commit(lease: OrderLease, logged: { packetId: number; agentId: number }, deadline?: number): Promise<OrderView> {
+  private async commit(lease: OrderLease, logged: { items: OrderLine[]; agentId: number }, deadline?: number): Promise<OrderView> {
     const { orderId } = lease;
     const assign = async (call: () => Promise<unknown>): Promise<ErrorCode | undefined> => {
       try {
@@ -204,7 +221,12 @@ export class CoordinatorService {
       }
     };
     const failures = await Promise.all([
-      assign(() => this.participants.assignPacket(orderId, logged.packetId)),
+      assign(() =>
+        this.participants.assignPackets(
+          orderId,
+          logged.items.flatMap((line) => line.packetIds),
+        ),
+      ),
       assign(() => this.participants.assignAgent(orderId, logged.agentId)),
     ]);
     if (failures.every((code) => code === undefined)) {
@@ -214,11 +236,25 @@ export class CoordinatorService {
     const reason = failures.includes(ErrorCode.RESERVATION_LOST)
       ? NotPlacedReason.RESERVATION_EXPIRED
       : NotPlacedReason.SERVICE_UNAVAILABLE;
-    return this.abort(lease, OrderState.COMMITTING, reason, deadline);
+    return this.abort(lease, OrderState.COMMITTING, logged.items, { refused: reason }, deadline);
   }
 
-  private async abort(lease: OrderLease, from: OrderState, reason: NotPlacedReason, deadline?: number): Promise<OrderView> {
-    const changes = { reason, packetId: null, agentId: null };
+  /**
+   * Decides the abort: logs the reason, and the cart as asked for, holding nothing (with, per food
+   * out of stock, how many were missing), before anything is released.
+   */
+  private async abort(
+    lease: OrderLease,
+    from: OrderState,
+    cart: CartLine[],
+    { refused: reason, shortages = [] }: { refused: NotPlacedReason; shortages?: Shortage[] },
+    deadline?: number,
+  ): Promise<OrderView> {
+    const items = cart.map(({ foodId, quantity }): OrderLine => {
+      const missing = shortages.find((shortage) => shortage.foodId === foodId)?.missing;
+      return missing === undefined ? { foodId, quantity, packetIds: [] } : { foodId, quantity, packetIds: [], missing };
+    });
+    const changes = { reason, items, agentId: null };
     if (!(await this.journal.transition(lease, from, OrderState.ABORTING, changes))) return this.awaitOutcome(lease.orderId, deadline);
     return this.finishAbort(lease);
   }
@@ -226,7 +262,7 @@ export class CoordinatorService {
   /** Releases both sides (harmless where nothing is held); until both confirm, the order stays ABORTING. */
   private async finishAbort(lease: OrderLease): Promise<OrderView> {
     const released = await Promise.all([
-      succeeds(this.withRetry(() => this.participants.releasePacket(lease.orderId))),
+      succeeds(this.withRetry(() => this.participants.releasePackets(lease.orderId))),
       succeeds(this.withRetry(() => this.participants.releaseAgent(lease.orderId))),
     ]);
     if (released.every(Boolean)) await this.journal.transition(lease, OrderState.ABORTING, OrderState.NOT_PLACED);
@@ -277,6 +313,12 @@ export class CoordinatorService {
   }
 }
 
+/** The foods a participant named short, from a refusal's details (strings for other refusals). */
+function shortagesOf(details: RpcCallError['details']): Shortage[] | undefined {
+  const shortages = ((details ?? []) as unknown[]).filter((d): d is Shortage => typeof d === 'object' && d !== null && 'foodId' in d);
+  return shortages.length > 0 ? shortages : undefined;
+}
+
 /** A client can be told the outcome: placed or not placed. */
 function isDecided(state: OrderState): boolean {
   return outcomeOf(state) !== 'pending';
@@ -284,11 +326,6 @@ function isDecided(state: OrderState): boolean {
 
 function isSettled(state: OrderState): boolean {
   return ORDER_STATES[state].settled;
-}
-
-/** The reason phase 1 must stop now, or undefined while it may still succeed. */
-function refusalOf(reserve: Reserve): NotPlacedReason | undefined {
-  return 'refused' in reserve ? reserve.refused : undefined;
 }
 
 async function succeeds(call: Promise<unknown>): Promise<boolean> {

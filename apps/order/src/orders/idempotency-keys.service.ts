@@ -1,4 +1,4 @@
-import { ErrorCode, OrderView, PlaceOrderCommand } from '@app/contracts';
+import { CartLine, ErrorCode, OrderView, PlaceOrderCommand } from '@app/contracts';
 import { ContractException } from '@app/platform';
 import { withRetries } from '@app/database';
 import { Injectable } from '@nestjs/common';
@@ -24,12 +24,18 @@ export class IdempotencyKeys {
     if (!command.idempotencyKey) return undefined;
     const order = await withRetries(() => this.dataSource.getRepository(Order).findOneBy({ idempotencyKey: command.idempotencyKey }));
     if (!order || order.id === command.orderId) return undefined;
-    if (order.foodId !== command.foodId) {
+    if (cartOf(order.storeId, order.items) !== cartOf(command.storeId, command.items)) {
       throw new ContractException(
         ErrorCode.IDEMPOTENCY_KEY_REUSED,
-        `Idempotency-Key ${command.idempotencyKey} was used for order ${order.id} of food ${order.foodId}, not food ${command.foodId}`,
+        `Idempotency-Key ${command.idempotencyKey} was used for order ${order.id} of another cart (${cartOf(order.storeId, order.items)})`,
       );
     }
     return toView(order);
   }
+}
+
+/** A cart as one text, whatever order its lines were listed in: the same cart reads the same. */
+function cartOf(storeId: number | null, items: CartLine[]): string {
+  const lines = [...items].sort((a, b) => a.foodId - b.foodId).map((line) => `${line.quantity} x food ${line.foodId}`);
+  return `dark store ${storeId}: ${lines.join(', ')}`;
 }

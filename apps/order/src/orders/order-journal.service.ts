@@ -1,4 +1,4 @@
-import { canMove, NotPlacedReason, OrderState, OrderView, SETTLED_STATES, UNSETTLED_STATES } from '@app/contracts';
+import { canMove, CartLine, NotPlacedReason, OrderLine, OrderState, OrderView, SETTLED_STATES, UNSETTLED_STATES } from '@app/contracts';
 import { isDuplicateKey, pruner, transaction, withRetries } from '@app/database';
 import { PeriodicTask } from '@app/platform';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
@@ -45,18 +45,19 @@ export class OrderJournal implements OnApplicationBootstrap, OnApplicationShutdo
    */
   async begin(
     orderId: string,
-    foodId: number | null,
+    cart: Cart | null,
     state: OrderState,
     reason: NotPlacedReason | null = null,
     idempotencyKey?: string,
   ): Promise<OrderLease | undefined> {
     const lease = { orderId, owner: randomUUID() };
+    const items: OrderLine[] = cart?.items.map(({ foodId, quantity }) => ({ foodId, quantity, packetIds: [] })) ?? [];
     try {
       await withRetries(() =>
         this.dataSource.query(
-          `INSERT INTO orders (id, food_id, state, reason, idempotency_key, lease_until, lease_owner)
-           VALUES (?, ?, ?, ?, ?, NOW(3) + INTERVAL ? MICROSECOND, ?)`,
-          [orderId, foodId, state, reason, idempotencyKey ?? null, this.leaseMicros(), lease.owner],
+          `INSERT INTO orders (id, store_id, items, state, reason, idempotency_key, lease_until, lease_owner)
+           VALUES (?, ?, ?, ?, ?, ?, NOW(3) + INTERVAL ? MICROSECOND, ?)`,
+          [orderId, cart?.storeId ?? null, JSON.stringify(items), state, reason, idempotencyKey ?? null, this.leaseMicros(), lease.owner],
         ),
       );
     } catch (err) {
@@ -64,7 +65,7 @@ export class OrderJournal implements OnApplicationBootstrap, OnApplicationShutdo
       // A retry after a dropped connection meets the insert that connection committed: still ours.
       if ((await this.find(orderId))?.leaseOwner !== lease.owner) return undefined;
     }
-    this.telemetry.begun(orderId, foodId, state, reason);
+    this.telemetry.begun(orderId, cart?.storeId ?? null, state, reason);
     return lease;
   }
 
@@ -80,12 +81,15 @@ export class OrderJournal implements OnApplicationBootstrap, OnApplicationShutdo
       this.dataSource.query(
         `UPDATE orders
             SET state = ?, lease_until = NOW(3) + INTERVAL ? MICROSECOND,
-                reason = IF(?, ?, reason), packet_id = IF(?, ?, packet_id), agent_id = IF(?, ?, agent_id)
+                reason = IF(?, ?, reason), items = IF(?, ?, items), agent_id = IF(?, ?, agent_id)
           WHERE id = ? AND state = ? AND lease_owner = ?`,
         [
           to,
           this.leaseMicros(),
-          ...[changes.reason, changes.packetId, changes.agentId].flatMap((value) => [value !== undefined, value ?? null]),
+          ...[changes.reason, changes.items && JSON.stringify(changes.items), changes.agentId].flatMap((value) => [
+            value !== undefined,
+            value ?? null,
+          ]),
           lease.orderId,
           from,
           lease.owner,
@@ -209,14 +213,15 @@ export class OrderJournal implements OnApplicationBootstrap, OnApplicationShutdo
  * The database clock decides leases, so instances with skewed clocks still agree.
  */
 /** The columns of order.entity.ts, read by find(); a column changed there changes here and in fromRow. */
-const ORDER_COLUMNS = 'id, food_id, state, reason, packet_id, agent_id, idempotency_key, lease_until, lease_owner, created_at, updated_at';
+const ORDER_COLUMNS = 'id, store_id, items, state, reason, agent_id, idempotency_key, lease_until, lease_owner, created_at, updated_at';
 
 interface OrderRow {
   id: string;
-  food_id: number | null;
+  store_id: number | null;
+  /** Text in MariaDB (its JSON is LONGTEXT), already parsed by mysql2 from MySQL's JSON type. */
+  items: string | OrderLine[];
   state: OrderState;
   reason: NotPlacedReason | null;
-  packet_id: number | string | null;
   agent_id: number | null;
   idempotency_key: string | null;
   lease_until: Date;
@@ -228,10 +233,10 @@ interface OrderRow {
 function fromRow(row: OrderRow): Order {
   return Object.assign(new Order(), {
     id: row.id,
-    foodId: row.food_id,
+    storeId: row.store_id,
+    items: typeof row.items === 'string' ? (JSON.parse(row.items) as OrderLine[]) : row.items,
     state: row.state,
     reason: row.reason,
-    packetId: row.packet_id === null ? null : Number(row.packet_id),
     agentId: row.agent_id,
     idempotencyKey: row.idempotency_key,
     leaseUntil: row.lease_until,
@@ -242,14 +247,24 @@ function fromRow(row: OrderRow): Order {
 }
 
 export function toView(order: Order): OrderView {
-  return {
+  const view: OrderView = {
     orderId: order.id,
-    foodId: order.foodId,
+    storeId: order.storeId,
+    items: order.items,
     state: order.state,
     reason: order.reason,
-    packetId: order.packetId === null ? null : Number(order.packetId),
     agentId: order.agentId,
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),
   };
+  // An order of one packet also answers as the single-food API always did.
+  const [only] = order.items;
+  if (order.items.length === 1 && only.quantity === 1) Object.assign(view, { foodId: only.foodId, packetId: only.packetIds[0] ?? null });
+  return view;
+}
+
+/** A cart as a command brings it: a dark store and its lines. */
+export interface Cart {
+  storeId: number;
+  items: CartLine[];
 }

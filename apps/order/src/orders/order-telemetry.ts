@@ -23,12 +23,12 @@ export class OrderTelemetry {
   private readonly timelines = new Map<string, Timeline>();
 
   /** A new order was recorded in `state`. */
-  begun(orderId: string, foodId: number | null, state: OrderState, reason: NotPlacedReason | null): void {
+  begun(orderId: string, storeId: number | null, state: OrderState, reason: NotPlacedReason | null): void {
     orderMetrics.transitions.inc({ state });
     if (outcomeOf(state) === 'pending') {
       if (this.timelines.size >= MAX_TIMELINES) this.timelines.delete(this.timelines.keys().next().value!);
       this.timelines.set(orderId, { startedAt: Date.now() });
-      this.logger.debug({ orderId, foodId, state }, `${state} food ${foodId}`);
+      this.logger.debug({ orderId, storeId, state }, `${state} in dark store ${storeId}`);
       return;
     }
     countOutcome(state, reason);
@@ -48,8 +48,8 @@ export class OrderTelemetry {
         observe('reserve', 'decided', since(timeline?.startedAt));
         if (timeline) timeline.decidedAt = now;
         this.logger.log(
-          { orderId, state: to, packetId: changes.packetId, agentId: changes.agentId },
-          `decided COMMITTING: packet ${changes.packetId}, agent ${changes.agentId}`,
+          { orderId, state: to, packetIds: changes.items?.flatMap((line) => line.packetIds), agentId: changes.agentId },
+          `decided COMMITTING: packets ${changes.items?.flatMap((line) => line.packetIds).join(', ')}, agent ${changes.agentId}`,
         );
         return;
       case OrderState.PLACED:

@@ -1,4 +1,4 @@
-import { NotPlacedReason, OrderState } from '@app/contracts';
+import { NotPlacedReason, OrderLine, OrderState } from '@app/contracts';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 @Entity('orders')
@@ -6,17 +6,19 @@ export class Order {
   @PrimaryColumn({ type: 'char', length: 36 })
   id: string;
 
-  @Column({ name: 'food_id', type: 'int', unsigned: true, nullable: true })
-  foodId: number | null;
+  /** The dark store whose packets and agent serve the order; null only when its command never arrived. */
+  @Column({ name: 'store_id', type: 'int', unsigned: true, nullable: true })
+  storeId: number | null;
+
+  /** The cart's lines: what it asked for and, once decided to commit, the packets it holds. */
+  @Column({ type: 'json' })
+  items: OrderLine[];
 
   @Column({ type: 'enum', enum: OrderState })
   state: OrderState;
 
   @Column({ type: 'varchar', length: 32, nullable: true })
   reason: NotPlacedReason | null;
-
-  @Column({ name: 'packet_id', type: 'bigint', unsigned: true, nullable: true })
-  packetId: number | null;
 
   @Column({ name: 'agent_id', type: 'int', unsigned: true, nullable: true })
   agentId: number | null;
@@ -40,4 +42,4 @@ export class Order {
 }
 
 /** What a state change may record besides the state: the reason of an abort, the rows of a commit decision. */
-export type OrderChanges = Partial<Pick<Order, 'reason' | 'packetId' | 'agentId'>>;
+export type OrderChanges = Partial<Pick<Order, 'reason' | 'items' | 'agentId'>>;

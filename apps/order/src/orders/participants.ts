@@ -2,8 +2,11 @@ import {
   AgentAssignment,
   AgentReservation,
   DeliveryPattern,
-  PacketAssignment,
-  PacketReservation,
+  AssignPacketsDto,
+  CartLine,
+  CartReservation,
+  PacketsAssignment,
+  ReserveCartDto,
   Queue,
   ReleaseResult,
   ReserveAgentDto,
@@ -40,15 +43,16 @@ export class Participants implements OnApplicationBootstrap {
     );
   }
 
-  reservePacket(orderId: string, foodId: number): Promise<PacketReservation> {
+  reserveCart(orderId: string, { storeId, items }: { storeId: number; items: CartLine[] }): Promise<CartReservation> {
+    const request: ReserveCartDto = { orderId, storeId, items };
     return this.confirmed(
-      call(this.store, StorePattern.RESERVE_PACKET, { orderId, foodId }, this.env.RPC_TIMEOUT_MS),
-      (r) => `reserved packet ${r.packetId}`,
+      call(this.store, StorePattern.RESERVE_CART, request, this.env.RPC_TIMEOUT_MS),
+      (r) => `reserved packets ${r.items.flatMap((line) => line.packetIds).join(', ')} of dark store ${storeId}`,
     );
   }
 
-  reserveAgent(orderId: string, attempt: number): Promise<AgentReservation> {
-    const request: ReserveAgentDto = { orderId, attempt };
+  reserveAgent(orderId: string, storeId: number, attempt: number): Promise<AgentReservation> {
+    const request: ReserveAgentDto = { orderId, storeId, attempt };
     return this.confirmed(
       call(this.delivery, DeliveryPattern.RESERVE_AGENT, request, this.env.RPC_TIMEOUT_MS),
       (r) => `reserved agent ${r.agentId}`,
@@ -63,10 +67,11 @@ export class Participants implements OnApplicationBootstrap {
     );
   }
 
-  assignPacket(orderId: string, packetId: number): Promise<PacketAssignment> {
+  assignPackets(orderId: string, packetIds: number[]): Promise<PacketsAssignment> {
+    const request: AssignPacketsDto = { orderId, packetIds };
     return this.confirmed(
-      call(this.store, StorePattern.ASSIGN_PACKET, { orderId, packetId }, this.env.RPC_TIMEOUT_MS),
-      (r) => `assigned packet ${r.packetId}`,
+      call(this.store, StorePattern.ASSIGN_PACKETS, request, this.env.RPC_TIMEOUT_MS),
+      (r) => `assigned packets ${r.packetIds.join(', ')}`,
     );
   }
 
@@ -77,9 +82,9 @@ export class Participants implements OnApplicationBootstrap {
     );
   }
 
-  releasePacket(orderId: string): Promise<ReleaseResult> {
+  releasePackets(orderId: string): Promise<ReleaseResult> {
     return this.confirmed(
-      call(this.store, StorePattern.RELEASE_PACKET, { orderId }, this.env.RPC_TIMEOUT_MS),
+      call(this.store, StorePattern.RELEASE_PACKETS, { orderId }, this.env.RPC_TIMEOUT_MS),
       (r) => `released packets: ${r.freed} freed`,
     );
   }

@@ -1,4 +1,4 @@
-import { AddPacketsDto, CreateFoodCommand, FoodView, StorePattern } from '@app/contracts';
+import { CreateFoodCommand, FoodView, StorePattern } from '@app/contracts';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { FoodsService } from './foods.service';
@@ -10,11 +10,6 @@ export class FoodsController {
   @MessagePattern(StorePattern.CREATE_FOOD)
   create(@Payload() dto: CreateFoodCommand): Promise<FoodView> {
     return this.foods.create(dto.name, dto.packets, dto.idempotencyKey);
-  }
-
-  @MessagePattern(StorePattern.ADD_PACKETS)
-  addPackets(@Payload() dto: AddPacketsDto): Promise<FoodView> {
-    return this.foods.addPackets(dto.foodId, dto.count, dto.idempotencyKey);
   }
 
   @MessagePattern(StorePattern.LIST_FOODS)

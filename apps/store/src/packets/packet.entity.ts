@@ -6,6 +6,9 @@ export class Packet {
   @PrimaryGeneratedColumn({ type: 'bigint', unsigned: true })
   id: number;
 
+  @Column({ name: 'store_id', type: 'int', unsigned: true })
+  storeId: number;
+
   @Column({ name: 'food_id', type: 'int', unsigned: true })
   foodId: number;
 

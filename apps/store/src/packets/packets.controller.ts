@@ -1,10 +1,10 @@
 import {
-  AssignPacketDto,
+  AssignPacketsDto,
+  CartReservation,
   OrderRefDto,
-  PacketAssignment,
-  PacketReservation,
+  PacketsAssignment,
   ReleaseResult,
-  ReservePacketDto,
+  ReserveCartDto,
   StorePattern,
 } from '@app/contracts';
 import { Controller } from '@nestjs/common';
@@ -15,17 +15,17 @@ import { PacketsService } from './packets.service';
 export class PacketsController {
   constructor(private readonly packets: PacketsService) {}
 
-  @MessagePattern(StorePattern.RESERVE_PACKET)
-  reserve(@Payload() dto: ReservePacketDto): Promise<PacketReservation> {
-    return this.packets.reserve(dto.orderId, dto.foodId);
+  @MessagePattern(StorePattern.RESERVE_CART)
+  reserve(@Payload() dto: ReserveCartDto): Promise<CartReservation> {
+    return this.packets.reserveCart(dto.orderId, dto.storeId, dto.items);
   }
 
-  @MessagePattern(StorePattern.ASSIGN_PACKET)
-  assign(@Payload() dto: AssignPacketDto): Promise<PacketAssignment> {
-    return this.packets.assign(dto.orderId, dto.packetId);
+  @MessagePattern(StorePattern.ASSIGN_PACKETS)
+  assign(@Payload() dto: AssignPacketsDto): Promise<PacketsAssignment> {
+    return this.packets.assign(dto.orderId, dto.packetIds);
   }
 
-  @MessagePattern(StorePattern.RELEASE_PACKET)
+  @MessagePattern(StorePattern.RELEASE_PACKETS)
   release(@Payload() dto: OrderRefDto): Promise<ReleaseResult> {
     return this.packets.release(dto.orderId);
   }

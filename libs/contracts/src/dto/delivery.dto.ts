@@ -1,5 +1,5 @@
 import { ExactlyOneOf, IntField, StringArrayField, UuidField } from './fields';
-import { IdempotencyKeyField, OrderIdField } from './order.dto';
+import { IdempotencyKeyField, MAX_ID, OrderIdField, StoreIdField } from './ids';
 
 /**
  * The most agents one POST /agents may create by `count` (and MAX_AGENT_NAMES by `names`): measured,
@@ -34,10 +34,19 @@ export class CreateAgentsDto {
   names?: string[];
 }
 
-/** gateway -> delivery: create the agents, once per Idempotency-Key (see AddPacketsDto). */
+/** gateway -> delivery: create the agents of a dark store, once per Idempotency-Key (see AddPacketsDto). */
 export class CreateAgentsCommand extends CreateAgentsDto {
+  @StoreIdField()
+  storeId: number;
+
   @IdempotencyKeyField()
   idempotencyKey: string;
+}
+
+/** gateway -> delivery: agent counts of every dark store, or of `storeId` only. */
+export class ListAgentsDto {
+  @IntField({ optional: true, min: 1, max: MAX_ID, description: 'Only this dark store' })
+  storeId?: number;
 }
 
 /** Assign exactly the agent the coordinator logged at its commit decision, still reserved for this order. */
@@ -50,12 +59,16 @@ export class AssignAgentDto {
 }
 
 /**
- * Phase 1 at delivery: hold one free agent for the order. `attempt` counts the order's agent
+ * Phase 1 at delivery: hold one free agent of the order's dark store. `attempt` counts the order's agent
  * reserves (1, 2, ...): the coordinator asks again after giving an agent back (YieldAgentDto).
  */
 export class ReserveAgentDto {
   @OrderIdField()
   orderId: string;
+
+  /** The order's dark store: only its agents serve the order (I8). */
+  @StoreIdField()
+  storeId: number;
 
   @IntField({ min: 1, max: MAX_ATTEMPT })
   attempt: number;

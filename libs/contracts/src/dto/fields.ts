@@ -13,7 +13,9 @@ import {
   MinLength,
   registerDecorator,
   ValidateIf,
+  ValidateNested,
 } from 'class-validator';
+import { Type } from 'class-transformer';
 
 /*
  * The one declaration of a payload field: each decorator below applies the class-validator rules
@@ -90,6 +92,53 @@ export function StringArrayField({
       ? MinLength(1, { each: true, message: 'each value in $property should not be empty' })
       : MinLength(minLength, { each: true }),
     MaxLength(maxLength, { each: true }),
+  );
+}
+
+/** An array of minItems to maxItems whole numbers, each in [min, max], no two alike. */
+export function IntArrayField({
+  minItems = 1,
+  maxItems,
+  min,
+  max,
+  ...doc
+}: FieldDoc & { minItems?: number; maxItems: number; min: number; max: number }): PropertyDecorator {
+  return field(
+    doc,
+    { type: 'array', minItems, maxItems, uniqueItems: true, items: { type: 'integer', minimum: min, maximum: max } },
+    IsArray(),
+    ArrayMinSize(minItems),
+    ArrayMaxSize(maxItems),
+    ArrayUnique(),
+    IsInt({ each: true }),
+    Min(min, { each: true }),
+    Max(max, { each: true }),
+  );
+}
+
+/**
+ * An array of minItems to maxItems objects of class `type` (itself declared with these fields),
+ * no two with the same `uniqueBy` property. JSON Schema cannot say "unique by a property", so the
+ * schema carries it as the extension `x-unique-by` (the tests' validator knows it).
+ */
+export function ObjectArrayField<T extends object>({
+  type,
+  minItems = 1,
+  maxItems,
+  uniqueBy,
+  ...doc
+}: FieldDoc & { type: new () => T; minItems?: number; maxItems: number; uniqueBy: keyof T & string }): PropertyDecorator {
+  return field(
+    doc,
+    { type: [type], minItems, maxItems, 'x-unique-by': uniqueBy },
+    IsArray(),
+    ArrayMinSize(minItems),
+    ArrayMaxSize(maxItems),
+    ArrayUnique((item: T) => (typeof item === 'object' && item !== null ? item[uniqueBy] : item), {
+      message: `each ${uniqueBy} may appear only once in $property`,
+    }),
+    ValidateNested({ each: true }),
+    Type(() => type),
   );
 }
 

@@ -1,34 +1,24 @@
-import { IntField, StringField, UuidField } from './fields';
+import { IntField, UuidField } from './fields';
+import { FoodIdField, IdempotencyKeyField, OrderIdField, StoreIdField } from './ids';
+import { CartLineDto, CartLinesField } from './store.dto';
 
-const MAX_ID = 2_147_483_647;
-
-/** The food of an order, a packet reservation or a stock top-up; the same rule wherever it travels. */
-export const FoodIdField = (description = 'The food') => IntField({ min: 1, max: MAX_ID, description, example: 1 });
-
-/**
- * The id of an order a command or a reserve may start: a UUIDv7, as the gateways mint them, so its
- * first 48 bits say when (orderIdMintedAt). The coordinator refuses a command past
- * ORDER_LOST_AFTER_MS and a participant a reserve past RETENTION_MS by that time, and retention
- * prunes barrier and log rows by it; an id of another version would carry no time to read.
- */
-export const OrderIdField = () => UuidField({ version: 7 });
-
-/** Idempotency-Key: 1 to 100 letters, digits and `_ . : -` (a UUID fits). */
-export const IDEMPOTENCY_KEY_MAX_LENGTH = 100;
-export const IDEMPOTENCY_KEY = new RegExp(`^[A-Za-z0-9_.:-]{1,${IDEMPOTENCY_KEY_MAX_LENGTH}}$`);
-
-/** A command's Idempotency-Key, as the gateway passes it on (the client's, or one it minted). */
-export const IdempotencyKeyField = ({ optional = false } = {}) =>
-  StringField({ optional, maxLength: IDEMPOTENCY_KEY_MAX_LENGTH, pattern: IDEMPOTENCY_KEY });
-
-/** HTTP body of POST /orders. A JSON number only: "1" or true is refused, not converted. */
+/** HTTP body of POST /orders, the single-food form: one packet of the food from the default dark store. */
 export class PlaceOrderDto {
-  @FoodIdField('The food to order')
+  @FoodIdField('The food to order: one packet of it, from the default dark store')
   foodId: number;
 }
 
-/** gateway -> order: place this order; the gateway mints the id so it can answer "pending" with it. */
-export class PlaceOrderCommand extends PlaceOrderDto {
+/** HTTP body of POST /orders, the cart form: every packet of the cart and one agent, all of one dark store. */
+export class PlaceCartDto {
+  @StoreIdField('The dark store that serves the order: its packets and one of its agents')
+  storeId: number;
+
+  @CartLinesField()
+  items: CartLineDto[];
+}
+
+/** gateway -> order: place this cart; the gateway mints the id so it can answer "pending" with it. */
+export class PlaceOrderCommand extends PlaceCartDto {
   @OrderIdField()
   orderId: string;
 
@@ -57,5 +47,3 @@ export class RecentOrdersDto {
   @IntField({ min: 1_000, max: 600_000 })
   windowMs: number;
 }
-
-export { MAX_ID };

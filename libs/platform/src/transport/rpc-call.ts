@@ -1,6 +1,6 @@
 import { ClientProxy, RmqRecordBuilder } from '@nestjs/microservices';
 import { TimeoutError, firstValueFrom, timeout } from 'rxjs';
-import { ContractError, ErrorCode, isContractError } from '@app/contracts';
+import { ContractError, ErrorCode, isContractError, Shortage } from '@app/contracts';
 import { correlationHeaders } from '../observability/correlation';
 
 /** A failed call, as the caller sees it: the participant's contract error, or SERVICE_UNAVAILABLE. */
@@ -8,7 +8,7 @@ export class RpcCallError extends Error implements ContractError {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details?: string[],
+    readonly details?: string[] | Shortage[],
     /** False when the request never left this process (no broker connection): it certainly did not happen. */
     readonly sent = true,
   ) {

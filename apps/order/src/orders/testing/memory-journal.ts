@@ -1,6 +1,6 @@
 import { canMove, NotPlacedReason, OrderState, OrderView, UNSETTLED_STATES } from '@app/contracts';
 import { randomUUID } from 'node:crypto';
-import { OrderLease, toView } from '../order-journal.service';
+import { Cart, OrderLease, toView } from '../order-journal.service';
 import { Order, OrderChanges } from '../order.entity';
 
 /**
@@ -15,7 +15,7 @@ export class MemoryJournal {
 
   constructor(private readonly leaseMs = 60_000) {}
 
-  async begin(orderId: string, foodId: number | null, state: OrderState, reason: NotPlacedReason | null = null, key?: string) {
+  async begin(orderId: string, cart: Cart | null, state: OrderState, reason: NotPlacedReason | null = null, key?: string) {
     if (this.orders.has(orderId) || (key && this.keys.has(key))) return undefined;
     if (key) this.keys.set(key, orderId);
     const now = new Date();
@@ -24,10 +24,10 @@ export class MemoryJournal {
       orderId,
       Object.assign(new Order(), {
         id: orderId,
-        foodId,
+        storeId: cart?.storeId ?? null,
+        items: cart?.items.map(({ foodId, quantity }) => ({ foodId, quantity, packetIds: [] })) ?? [],
         state,
         reason,
-        packetId: null,
         agentId: null,
         idempotencyKey: key ?? null,
         leaseUntil: this.leaseFrom(now),

@@ -1,8 +1,10 @@
-import { ErrorCode, orderIdMintedAt } from '@app/contracts';
+import { CartLine, ErrorCode, orderIdMintedAt } from '@app/contracts';
 import { RpcCallError } from '@app/platform';
 
 interface Row {
   id: number;
+  /** A packet's food (agents have none). */
+  foodId: number;
   state: 'FREE' | 'RESERVED' | 'ASSIGNED';
   orderId: string | null;
   attempt: number | null;
@@ -27,13 +29,14 @@ export class Gate {
 }
 
 /**
- * The store and delivery in memory, answering what the real ones answer (packets.service.ts,
- * agents.service.ts): a reserve holds a free row or answers what the order holds already;
- * ALL_RESERVED while rows are held by orders still deciding, OUT_OF_STOCK / NO_AGENT when none
- * may come back; assign only the named row still reserved for the order, else RESERVATION_LOST; a
- * yield frees the named agent only while the named attempt holds it; release bars later reserves;
- * a reserve of an order older than `retentionMs` is refused (ORDER_TOO_OLD). `gates` hold the next
- * call of a method until the test opens them.
+ * The store and delivery of one dark store in memory, answering what the real ones answer
+ * (packets.service.ts, agents.service.ts): a cart reserve holds every packet of the cart or none,
+ * or answers what the order holds already; ALL_RESERVED while missing rows are held by orders
+ * still deciding, OUT_OF_STOCK (naming each food short) / NO_AGENT when none may come back; assign
+ * only the named rows still reserved for the order, else RESERVATION_LOST; a yield frees the named
+ * agent only while the named attempt holds it; release bars later reserves; a reserve of an order
+ * older than `retentionMs` is refused (ORDER_TOO_OLD). Packets are of food 7 unless `foodOf` says
+ * otherwise. `gates` hold the next call of a method until the test opens them.
  */
 export class MemoryParticipants {
   readonly packets: Row[];
@@ -48,10 +51,12 @@ export class MemoryParticipants {
     packets: number,
     agents: number,
     private readonly retentionMs = 7 * 86_400_000,
+    foodOf: (packet: number) => number = () => 7,
   ) {
-    const rows = (n: number) => Array.from({ length: n }, (_, i): Row => ({ id: i + 1, state: 'FREE', orderId: null, attempt: null }));
-    this.packets = rows(packets);
-    this.agents = rows(agents);
+    const rows = (n: number, food: (i: number) => number) =>
+      Array.from({ length: n }, (_, i): Row => ({ id: i + 1, foodId: food(i + 1), state: 'FREE', orderId: null, attempt: null }));
+    this.packets = rows(packets, foodOf);
+    this.agents = rows(agents, () => 0);
   }
 
   /** Holds the next call of `method` at a gate the test opens. */
@@ -61,13 +66,35 @@ export class MemoryParticipants {
     return gate;
   }
 
-  async reservePacket(orderId: string, _foodId: number) {
-    await this.enter('reservePacket', orderId);
-    return { orderId, packetId: this.reserve(this.packets, orderId, 1, ErrorCode.OUT_OF_STOCK) };
+  async reserveCart(orderId: string, cart: { storeId: number; items: CartLine[] }) {
+    await this.enter('reserveCart', orderId, cart);
+    this.refuseReleased(orderId);
+    const held = this.packets.filter((r) => r.orderId === orderId);
+    const lines = (rows: Row[]) =>
+      cart.items.map((line) => ({ ...line, packetIds: rows.filter((r) => r.foodId === line.foodId).map((r) => r.id) }));
+    if (held.length > 0) return { orderId, items: lines(held) };
+    const taken = cart.items.map((line) =>
+      this.packets.filter((r) => r.state === 'FREE' && r.foodId === line.foodId).slice(0, line.quantity),
+    );
+    const short = cart.items.filter((line, i) => taken[i].length < line.quantity);
+    if (short.length === 0) {
+      for (const row of taken.flat()) Object.assign(row, { state: 'RESERVED', orderId, attempt: 1 });
+      return { orderId, items: lines(taken.flat()) };
+    }
+    const outOfStock = cart.items
+      .map((line) => ({
+        foodId: line.foodId,
+        missing: line.quantity - this.packets.filter((r) => r.foodId === line.foodId && r.state !== 'ASSIGNED').length,
+      }))
+      .filter((shortage) => shortage.missing > 0);
+    if (outOfStock.length > 0) throw new RpcCallError(ErrorCode.OUT_OF_STOCK, 'out of stock', outOfStock);
+    const missingNow = short.map((line) => ({ foodId: line.foodId, missing: line.quantity - taken[cart.items.indexOf(line)].length }));
+    throw new RpcCallError(ErrorCode.ALL_RESERVED, 'held by orders still deciding', missingNow);
   }
 
-  async reserveAgent(orderId: string, attempt: number) {
+  async reserveAgent(orderId: string, _storeId: number, attempt: number) {
     await this.enter('reserveAgent', orderId, attempt);
+    this.refuseReleased(orderId);
     return { orderId, agentId: this.reserve(this.agents, orderId, attempt, ErrorCode.NO_AGENT) };
   }
 
@@ -79,9 +106,12 @@ export class MemoryParticipants {
     return { orderId, freed: row ? 1 : 0 };
   }
 
-  async assignPacket(orderId: string, packetId: number) {
-    await this.enter('assignPacket', orderId, packetId);
-    return { orderId, packetId: assign(this.packets, orderId, packetId) };
+  async assignPackets(orderId: string, packetIds: number[]) {
+    await this.enter('assignPackets', orderId, packetIds);
+    const rows = packetIds.map((id) => this.packets.find((r) => r.id === id && r.orderId === orderId));
+    if (rows.some((row) => !row || row.state === 'FREE')) throw new RpcCallError(ErrorCode.RESERVATION_LOST, `packets of ${orderId} lost`);
+    for (const row of rows) row!.state = 'ASSIGNED';
+    return { orderId, packetIds };
   }
 
   async assignAgent(orderId: string, agentId: number) {
@@ -89,8 +119,8 @@ export class MemoryParticipants {
     return { orderId, agentId: assign(this.agents, orderId, agentId) };
   }
 
-  async releasePacket(orderId: string) {
-    await this.enter('releasePacket', orderId);
+  async releasePackets(orderId: string) {
+    await this.enter('releasePackets', orderId);
     return { orderId, freed: this.release(this.packets, orderId, ['RESERVED', 'ASSIGNED']) };
   }
 
@@ -127,11 +157,15 @@ export class MemoryParticipants {
     if (gate) await gate.pass();
   }
 
-  private reserve(rows: Row[], orderId: string, attempt: number, none: ErrorCode): number {
+  /** What a reserve of any side refuses first: an order past RETENTION_MS, or one released already. */
+  private refuseReleased(orderId: string): void {
     if ((orderIdMintedAt(orderId) ?? 0) < Date.now() - this.retentionMs) {
       throw new RpcCallError(ErrorCode.ORDER_TOO_OLD, `order ${orderId} is older than RETENTION_MS`);
     }
     if (this.released.has(orderId)) throw new RpcCallError(ErrorCode.ORDER_RELEASED, `order ${orderId} was released`);
+  }
+
+  private reserve(rows: Row[], orderId: string, attempt: number, none: ErrorCode): number {
     const held = rows.find((r) => r.orderId === orderId);
     if (held) {
       if (held.state === 'RESERVED') held.attempt = Math.max(held.attempt ?? 0, attempt);
