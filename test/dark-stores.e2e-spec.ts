@@ -218,7 +218,7 @@ describe('dark stores', () => {
     expect((await cart(storeId, [{ foodId: 999999, quantity: 1 }])).body).toMatchObject({ code: 'UNKNOWN_FOOD', state: 'NOT_PLACED' });
   });
 
-  it('answers 400 for an empty cart, a food listed twice, a quantity out of bounds and too many lines', async () => {
+  it('answers 400 for an empty cart, a food listed twice, a quantity out of bounds, too many lines and a line that is not an object', async () => {
     const storeId = await admin.store();
     const foodId = await admin.food();
     const bad = [
@@ -236,6 +236,11 @@ describe('dark stores', () => {
       { storeId },
       { items: [{ foodId, quantity: 1 }] },
       { storeId, foodId },
+      // A line that is not an object: nested validation alone passes an empty array.
+      { storeId, items: [[]] },
+      { storeId, items: [[{ foodId, quantity: 1 }]] },
+      { storeId, items: [null] },
+      { storeId, items: [7] },
     ];
     for (const body of bad) {
       const res = await t.post('/orders', body);

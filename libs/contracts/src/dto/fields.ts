@@ -5,6 +5,7 @@ import {
   ArrayUnique,
   IsArray,
   IsInt,
+  IsObject,
   IsString,
   Matches,
   Max,
@@ -137,6 +138,8 @@ export function ObjectArrayField<T extends object>({
     ArrayUnique((item: T) => (typeof item === 'object' && item !== null ? item[uniqueBy] : item), {
       message: `each ${uniqueBy} may appear only once in $property`,
     }),
+    // Nested validation alone passes an item that is an array (an empty one has nothing to validate).
+    IsObject({ each: true, message: 'each value in $property must be an object' }),
     ValidateNested({ each: true }),
     Type(() => type),
   );
