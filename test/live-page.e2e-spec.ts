@@ -200,7 +200,9 @@ describeWithChromium('the live page, GET /', () => {
     const snapshot = await firstEvent(t.url + '/live/events');
     const validate = doc.validator('/components/schemas/LiveSnapshot');
     expect([validate(snapshot), validate.errors ?? []]).toEqual([true, []]);
-    expect(snapshot.stores.map((store: { id: number }) => store.id)).toEqual([DEFAULT_STORE_ID, ...made.stores]);
+    // The stores are listed by id; the two made above were created concurrently, in either order.
+    const byId = [...made.stores].sort((x, y) => x - y);
+    expect(snapshot.stores.map((store: { id: number }) => store.id)).toEqual([DEFAULT_STORE_ID, ...byId]);
     const agentsOf = (storeId: number) => snapshot.agents.find((agents: { storeId: number }) => agents.storeId === storeId)?.agents;
     // Store a delivered one of its two orders; store b placed one.
     expect(made.stores.map(agentsOf)).toEqual([
