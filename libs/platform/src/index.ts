@@ -17,6 +17,7 @@ export * from './transport/reply-safe-server';
 export * from './transport/in-flight';
 export * from './transport/message-log.interceptor';
 export * from './transport/serve-queue';
+export * from './batching/batcher';
 export * from './runtime/periodic-task';
 export * from './runtime/app';
 export * from './observability/correlation';
