@@ -10,7 +10,7 @@ import {
   PlaceOrderCommand,
   Queue,
 } from '@app/contracts';
-import { call, clientToken, RpcCallError, setCorrelatedOrder } from '@app/platform';
+import { Batcher, call, clientToken, RpcCallError, sendBatch, setCorrelatedOrder } from '@app/platform';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClientProxy } from '@nestjs/microservices';
@@ -35,10 +35,18 @@ export interface PlacedAnswer {
 
 @Injectable()
 export class OrdersService {
+  /** Commands of the requests that arrive while a batch is out go together as the next one (see Batcher). */
+  private readonly commands: Batcher<PlaceOrderCommand, OrderView>;
+
   constructor(
     @Inject(clientToken(Queue.ORDER)) private readonly orders: ClientProxy,
     private readonly env: GatewayEnv,
-  ) {}
+  ) {
+    this.commands = new Batcher(OrderPattern.PLACE_ORDERS, sendBatch(orders, OrderPattern.PLACE_ORDERS, env.ORDER_WAIT_MS), {
+      max: env.BATCH_MAX,
+      inFlight: env.ORDER_BATCHES_IN_FLIGHT,
+    });
+  }
 
   /**
    * 201 only for a PLACED order, an ApiError (409/503) only for one that will end NOT_PLACED, and
@@ -57,7 +65,7 @@ export class OrdersService {
     setCorrelatedOrder(command.orderId);
     let order: OrderView;
     try {
-      order = await call<OrderView>(this.orders, OrderPattern.PLACE_ORDER, command, this.env.ORDER_WAIT_MS);
+      order = await this.commands.call(command);
     } catch (err) {
       // With a key, this request's own id proves nothing: an earlier request with the key may have
       // made the order, and this id would never be recorded. Only the key leads to the outcome.

@@ -1,6 +1,6 @@
 import { MAX_BATCH } from '../batch';
 import { AssignAgentDto, ReserveAgentDto } from './delivery.dto';
-import { ObjectArrayField } from './fields';
+import { ObjectArrayField, StringArrayField } from './fields';
 import { OrderRefDto, PlaceOrderCommand } from './order.dto';
 import { AssignPacketsDto, ReserveCartDto } from './store.dto';
 
@@ -12,33 +12,40 @@ import { AssignPacketsDto, ReserveCartDto } from './store.dto';
 const requests = <T extends object>(type: new () => T, what: string) =>
   ObjectArrayField({ type, maxItems: MAX_BATCH, description: `${what}, one per order, answered in the same order` });
 
-export class PlaceOrdersDto {
+/** What every batch message carries beside its requests. */
+export class BatchDto {
+  /** The correlation id each request was sent under, by position: the service logs each request under its own. */
+  @StringArrayField({ optional: true, maxItems: MAX_BATCH, maxLength: 100 })
+  correlationIds?: string[];
+}
+
+export class PlaceOrdersDto extends BatchDto {
   @requests(PlaceOrderCommand, 'Orders to place')
   requests: PlaceOrderCommand[];
 }
 
-export class ReserveCartsDto {
+export class ReserveCartsDto extends BatchDto {
   @requests(ReserveCartDto, 'Carts to hold')
   requests: ReserveCartDto[];
 }
 
-export class AssignPacketsBatchDto {
+export class AssignPacketsBatchDto extends BatchDto {
   @requests(AssignPacketsDto, 'Packets to assign')
   requests: AssignPacketsDto[];
 }
 
-export class ReserveAgentsDto {
+export class ReserveAgentsDto extends BatchDto {
   @requests(ReserveAgentDto, 'Agents to hold')
   requests: ReserveAgentDto[];
 }
 
-export class AssignAgentsDto {
+export class AssignAgentsDto extends BatchDto {
   @requests(AssignAgentDto, 'Agents to assign')
   requests: AssignAgentDto[];
 }
 
 /** Release at the store or at delivery: every row the order holds. */
-export class ReleaseBatchDto {
+export class ReleaseBatchDto extends BatchDto {
   @requests(OrderRefDto, 'Orders to release')
   requests: OrderRefDto[];
 }

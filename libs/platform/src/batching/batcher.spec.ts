@@ -6,7 +6,7 @@ import { Batcher, outcomeOf } from './batcher';
 /** A send whose batches the test answers one by one. */
 function controlledSend() {
   const sent: { items: number[]; answer: (outcomes: Outcome<string>[]) => void; fail: (err: unknown) => void }[] = [];
-  const send = (items: number[]) =>
+  const send = (items: number[], _correlationIds: string[]) =>
     new Promise<Outcome<string>[]>((answer, fail) => {
       sent.push({ items, answer, fail });
     });

@@ -2,6 +2,7 @@ import { BatchReply, ContractError, ErrorCode, Outcome } from '@app/contracts';
 import { ClientProxy } from '@nestjs/microservices';
 import { Histogram } from 'prom-client';
 import { ContractException } from '../transport/contract.exception';
+import { currentCorrelation, withCorrelation } from '../observability/correlation';
 import { call, RpcCallError } from '../transport/rpc-call';
 
 const batchSize = new Histogram({
@@ -25,6 +26,8 @@ export interface BatcherOptions {
 
 interface Waiting<I, O> {
   item: I;
+  /** The correlation id of the work that made the call, sent with the batch so each request is logged under its own. */
+  correlationId?: string;
   resolve: (reply: O) => void;
   reject: (err: unknown) => void;
 }
@@ -44,13 +47,13 @@ export class Batcher<I, O> {
 
   constructor(
     private readonly hop: string,
-    private readonly send: (items: I[]) => Promise<Outcome<O>[]>,
+    private readonly send: (items: I[], correlationIds: string[]) => Promise<Outcome<O>[]>,
     private readonly options: BatcherOptions,
   ) {}
 
   call(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
+      this.waiting.push({ item, correlationId: currentCorrelation()?.correlationId, resolve, reject });
       this.flush();
     });
   }
@@ -60,7 +63,12 @@ export class Batcher<I, O> {
       const batch = this.waiting.splice(0, this.options.max);
       this.out++;
       observeBatch(this.hop, 'message', batch.length);
-      this.send(batch.map((waiting) => waiting.item))
+      const correlationIds = batch.map((waiting) => waiting.correlationId ?? '').filter(Boolean);
+      this.send(
+        batch.map((waiting) => waiting.item),
+        // Only when every call had one: the ids go by position.
+        correlationIds.length === batch.length ? correlationIds : [],
+      )
         .then(
           (outcomes) => {
             batch.forEach((waiting, i) => settle(waiting, outcomes[i], this.hop));
@@ -85,8 +93,28 @@ function settle<I, O>(waiting: Waiting<I, O>, outcome: Outcome<O> | undefined, h
 }
 
 /** The send of a Batcher over RabbitMQ: one message of `pattern` carrying every request, one reply with every outcome. */
-export function sendBatch<I, O>(client: ClientProxy, pattern: string, timeoutMs: number): (items: I[]) => Promise<Outcome<O>[]> {
-  return async (requests) => (await call<BatchReply<O>>(client, pattern, { requests }, timeoutMs)).outcomes;
+export function sendBatch<I, O>(
+  client: ClientProxy,
+  pattern: string,
+  timeoutMs: number,
+): (items: I[], correlationIds: string[]) => Promise<Outcome<O>[]> {
+  return async (requests, correlationIds) => {
+    const message = correlationIds.length > 0 ? { requests, correlationIds } : { requests };
+    return (await call<BatchReply<O>>(client, pattern, message, timeoutMs)).outcomes;
+  };
+}
+
+/**
+ * Runs `work` for each request of a batch message under that request's own correlation (its
+ * correlation id as sent, and its order), so that every line it logs names its order.
+ */
+export function forEachRequest<I extends { orderId: string }, T>(
+  batch: { requests: I[]; correlationIds?: string[] },
+  work: (request: I, index: number) => Promise<T>,
+): Promise<T>[] {
+  return batch.requests.map((request, i) =>
+    withCorrelation({ correlationId: batch.correlationIds?.[i] ?? request.orderId, orderId: request.orderId }, () => work(request, i)),
+  );
 }
 
 /**

@@ -38,6 +38,21 @@ export class RabbitEnv {
   @Max(120_000)
   RPC_TIMEOUT_MS: number = 2000;
 
+  /**
+   * Group commit (see Batcher): the most orders one message carries on a hop that batches (gateway
+   * to order, coordinator to store and delivery, the coordinator's log); 1 turns batching off.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  BATCH_MAX: number = 64;
+
+  /** Batches a hop keeps in flight at once; the next one forms while they are out. */
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  BATCH_IN_FLIGHT: number = 1;
+
   /** Address the app's HTTP server binds to: the gateway's API, a service's /metrics and /health. */
   @IsString()
   HOST: string = '0.0.0.0';
