@@ -25,12 +25,12 @@ describe('faultSchedule', () => {
     },
   );
 
-  it('has a short run pause and kill the order service too', () => {
-    for (let seed = 0; seed < 50; seed++) {
+  it('has a short run pause and kill the order service too, the pause first', () => {
+    for (let seed = 0; seed < 200; seed++) {
       const kinds = schedule(seed, 30_000, 1)
         .filter((f) => laneOf(f) === 'order')
         .map((f) => f.kind);
-      expect(kinds).toEqual(expect.arrayContaining(['kill', 'pause']));
+      expect(kinds.slice(0, 2)).toEqual(['pause', 'kill']);
     }
   });
 
