@@ -19,7 +19,8 @@ import { v7 } from 'uuid';
 
 jest.setTimeout(120_000);
 
-const t = new TestSystem('ops', 3903);
+// At debug, to follow every step of an order; what the hot path logs at info is checked by level.
+const t = new TestSystem('ops', 3903, { LOG_LEVEL: 'debug' });
 
 beforeAll(() => t.start());
 afterAll(() => t.stop());
@@ -136,7 +137,7 @@ describe('health', () => {
 });
 
 describe('logs', () => {
-  it('follows one order across the four apps by its id, one line per step, under the caller correlation id', async () => {
+  it('follows one order across the four apps by its id, one line per step, under the caller correlation id; at info, one line per state change', async () => {
     const food = await t.post('/foods', { name: 'Traced Dosa', packets: 2 });
     await t.post('/agents', { count: 2 });
     const res = await fetch(`${t.url}/orders`, {
@@ -167,11 +168,19 @@ describe('logs', () => {
         `assigned packets ${packetId}`,
         `assigned agent ${agentId}`,
         'PLACED',
-        'order.place ok',
+        'order.place-batch ok',
       ]),
     );
-    expect(said('store')).toEqual(['store.cart.reserve ok', 'store.packet.assign ok']);
-    expect(said('delivery')).toEqual(['delivery.agent.reserve ok', 'delivery.agent.assign ok']);
+    expect(said('store')).toEqual(['store.cart.reserve-batch ok', 'store.packet.assign-batch ok']);
+    expect(said('delivery')).toEqual(['delivery.agent.reserve-batch ok', 'delivery.agent.assign-batch ok']);
+    // At info (pino level 30 and up), the hot path says only how the order moved, and the gateway its answer.
+    const info = lines.filter((line) => Number(line.level) >= 30);
+    expect(info.filter((line) => line.app === 'order').map((line) => line.msg)).toEqual([
+      `decided COMMITTING: packets ${packetId}, agent ${agentId}`,
+      'PLACED',
+    ]);
+    expect(info.filter((line) => line.app === 'store' || line.app === 'delivery')).toEqual([]);
+    expect(info.filter((line) => line.app === 'gateway')).toHaveLength(1);
     expect(lines.find((line) => line.app === 'gateway')).toMatchObject({
       req: { method: 'POST', url: '/orders' },
       res: { statusCode: 201 },

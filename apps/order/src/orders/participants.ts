@@ -22,7 +22,7 @@ import { OrderEnv } from '../config/order.env';
 
 /**
  * The two participants of every order, as the coordinator calls them: each call with a timeout,
- * and one log line per step a participant confirmed (refusals and failures show in the decision).
+ * and a debug line per step a participant confirmed (refusals and failures show in the decision).
  * Reserve, assign and release go through a Batcher each: the calls of many orders made while one
  * batch is out travel as one message, which the participant runs in one transaction.
  */
@@ -112,7 +112,8 @@ export class Participants implements OnApplicationBootstrap {
 
   private async confirmed<T extends { orderId: string }>(reply: Promise<T>, describe: (reply: T) => string): Promise<T> {
     const result = await reply;
-    this.logger.log(result, describe(result));
+    // The order's state changes are its lines at info (see OrderTelemetry); each participant's step is detail.
+    this.logger.debug(result, describe(result));
     return result;
   }
 }

@@ -12,7 +12,9 @@ const REPLY_FIELDS = ['packetId', 'agentId', 'freed', 'state', 'reason'] as cons
 /**
  * Every service's view of one message: takes the correlation from the message headers (or the
  * payload's orderId) so every line logged while handling it, and every message it sends on, carry
- * it; then logs one line per message with its outcome and counts it. Health probes are not logged.
+ * it; then logs one line per message (per request of a batch) with its outcome, and counts it. A
+ * message that went through is a debug line (the hot path logs one line per order and state change,
+ * in the coordinator); a refusal or a failure is logged at info. Health probes are not logged.
  */
 @Injectable()
 export class MessageLogInterceptor implements NestInterceptor {
@@ -38,11 +40,11 @@ export class MessageLogInterceptor implements NestInterceptor {
           done('ok');
           if (quiet) return;
           const each = batchLines(payload, reply);
-          if (!each) return this.logger.log({ ...correlation, pattern, ...pick(reply) }, `${pattern} ok`);
+          if (!each) return this.logger.debug({ ...correlation, pattern, ...pick(reply) }, `${pattern} ok`);
           // A batch: one line per request, under its own correlation, as if it had come alone.
           for (const { correlation: own, outcome } of each) {
             const line = { ...own, pattern, batch: each.length };
-            if ('ok' in outcome) this.logger.log({ ...line, ...pick(outcome.ok) }, `${pattern} ok`);
+            if ('ok' in outcome) this.logger.debug({ ...line, ...pick(outcome.ok) }, `${pattern} ok`);
             else if (outcome.error.code === ErrorCode.ALL_RESERVED)
               this.logger.debug({ ...line, code: outcome.error.code }, `${pattern} refused: ${outcome.error.code}`);
             else this.logger.log({ ...line, code: outcome.error.code }, `${pattern} refused: ${outcome.error.code}`);
