@@ -37,7 +37,7 @@ export async function enterBarriers(manager: EntityManager, table: string, order
   if (seen.length === 0) return barriers;
   // Seen before (a repeat, or a release came first): lock the rows as release does, then read them.
   const rows: { order_id: string; released: number }[] = await manager.query(
-    `SELECT order_id, released FROM ${table} WHERE order_id IN (?) FOR UPDATE`,
+    `SELECT order_id, released FROM ${table} FORCE INDEX (PRIMARY) WHERE order_id IN (?) FOR UPDATE`,
     [seen],
   );
   // A row gone meanwhile was pruned: its order is past retention, which barrierRefusal refuses.

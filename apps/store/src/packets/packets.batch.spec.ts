@@ -258,7 +258,7 @@ describe('PacketsService batches', () => {
     expect(late.map((outcome) => error(outcome)?.code)).toEqual(Array(5).fill(ErrorCode.ORDER_RELEASED));
   });
 
-  it('runs many batches at once, with overlapping foods listed in opposite orders: no deadlock, no packet given twice, counts exact (I1, I5, I7)', async () => {
+  it('runs many batches at once, with overlapping foods listed in opposite orders: no deadlock, no packet given twice; then their assigns and releases at once, counts exact (I1, I5, I7)', async () => {
     const foods = [await food(0), await food(0), await food(0)];
     const stores = [await store({ [foods[0]]: 30, [foods[1]]: 30, [foods[2]]: 30 }), await store({ [foods[0]]: 30, [foods[1]]: 30 })];
     const batches = Array.from({ length: 24 }, (_, i) =>
@@ -294,7 +294,45 @@ describe('PacketsService batches', () => {
     for (const storeId of stores) {
       expect(carts.filter((c, i) => c.storeId === storeId && 'ok' in answers[i]).length).toBeGreaterThan(5);
     }
-    const [{ total }] = await service.rows<{ total: number }>(`SELECT COUNT(*) AS total FROM packet WHERE store_id IN (?)`, [stores]);
-    expect(Number(total)).toBe(30 * 3 + 30 * 2);
+
+    // Phase 2 at once: the held carts assigned or released by batches in opposite orders, the refused ones released.
+    const placed = carts.flatMap((c, i) => ('ok' in answers[i] ? [{ orderId: c.orderId, packetIds: packetIds(answers[i].ok) }] : []));
+    const toAssign = placed.filter((_, i) => i % 3 !== 0);
+    const toRelease = [...placed.filter((_, i) => i % 3 === 0), ...carts.filter((_, i) => 'error' in answers[i])].map(({ orderId }) => ({
+      orderId,
+    }));
+    const inBatches = <T>(items: T[], size: number) =>
+      Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size)).map((batch, i) =>
+        i % 2 === 0 ? batch : batch.reverse(),
+      );
+    const phase2 = watchLockConflicts();
+    await Promise.all([
+      ...inBatches(toAssign, 6).map((batch) => packets.assignBatch(batch)),
+      ...inBatches([...toAssign].reverse(), 6).map((batch) => packets.assignBatch(batch)),
+      ...inBatches(toRelease, 6).map((batch) => packets.releaseBatch(batch)),
+    ]).finally(phase2.stop);
+
+    expect(phase2.conflicts).toEqual([]);
+    const counts = await service.rows<{
+      store_id: number;
+      food_id: number;
+      assigned: string;
+      rows: string;
+      total: string;
+      packets: string;
+    }>(
+      `SELECT c.store_id, c.food_id, c.assigned, c.total,
+              (SELECT COUNT(*) FROM packet p WHERE p.store_id = c.store_id AND p.food_id = c.food_id AND p.state = 'ASSIGNED') AS \`rows\`,
+              (SELECT COUNT(*) FROM packet p WHERE p.store_id = c.store_id AND p.food_id = c.food_id) AS packets
+         FROM packet_count c WHERE c.store_id IN (?)`,
+      [stores],
+    );
+    expect(counts).toHaveLength(5);
+    for (const count of counts) expect([Number(count.assigned), Number(count.total)]).toEqual([Number(count.rows), Number(count.packets)]);
+    const assigned = await service.rows<{ n: string }>(`SELECT COUNT(*) AS n FROM packet WHERE state = 'ASSIGNED' AND order_id IN (?)`, [
+      toAssign.map((order) => order.orderId),
+    ]);
+    expect(Number(assigned[0].n)).toBe(toAssign.flatMap((order) => order.packetIds).length);
+    expect(await service.rows(`SELECT id FROM packet WHERE order_id IN (?)`, [toRelease.map((order) => order.orderId)])).toEqual([]);
   });
 });
