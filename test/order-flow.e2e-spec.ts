@@ -255,13 +255,12 @@ describe('a participant down between the phases', () => {
     await t.system.waitHealthy();
   });
 
-  it('ends not placed, holding nothing of its cart once the participant is back', async () => {
+  it('never aborts a decided order for an unreachable participant: it stays COMMITTING, and is placed once the participant is back', async () => {
     // A cart of two foods from a dark store of its own: phase 1 holds three packets and an agent there.
     const storeId = (await t.post('/stores', { name: 'Jayanagar' })).body.id;
     const [rice, curd] = [await admin.food('Bisibele Bath', 0), await admin.food('Curd Rice', 0)];
     for (const foodId of [rice, curd]) expect((await t.post(`/stores/${storeId}/packets`, { foodId, count: 3 })).status).toBe(201);
     expect((await t.post(`/stores/${storeId}/agents`, { count: 1 })).status).toBe(201);
-    const before = (await t.get(`/stores/${storeId}`)).body;
     const answer = t.post('/orders', {
       storeId,
       items: [
@@ -269,7 +268,7 @@ describe('a participant down between the phases', () => {
         { foodId: curd, quantity: 1 },
       ],
     });
-    // Phase 1 is done when the whole cart shows up reserved; the coordinator now pauses before deciding.
+    // Phase 1 is done when the whole cart shows up reserved; the coordinator pauses, then decides.
     await t.until(
       async () =>
         (await t.query(`SELECT id FROM ${t.env.STORE_DB_NAME}.packet WHERE store_id = ? AND state = 'RESERVED'`, [storeId])).length === 3,
@@ -278,23 +277,24 @@ describe('a participant down between the phases', () => {
     );
     await t.system.stop('store', 'SIGKILL');
 
+    // The decision is logged; the store's assign goes unanswered through every try: "pending", not "not placed".
     const res = await answer;
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ state: 'PENDING' });
+    expect((await t.get(`/orders/${res.body.orderId}`)).body.state).toBe('COMMITTING');
 
-    expect(res.status).toBe(503);
-    expect(res.body).toMatchObject({ code: 'SERVICE_UNAVAILABLE', state: 'NOT_PLACED' });
-    expect(await agentOf(res.body.orderId)).toBeUndefined();
-
+    // Back up, the store answers recovery's assign, which finds the cart still reserved for the order.
     t.system.spawn('store');
     await t.system.waitHealthy();
-    await t.until(async () => (await t.get(`/orders/${res.body.orderId}`)).body.state === 'NOT_PLACED', 15_000, 'NOT_PLACED');
-    await t.until(async () => (await packetOf(res.body.orderId)) === undefined, 10_000, 'the packets to be free');
-    expect((await t.get(`/stores/${storeId}`)).body).toEqual(before);
-    expect((await t.get(`/orders/${res.body.orderId}`)).body).toMatchObject({
-      storeId,
-      items: [
-        { foodId: rice, quantity: 2, packetIds: [] },
-        { foodId: curd, quantity: 1, packetIds: [] },
-      ],
-    });
+    await t.until(async () => (await t.get(`/orders/${res.body.orderId}`)).body.state === 'PLACED', 30_000, 'PLACED');
+    const placed = (await t.get(`/orders/${res.body.orderId}`)).body;
+    expect(placed).toMatchObject({ storeId, agentId: expect.any(Number), reason: null });
+    expect(placed.items.map((line: { foodId: number; packetIds: number[] }) => [line.foodId, line.packetIds.length])).toEqual([
+      [rice, 2],
+      [curd, 1],
+    ]);
+    const held = await t.query<RowDataPacket>(`SELECT state FROM ${t.env.STORE_DB_NAME}.packet WHERE order_id = ?`, [res.body.orderId]);
+    expect(held.map((row) => row.state)).toEqual(['ASSIGNED', 'ASSIGNED', 'ASSIGNED']);
+    expect(await agentOf(res.body.orderId)).toMatchObject({ id: placed.agentId, state: 'ASSIGNED' });
   });
 });
