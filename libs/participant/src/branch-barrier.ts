@@ -64,7 +64,7 @@ export async function closeBarriers(manager: EntityManager, table: string, order
 }
 
 /**
- * Why a reserve of the order is refused at its barrier, if it is. ORDER_TOO_OLD for an order minted
+ * Why reserves of the orders are refused at their barriers, for those that are. ORDER_TOO_OLD for an order minted
  * before the retention horizon: its barrier row may have been pruned, so a release of it can no
  * longer be told from none. No driver runs phase 1 that late (the order service checks RETENTION_MS
  * against ORDER_LOST_AFTER_MS + LEASE_MS), so only a late copy of a reserve is refused. Asked after
@@ -72,7 +72,16 @@ export async function closeBarriers(manager: EntityManager, table: string, order
  * again read the clock before this check does, so its horizon is behind this one's and the order is
  * refused here (leaveBarriers then takes the insert back). ORDER_RELEASED once a release marked it.
  */
-export function barrierRefusal(orderId: string, barrier: Barrier, retentionMs: number): ContractException | undefined {
+export function barrierRefusals(barriers: Map<string, Barrier>, retentionMs: number): Map<string, ContractException> {
+  const refusals = new Map<string, ContractException>();
+  for (const [orderId, barrier] of barriers) {
+    const refusal = barrierRefusal(orderId, barrier, retentionMs);
+    if (refusal) refusals.set(orderId, refusal);
+  }
+  return refusals;
+}
+
+function barrierRefusal(orderId: string, barrier: Barrier, retentionMs: number): ContractException | undefined {
   const mintedAt = orderIdMintedAt(orderId);
   if (mintedAt === undefined || mintedAt < Date.now() - retentionMs) {
     return new ContractException(ErrorCode.ORDER_TOO_OLD, `Order ${orderId} is older than RETENTION_MS (${retentionMs} ms); not reserving`);
