@@ -249,11 +249,7 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
     const storeRefusals = new Map<number, ContractException>();
     for (const storeId of [...short].sort((a, b) => a - b)) storeRefusals.set(storeId, await this.refusal(manager, storeId));
     for (const { orderId, storeId } of toTake) if (!given.has(orderId)) refusals.set(orderId, storeRefusals.get(storeId)!);
-    await leaveBarriers(
-      manager,
-      'agent_barrier',
-      orders.filter(({ orderId }) => barriers.get(orderId)!.firstVisit && !given.has(orderId)).map((order) => order.orderId),
-    );
+    await leaveBarriers(manager, 'agent_barrier', [...refusals.keys()]);
 
     const outcomes: Outcome<AgentReservation>[] = [];
     for (const { orderId } of requests) {

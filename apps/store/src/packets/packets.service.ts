@@ -144,11 +144,7 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
       if (takenOver > 0) tookExpired('packet', takenOver);
     }
     for (const [orderId, refusal] of await this.refusals(manager, short)) refusals.set(orderId, refusal);
-    await leaveBarriers(
-      manager,
-      'packet_barrier',
-      carts.filter(({ orderId }) => barriers.get(orderId)!.firstVisit && !given.has(orderId)).map((cart) => cart.orderId),
-    );
+    await leaveBarriers(manager, 'packet_barrier', [...refusals.keys()]);
 
     const outcomes: Outcome<CartReservation>[] = [];
     for (const { orderId, items } of requests) {
