@@ -1,9 +1,20 @@
-import { DEFAULT_STORE_ID, DeliveryPattern, ErrorCode, Queue, StorePattern } from '@app/contracts';
+import {
+  AgentReservation,
+  BatchReply,
+  CartReservation,
+  DEFAULT_STORE_ID,
+  DeliveryPattern,
+  ErrorCode,
+  PacketsAssignment,
+  Queue,
+  ReleaseResult,
+  StorePattern,
+} from '@app/contracts';
 import { call } from '@app/platform';
 import { RowDataPacket } from 'mysql2/promise';
 import { randomUUID } from 'node:crypto';
 import { TestSystem } from './support/harness';
-import { agentReserve, reservePacket } from './support/participants';
+import { agentReserve, cartOfOne, reservePacket } from './support/participants';
 import { v7 } from 'uuid';
 
 jest.setTimeout(120_000);
@@ -186,6 +197,78 @@ describe('reservations expire', () => {
 
     const food = (await t.get('/foods')).body.find((f: { id: number }) => f.id === foodId);
     expect(food.packets).toMatchObject({ free: 1, reserved: 0 });
+  });
+});
+
+describe('batches at the participants', () => {
+  const codes = (reply: BatchReply<unknown>) => reply.outcomes.map((outcome) => ('error' in outcome ? outcome.error.code : 'ok'));
+  const okOf = <T>(reply: BatchReply<T>) => reply.outcomes.map((outcome) => ('ok' in outcome ? outcome.ok : undefined));
+
+  it('answers a batch message of each kind over the broker with one outcome per order, in order, each its own', async () => {
+    await admin.deliverAll();
+    const foodId = await admin.food('Rava Dosa', 2);
+    if ((await admin.freeAgents()) < 2) await admin.agents(2);
+    const [store, delivery] = [t.client(Queue.STORE), t.client(Queue.DELIVERY)];
+    const [a, short, b] = [v7(), v7(), v7()];
+
+    const carts = await call<BatchReply<CartReservation>>(
+      store,
+      StorePattern.RESERVE_CARTS,
+      { requests: [cartOfOne(a, foodId), { ...cartOfOne(short, foodId), items: [{ foodId, quantity: 3 }] }, cartOfOne(b, foodId)] },
+      2000,
+    );
+    expect(codes(carts)).toEqual(['ok', ErrorCode.OUT_OF_STOCK, 'ok']);
+    const [packetA, , packetB] = okOf(carts).map((cart) => cart?.items[0].packetIds[0]);
+    const agents = await call<BatchReply<AgentReservation>>(
+      delivery,
+      DeliveryPattern.RESERVE_AGENTS,
+      { requests: [agentReserve(a), agentReserve(b)] },
+      2000,
+    );
+    expect(codes(agents)).toEqual(['ok', 'ok']);
+
+    const assigned = await call<BatchReply<PacketsAssignment>>(
+      store,
+      StorePattern.ASSIGN_PACKETS_BATCH,
+      {
+        requests: [
+          { orderId: a, packetIds: [packetA] },
+          { orderId: b, packetIds: [packetA] },
+        ],
+      },
+      2000,
+    );
+    expect(codes(assigned)).toEqual(['ok', ErrorCode.RESERVATION_LOST]);
+    const agentA = okOf(agents)[0]!.agentId;
+    expect(codes(await call(delivery, DeliveryPattern.ASSIGN_AGENTS, { requests: [{ orderId: a, agentId: agentA }] }, 2000))).toEqual([
+      'ok',
+    ]);
+    expect(await packetOf(a)).toMatchObject({ id: packetA, state: 'ASSIGNED' });
+    expect(await packetOf(b)).toMatchObject({ id: packetB, state: 'RESERVED' });
+
+    const released = await call<BatchReply<ReleaseResult>>(
+      store,
+      StorePattern.RELEASE_PACKETS_BATCH,
+      { requests: [{ orderId: a }, { orderId: short }, { orderId: b }] },
+      2000,
+    );
+    expect(okOf(released).map((result) => result?.freed)).toEqual([1, 0, 1]);
+    const freed = await call<BatchReply<ReleaseResult>>(
+      delivery,
+      DeliveryPattern.RELEASE_AGENTS,
+      { requests: [{ orderId: a }, { orderId: b }] },
+      2000,
+    );
+    expect(okOf(freed).map((result) => result?.freed)).toEqual([1, 1]);
+    expect((await t.get('/foods')).body).toContainEqual({
+      id: foodId,
+      name: 'Rava Dosa',
+      packets: { free: 2, reserved: 0, assigned: 0, total: 2 },
+    });
+    // A malformed request fails its whole message, as it fails a single one.
+    await expect(
+      call(store, StorePattern.RESERVE_CARTS, { requests: [cartOfOne(v7(), foodId), { orderId: 'not-an-order' }] }, 2000),
+    ).rejects.toMatchObject({ code: ErrorCode.VALIDATION_FAILED });
   });
 });
 

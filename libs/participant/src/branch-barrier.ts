@@ -1,5 +1,6 @@
 import { ErrorCode, orderIdMintedAt } from '@app/contracts';
 import { ContractException } from '@app/platform';
+import type { ResultSetHeader } from 'mysql2';
 import { EntityManager } from 'typeorm';
 
 /*
@@ -27,32 +28,32 @@ export interface Barrier {
  */
 export async function enterBarriers(manager: EntityManager, table: string, orderIds: string[]): Promise<Map<string, Barrier>> {
   const sorted = [...new Set(orderIds)].sort();
-  // The common case, first reserves, costs this one statement: the insert itself locks the new
-  // rows, and RETURNING names the ones it inserted (INSERT IGNORE returns none it skipped).
-  const inserted: { order_id: string }[] = await manager.query(`INSERT IGNORE INTO ${table} (order_id) VALUES ? RETURNING order_id`, [
+  // The common case, first reserves, costs this one statement: the insert itself locks the new rows.
+  const inserted: ResultSetHeader = await manager.query(`INSERT IGNORE INTO ${table} (order_id) VALUES ?`, [
     sorted.map((orderId) => [orderId]),
   ]);
-  const barriers = new Map<string, Barrier>(inserted.map((row) => [row.order_id, { released: false, firstVisit: true }]));
-  const seen = sorted.filter((orderId) => !barriers.has(orderId));
-  if (seen.length === 0) return barriers;
-  // Seen before (a repeat, or a release came first): lock the rows as release does, then read them.
+  if (inserted.affectedRows === sorted.length) return new Map(sorted.map((orderId) => [orderId, { released: false, firstVisit: true }]));
+  // Some were seen before (a repeat, or a release came first): lock every row as release does, then
+  // read them. The insert does not say which rows it added (MySQL has no INSERT ... RETURNING), so
+  // the unreleased ones all count as seen before: that costs a look for rows they hold, no more.
   const rows: { order_id: string; released: number }[] = await manager.query(
     `SELECT order_id, released FROM ${table} FORCE INDEX (PRIMARY) WHERE order_id IN (?) FOR UPDATE`,
-    [seen],
+    [sorted],
   );
-  // A row gone meanwhile was pruned: its order is past retention, which barrierRefusal refuses.
-  for (const orderId of seen) barriers.set(orderId, { released: false, firstVisit: false });
+  // A row gone meanwhile was pruned: its order is past retention, which barrierRefusals refuses.
+  const barriers = new Map<string, Barrier>(sorted.map((orderId) => [orderId, { released: false, firstVisit: false }]));
   for (const row of rows) barriers.set(row.order_id, { released: Number(row.released) === 1, firstVisit: false });
   return barriers;
 }
 
 /**
- * Takes back the rows enterBarriers inserted for orders it then refused (too old, out of stock, ...),
- * while they are still locked: a refused reserve writes nothing, as when it ran alone and its
- * transaction rolled back.
+ * Takes back the barrier rows of orders a reserve batch refused (too old, out of stock, ...), while
+ * they are locked, unless a release marked them: a refused reserve leaves no trace, as when it ran
+ * alone and its transaction rolled back. An unreleased row of an order that holds nothing means no
+ * more than no row at all, so this is safe for a row an earlier reserve inserted too.
  */
 export async function leaveBarriers(manager: EntityManager, table: string, orderIds: string[]): Promise<void> {
-  if (orderIds.length > 0) await manager.query(`DELETE FROM ${table} WHERE order_id IN (?)`, [orderIds]);
+  if (orderIds.length > 0) await manager.query(`DELETE FROM ${table} WHERE order_id IN (?) AND released = 0`, [orderIds]);
 }
 
 /** Locks and marks the barrier rows of the orders as released, in order id order; every later reserve of them is refused. */
@@ -64,15 +65,24 @@ export async function closeBarriers(manager: EntityManager, table: string, order
 }
 
 /**
- * Why a reserve of the order is refused at its barrier, if it is. ORDER_TOO_OLD for an order minted
+ * Why reserves of the orders are refused at their barriers, for those that are. ORDER_TOO_OLD for an order minted
  * before the retention horizon: its barrier row may have been pruned, so a release of it can no
  * longer be told from none. No driver runs phase 1 that late (the order service checks RETENTION_MS
  * against ORDER_LOST_AFTER_MS + LEASE_MS), so only a late copy of a reserve is refused. Asked after
  * enterBarriers, in its transaction: a prune that deleted the row before enterBarriers inserted it
  * again read the clock before this check does, so its horizon is behind this one's and the order is
- * refused here (leaveBarriers then takes the insert back). ORDER_RELEASED once a release marked it.
+ * refused here (and leaveBarriers takes the insert back). ORDER_RELEASED once a release marked it.
  */
-export function barrierRefusal(orderId: string, barrier: Barrier, retentionMs: number): ContractException | undefined {
+export function barrierRefusals(barriers: Map<string, Barrier>, retentionMs: number): Map<string, ContractException> {
+  const refusals = new Map<string, ContractException>();
+  for (const [orderId, barrier] of barriers) {
+    const refusal = barrierRefusal(orderId, barrier, retentionMs);
+    if (refusal) refusals.set(orderId, refusal);
+  }
+  return refusals;
+}
+
+function barrierRefusal(orderId: string, barrier: Barrier, retentionMs: number): ContractException | undefined {
   const mintedAt = orderIdMintedAt(orderId);
   if (mintedAt === undefined || mintedAt < Date.now() - retentionMs) {
     return new ContractException(ErrorCode.ORDER_TOO_OLD, `Order ${orderId} is older than RETENTION_MS (${retentionMs} ms); not reserving`);

@@ -1,6 +1,7 @@
-import { ContractError, ErrorCode, Outcome, ReserveAgentDto } from '@app/contracts';
+import { ContractError, DeliveryPattern, ErrorCode, Outcome, ReserveAgentDto } from '@app/contracts';
 import { randomUUID } from 'node:crypto';
 import { v7 } from 'uuid';
+import { ordersCommitted } from '../../../../libs/database/src/testing/batch-sizes';
 import { watchLockConflicts } from '../../../../libs/database/src/testing/lock-conflicts';
 import { startService } from '../../../../libs/database/src/testing/service-under-test';
 import { DeliveryModule } from '../delivery.module';
@@ -57,8 +58,11 @@ describe('AgentsService batches', () => {
     const [near, far] = [await store(3), await store(2)];
     const orders = [order(near), order(far), order(near), order(far), order(near)];
 
+    const before = await ordersCommitted(DeliveryPattern.RESERVE_AGENTS);
+
     const outcomes = (await agents.reserveBatch(orders)).map(ok);
 
+    expect(await ordersCommitted(DeliveryPattern.RESERVE_AGENTS)).toBe(before + orders.length);
     expect(outcomes.map((reservation) => reservation.orderId)).toEqual(orders.map((o) => o.orderId));
     expect(new Set(outcomes.map((reservation) => reservation.agentId)).size).toBe(5);
     for (const [i, { agentId }] of outcomes.entries()) {

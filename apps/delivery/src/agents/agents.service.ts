@@ -14,7 +14,7 @@ import {
 } from '@app/contracts';
 import { insertRows, isDuplicateKey, once, pruner, transaction, withRetries } from '@app/database';
 import {
-  barrierRefusal,
+  barrierRefusals,
   closeBarriers,
   commitBatch,
   commitOne,
@@ -213,11 +213,7 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
       ...order,
       attempt: Math.max(...requests.filter((request) => request.orderId === order.orderId).map((request) => request.attempt)),
     }));
-    const refusals = new Map<string, ContractException>();
-    for (const { orderId } of orders) {
-      const refusal = barrierRefusal(orderId, barriers.get(orderId)!, this.env.RETENTION_MS);
-      if (refusal) refusals.set(orderId, refusal);
-    }
+    const refusals = barrierRefusals(barriers, this.env.RETENTION_MS);
     const held = await this.holdAgain(
       manager,
       orders.filter(({ orderId }) => !barriers.get(orderId)!.firstVisit && !refusals.has(orderId)),
@@ -253,11 +249,7 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
     const storeRefusals = new Map<number, ContractException>();
     for (const storeId of [...short].sort((a, b) => a - b)) storeRefusals.set(storeId, await this.refusal(manager, storeId));
     for (const { orderId, storeId } of toTake) if (!given.has(orderId)) refusals.set(orderId, storeRefusals.get(storeId)!);
-    await leaveBarriers(
-      manager,
-      'agent_barrier',
-      orders.filter(({ orderId }) => barriers.get(orderId)!.firstVisit && !given.has(orderId)).map((order) => order.orderId),
-    );
+    await leaveBarriers(manager, 'agent_barrier', [...refusals.keys()]);
 
     const outcomes: Outcome<AgentReservation>[] = [];
     for (const { orderId } of requests) {

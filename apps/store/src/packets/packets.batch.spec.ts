@@ -1,6 +1,7 @@
-import { CartReservation, ContractError, DEFAULT_STORE_ID, ErrorCode, Outcome, ReserveCartDto } from '@app/contracts';
+import { CartReservation, ContractError, DEFAULT_STORE_ID, ErrorCode, Outcome, ReserveCartDto, StorePattern } from '@app/contracts';
 import { randomUUID } from 'node:crypto';
 import { v7 } from 'uuid';
+import { ordersCommitted } from '../../../../libs/database/src/testing/batch-sizes';
 import { watchLockConflicts } from '../../../../libs/database/src/testing/lock-conflicts';
 import { startService } from '../../../../libs/database/src/testing/service-under-test';
 import { FoodsService } from '../foods/foods.service';
@@ -84,8 +85,11 @@ describe('PacketsService batches', () => {
       cart(DEFAULT_STORE_ID, [[idli, 1]]),
     ];
 
+    const before = await ordersCommitted(StorePattern.RESERVE_CARTS);
+
     const outcomes = (await packets.reserveCarts(carts)).map(ok);
 
+    expect(await ordersCommitted(StorePattern.RESERVE_CARTS)).toBe(before + carts.length);
     expect(outcomes.map((reservation) => reservation.orderId)).toEqual(carts.map((c) => c.orderId));
     for (const [i, reservation] of outcomes.entries()) {
       // Each line as asked, in the order the cart listed it, with its own store's packets of its food.

@@ -15,7 +15,7 @@ import {
 } from '@app/contracts';
 import { pruner, transaction } from '@app/database';
 import {
-  barrierRefusal,
+  barrierRefusals,
   closeBarriers,
   commitBatch,
   commitOne,
@@ -124,38 +124,15 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
       requests.map((request) => request.orderId),
     );
     const carts = firstOfEach(requests);
-    const refusals = new Map<string, ContractException>();
-    for (const { orderId } of carts) {
-      const refusal = barrierRefusal(orderId, barriers.get(orderId)!, this.env.RETENTION_MS);
-      if (refusal) refusals.set(orderId, refusal);
-    }
-    const seen = carts.filter(({ orderId }) => !barriers.get(orderId)!.firstVisit && !refusals.has(orderId));
-    const held = new Map<string, Packet[]>();
-    if (seen.length > 0) {
-      const rows: (Packet & { order_id: string })[] = await manager.query(
-        `SELECT id, food_id, order_id FROM packet WHERE order_id IN (?)`,
-        [seen.map((cart) => cart.orderId)],
-      );
-      for (const row of rows) held.set(row.order_id, [...(held.get(row.order_id) ?? []), { id: Number(row.id), food_id: row.food_id }]);
-    }
-
+    const refusals = barrierRefusals(barriers, this.env.RETENTION_MS);
+    const held = await this.heldBefore(
+      manager,
+      carts.filter(({ orderId }) => !barriers.get(orderId)!.firstVisit && !refusals.has(orderId)).map((cart) => cart.orderId),
+    );
     const toTake = carts.filter(({ orderId }) => !refusals.has(orderId) && !held.has(orderId));
     const { stock, expired } = await this.lockStock(manager, toTake);
-    const given = new Map<string, Packet[]>();
-    const short: { cart: ReserveCartDto; missing: Shortage[] }[] = [];
-    for (const cart of toTake) {
-      const lines = cart.items.map((line) => ({ line, left: stock.get(scope(cart.storeId, line.foodId))! }));
-      const missing = lines.filter(({ line, left }) => left.length < line.quantity);
-      if (missing.length > 0) {
-        short.push({ cart, missing: missing.map(({ line, left }) => ({ foodId: line.foodId, missing: line.quantity - left.length })) });
-        continue;
-      }
-      given.set(
-        cart.orderId,
-        lines.flatMap(({ line, left }) => left.splice(0, line.quantity).map((id) => ({ id, food_id: line.foodId }))),
-      );
-    }
-    const packets = [...given].flatMap(([orderId, rows]) => rows.map((row) => [row.id, orderId]));
+    const { given, short } = handOut(toTake, stock);
+    const packets = [...given].flatMap(([orderId, rows]) => rows.map((row): [number, string] => [row.id, orderId]));
     if (packets.length > 0) {
       await manager.query(
         `UPDATE packet p JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$[0]', order_id CHAR(36) PATH '$[1]')) AS given
@@ -163,15 +140,11 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
             SET p.state = 'RESERVED', p.order_id = given.order_id, p.reserved_until = NOW(3) + INTERVAL ? MICROSECOND`,
         [JSON.stringify(packets), this.env.RESERVATION_TTL_MS * 1000],
       );
-      const takenOver = packets.filter(([id]) => expired.has(id as number)).length;
+      const takenOver = packets.filter(([id]) => expired.has(id)).length;
       if (takenOver > 0) tookExpired('packet', takenOver);
     }
     for (const [orderId, refusal] of await this.refusals(manager, short)) refusals.set(orderId, refusal);
-    await leaveBarriers(
-      manager,
-      'packet_barrier',
-      carts.filter(({ orderId }) => barriers.get(orderId)!.firstVisit && !given.has(orderId)).map((cart) => cart.orderId),
-    );
+    await leaveBarriers(manager, 'packet_barrier', [...refusals.keys()]);
 
     const outcomes: Outcome<CartReservation>[] = [];
     for (const { orderId, items } of requests) {
@@ -254,6 +227,17 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
       freed.set(orderId, 0);
       return { ok: { orderId, freed: count } };
     });
+  }
+
+  /** The packets the orders, seen here before, hold already (a repeated reserve answers with them). */
+  private async heldBefore(manager: EntityManager, orderIds: string[]): Promise<Map<string, Packet[]>> {
+    const held = new Map<string, Packet[]>();
+    if (orderIds.length === 0) return held;
+    const rows: (Packet & { order_id: string })[] = await manager.query(`SELECT id, food_id, order_id FROM packet WHERE order_id IN (?)`, [
+      orderIds,
+    ]);
+    for (const row of rows) held.set(row.order_id, [...(held.get(row.order_id) ?? []), { id: Number(row.id), food_id: row.food_id }]);
+    return held;
   }
 
   /**
@@ -339,6 +323,32 @@ type LockedPacket = { id: number; store_id: number; food_id: number; state: Hold
 
 function scope(storeId: number, foodId: number): string {
   return `${storeId}:${foodId}`;
+}
+
+/** A cart that could not have every line now, and how many packets of each food short it lacked. */
+type ShortCart = { cart: ReserveCartDto; missing: Shortage[] };
+
+/**
+ * Hands the packets locked per (store, food) out to the carts in request order, as if each had run
+ * alone after the one before it: a cart gets every line or nothing, and what a short cart does not
+ * take stays for the carts after it.
+ */
+function handOut(carts: ReserveCartDto[], stock: Map<string, number[]>): { given: Map<string, Packet[]>; short: ShortCart[] } {
+  const given = new Map<string, Packet[]>();
+  const short: ShortCart[] = [];
+  for (const cart of carts) {
+    const lines = cart.items.map((line) => ({ line, left: stock.get(scope(cart.storeId, line.foodId))! }));
+    const missing = lines.filter(({ line, left }) => left.length < line.quantity);
+    if (missing.length > 0) {
+      short.push({ cart, missing: missing.map(({ line, left }) => ({ foodId: line.foodId, missing: line.quantity - left.length })) });
+    } else {
+      given.set(
+        cart.orderId,
+        lines.flatMap(({ line, left }) => left.splice(0, line.quantity).map((id) => ({ id, food_id: line.foodId }))),
+      );
+    }
+  }
+  return { given, short };
 }
 
 /** Why a cart short of `missing` now could not be held (see PacketsService.refusals). */
