@@ -8,6 +8,8 @@ export enum ErrorCode {
   /** No dark store has this id. */
   STORE_NOT_FOUND = 'STORE_NOT_FOUND',
   STORE_EXISTS = 'STORE_EXISTS',
+  /** Every store id of the partition's range (PARTITION_MAP) is taken: a store goes in another partition. */
+  STORE_RANGE_FULL = 'STORE_RANGE_FULL',
   FOOD_EXISTS = 'FOOD_EXISTS',
   AGENT_EXISTS = 'AGENT_EXISTS',
   ORDER_NOT_FOUND = 'ORDER_NOT_FOUND',
