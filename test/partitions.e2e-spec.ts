@@ -1,4 +1,6 @@
-import { OrderPattern, StorePattern, DeliveryPattern } from '@app/contracts';
+import { OrderPattern, Queue, StorePattern, DeliveryPattern } from '@app/contracts';
+import { call, rmqClientOptions } from '@app/platform';
+import { ClientProxyFactory } from '@nestjs/microservices';
 import { RowDataPacket } from 'mysql2/promise';
 import { PartitionedTestSystem } from './support/harness';
 
@@ -13,7 +15,7 @@ jest.setTimeout(60_000);
 
 const t = new PartitionedTestSystem('partitions', 3916, [
   { name: 'p1', from: 1, to: 999 },
-  { name: 'p2', from: 1000, to: 1999 },
+  { name: 'p2', from: 1000, to: 1001 },
 ]);
 const [p1, p2] = ['p1', 'p2'].map((name) => t.partitions.get(name)!);
 
@@ -70,6 +72,29 @@ describe('two partitions', () => {
     expect((await t.get('/stores/5000')).status).toBe(404);
   });
 
+  it('refuses a store once its partition’s range is used up, and every store outside its range at the store service', async () => {
+    expect((await t.post('/stores', { name: 'HSR Layout', partition: 'p2' })).body.id).toBe(1001);
+    const full = await t.post('/stores', { name: 'BTM Layout', partition: 'p2' });
+    expect(full.status).toBe(409);
+    expect(full.body).toMatchObject({ code: 'STORE_RANGE_FULL', message: 'Every dark store id of this partition (1000 to 1001) is taken' });
+    expect((await t.post('/stores', { name: 'BTM Layout', partition: 'p1' })).body.id).toBe(3);
+
+    // Asked directly, partition 2's store service knows neither partition 1's stores nor the default
+    // store, whose row every store database has.
+    const client = ClientProxyFactory.create(rmqClientOptions({ ...t.rmq, queuePrefix: p2.partition.queuePrefix }, Queue.STORE_ADMIN));
+    try {
+      for (const storeId of [1, north]) {
+        await expect(call(client, StorePattern.LIST_STORES, { storeId }, 2000)).rejects.toMatchObject({ code: 'STORE_NOT_FOUND' });
+        const add = { storeId, foodId: food, count: 1, idempotencyKey: `stray-${storeId}` };
+        await expect(call(client, StorePattern.ADD_PACKETS, add, 2000)).rejects.toMatchObject({ code: 'STORE_NOT_FOUND' });
+      }
+      const stores = await call<{ id: number }[]>(client, StorePattern.LIST_STORES, {}, 2000);
+      expect(stores.map((store) => store.id)).toEqual([south, 1001]);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('runs an order of partition 1 wholly in partition 1: its databases, its queues', async () => {
     const answers = await Promise.all(
       Array.from({ length: 6 }, () => t.post('/orders', { storeId: north, items: [{ foodId: food, quantity: 2 }] })),
@@ -124,7 +149,7 @@ describe('two partitions', () => {
     const listing = await t.get('/stores');
     expect(listing.status).toBe(200);
     expect(listing.body.unavailable).toEqual(['p2']);
-    expect(listing.body.stores.map((s: { id: number }) => s.id)).toEqual([1, north]);
+    expect(listing.body.stores.map((s: { id: number }) => s.id)).toEqual([1, north, 3]);
 
     const health = await t.get('/health');
     expect(health.status).toBe(503);
