@@ -3,6 +3,7 @@ import { connectUtc } from '@app/database';
 import { Partition, PartitionMap, parsePartitionMap } from '@app/platform';
 import { config as loadDotenv } from 'dotenv';
 import { Connection, RowDataPacket } from 'mysql2/promise';
+import { localPartitions, partitionCount } from './local-partitions';
 
 /**
  * The invariant checker of shared/INVARIANTS.md (I1, I2, I3, I5, I8, and under I5 the maintained
@@ -416,11 +417,14 @@ if (require.main === module) {
 }
 
 /**
- * `npm run check`: the databases of .env; with PARTITION_MAP, every partition and across them, or
- * with PARTITION too, that partition only (on its own server, DB_HOST).
+ * `npm run check`: the databases of .env; with PARTITION_MAP (or `-- --partitions N`, the partitions
+ * of `npm start -- --partitions N`), every partition and across them, or with PARTITION too, that
+ * partition only (on its own server, DB_HOST).
  */
 async function checkFromEnv(): Promise<{ text: string; clean: boolean }> {
   const options = optionsFromEnv();
+  const local = partitionCount();
+  if (local > 0) process.env.PARTITION_MAP = JSON.stringify({ partitions: localPartitions(local, process.env) });
   if (!process.env.PARTITION_MAP) {
     const report = await checkInvariants(options);
     return { text: formatReport(report), clean: report.violations.length === 0 };
