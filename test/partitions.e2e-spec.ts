@@ -61,8 +61,8 @@ describe('two partitions', () => {
     expect(b.body).toEqual({ id: 1000, name: 'Jayanagar', partition: 'p2' });
     [north, south] = [a.body.id, b.body.id];
     const unknown = await t.post('/stores', { name: 'Whitefield', partition: 'p9' });
-    expect(unknown.status).toBe(400);
-    expect(unknown.body.details).toEqual(['partition must be one of: p1, p2']);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toEqual({ code: 'PARTITION_NOT_FOUND', message: 'No partition is named "p9"; the partitions are p1, p2' });
 
     for (const store of [north, south]) {
       expect((await t.post(`/stores/${store}/packets`, { foodId: food, count: 30 })).status).toBe(201);

@@ -9,6 +9,7 @@ export const HTTP_STATUS: Record<ErrorCode | NotPlacedReason, HttpStatus> = {
   [ErrorCode.STORE_NOT_FOUND]: HttpStatus.NOT_FOUND,
   [ErrorCode.STORE_EXISTS]: HttpStatus.CONFLICT,
   [ErrorCode.STORE_RANGE_FULL]: HttpStatus.CONFLICT,
+  [ErrorCode.PARTITION_NOT_FOUND]: HttpStatus.NOT_FOUND,
   [ErrorCode.ORDER_NOT_FOUND]: HttpStatus.NOT_FOUND,
   [ErrorCode.FOOD_EXISTS]: HttpStatus.CONFLICT,
   [ErrorCode.AGENT_EXISTS]: HttpStatus.CONFLICT,

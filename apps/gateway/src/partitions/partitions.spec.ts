@@ -29,6 +29,6 @@ describe('Partitions', () => {
     expect(partitions.ofStore(2500).name).toBe('east');
     expect(() => partitions.ofStore(3000)).toThrow(expect.objectContaining({ code: 'STORE_NOT_FOUND', status: 404 }));
     expect(partitions.named(undefined).name).toBe('north');
-    expect(() => partitions.named('west')).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED', status: 400 }));
+    expect(() => partitions.named('west')).toThrow(expect.objectContaining({ code: 'PARTITION_NOT_FOUND', status: 404 }));
   });
 });

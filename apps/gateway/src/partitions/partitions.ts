@@ -106,14 +106,13 @@ export class Partitions implements OnApplicationShutdown {
     return this.routes.find((route) => route !== this.default && isMintedOrderId(orderId, route.orderIdSecret)) ?? this.default;
   }
 
-  /** The partition named in a request (POST /stores); absent: the default store's. */
+  /** The partition named in a request (POST /stores); absent: the default store's. Like an unknown store id, an unknown name is 404. */
   named(name: string | undefined): PartitionRoute {
     if (name === undefined) return this.default;
     const route = this.routes.find((r) => r.name === name);
     if (!route) {
-      throw new ApiError(ErrorCode.VALIDATION_FAILED, `No partition is named "${name}"`, {
-        details: [`partition must be one of: ${this.routes.map((r) => r.name).join(', ')}`],
-      });
+      const names = this.routes.map((r) => r.name).join(', ');
+      throw new ApiError(ErrorCode.PARTITION_NOT_FOUND, `No partition is named "${name}"; the partitions are ${names}`);
     }
     return route;
   }

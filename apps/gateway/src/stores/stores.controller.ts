@@ -29,7 +29,13 @@ export class StoresController {
       'With PARTITION_MAP, in the partition `partition` names (absent: the default dark store’s), which gives it an id of its range.',
   })
   @ApiCreatedResponse({ type: NewStoreDoc })
-  @ApiErrors(ErrorCode.IDEMPOTENCY_KEY_REUSED, ErrorCode.STORE_EXISTS, ErrorCode.STORE_RANGE_FULL, ErrorCode.SERVICE_UNAVAILABLE)
+  @ApiErrors(
+    ErrorCode.IDEMPOTENCY_KEY_REUSED,
+    ErrorCode.PARTITION_NOT_FOUND,
+    ErrorCode.STORE_EXISTS,
+    ErrorCode.STORE_RANGE_FULL,
+    ErrorCode.SERVICE_UNAVAILABLE,
+  )
   create(@Body() dto: CreateStoreDto, @IdempotencyKey(ADDITION_RETRIES) idempotencyKey: string | undefined): Promise<StoreCreated> {
     return this.stores.create(dto.name, dto.partition, idempotencyKey);
   }
