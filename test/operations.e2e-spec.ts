@@ -79,6 +79,22 @@ describe('configuration', () => {
     ['order', { ORDER_METRICS_PORT: '70000' }, /ORDER_METRICS_PORT="70000": ORDER_METRICS_PORT must not be greater than 65535/],
     ['store', { RESERVATION_TTL_MS: 'soon' }, /RESERVATION_TTL_MS="soon": .*RESERVATION_TTL_MS must be an integer number/],
     ['delivery', { LOG_LEVEL: 'loud' }, /LOG_LEVEL="loud": LOG_LEVEL must be one of the following values: fatal, error/],
+    [
+      'store',
+      {
+        PARTITION: 'a',
+        PARTITION_MAP: JSON.stringify({
+          partitions: ['a', 'b'].map((name, i) => ({
+            name,
+            queuePrefix: `${name}.`,
+            stores: { from: 1 + i, to: 10 },
+            databases: { order: `o_${name}`, store: `s_${name}`, delivery: `d_${name}` },
+          })),
+        }),
+      },
+      /PARTITION_MAP: PARTITION_MAP is invalid:\n\s+the store ranges of a and b overlap/,
+    ],
+    ['gateway', { PARTITION: 'north' }, /PARTITION="north": a gateway routes to every partition; leave it unset/],
   ])('%s refuses to start with a bad variable, naming it and what it expects', async (app, bad, expected) => {
     const { code, output } = await runApp(app, bad);
 

@@ -5,6 +5,7 @@ import 'reflect-metadata';
  * services' server, calls with timeouts), start-up and shutdown, logging, metrics.
  */
 export * from './config/env';
+export * from './config/partition-map';
 export * from './config/env.module';
 export * from './transport/contract.exception';
 export * from './transport/rmq-options';

@@ -53,4 +53,9 @@ export class GatewayEnv extends RabbitEnv {
   @Min(1_024)
   @Max(10_485_760)
   BODY_LIMIT_BYTES: number = 131_072;
+
+  /** The gateway routes each request to the partition of its dark store or its order (see Partitions). */
+  override partitionRole(): 'router' {
+    return 'router';
+  }
 }
