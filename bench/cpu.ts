@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 /**
  * CPU time (user + system, all threads) of named processes, read from /proc: the services of the
@@ -8,18 +8,33 @@ import { readFileSync, readdirSync } from 'node:fs';
  */
 export class CpuMeter {
   private readonly ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
+  private readonly serverPids = new Map<string, number | undefined>();
 
-  constructor(private readonly pids: () => Record<string, number | undefined>) {}
+  /** `servers`: the shared servers to count too, of SERVERS (a run that does not use the broker leaves it out). */
+  constructor(
+    private readonly pids: () => Record<string, number | undefined>,
+    private readonly servers: (keyof typeof SERVERS)[] = ['mariadb', 'rabbitmq'],
+  ) {}
 
   /** CPU milliseconds used so far by each process. */
   read(): Record<string, number> {
     const ms: Record<string, number> = { loadgen: cpuMsOfSelf() };
-    const pids = { ...this.pids(), mariadb: pidOf('mariadbd'), rabbitmq: pidOf('beam.smp') };
+    const pids = { ...this.pids(), ...Object.fromEntries(this.servers.map((name) => [name, this.serverPid(name)])) };
     for (const [name, pid] of Object.entries(pids)) {
       const ticks = pid === undefined ? undefined : cpuTicks(pid);
       if (ticks !== undefined) ms[name] = ticks / this.ticksPerMs;
     }
     return ms;
+  }
+
+  /** The server's pid, found once (and again if that process is gone). */
+  private serverPid(name: keyof typeof SERVERS): number | undefined {
+    const known = this.serverPids.get(name);
+    if (known !== undefined && cpuTicks(known) !== undefined) return known;
+    const { port, command } = SERVERS[name];
+    const pid = pidListening(port) ?? pidOf(command);
+    this.serverPids.set(name, pid);
+    return pid;
   }
 
   /** CPU milliseconds per unit of work between two readings, per process and in total. */
@@ -51,17 +66,61 @@ function cpuTicks(pid: number): number | undefined {
   }
 }
 
-/** The pid of the first process whose command line contains `needle`. */
-function pidOf(needle: string): number | undefined {
-  let entries: string[];
+/**
+ * The servers every run shares, by the port the services reach them on: other MariaDB or RabbitMQ
+ * processes may run on the machine (a test's own, with its data in /tmp), and only the one serving
+ * the system counts.
+ */
+const SERVERS = {
+  mariadb: { port: Number(process.env.DB_PORT ?? 3306), command: 'mariadbd' },
+  rabbitmq: { port: Number(new URL(process.env.RABBITMQ_URL ?? 'amqp://127.0.0.1').port || 5672), command: 'beam.smp' },
+};
+
+function processIds(): string[] {
   try {
-    entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+    return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
   } catch {
-    return undefined;
+    return [];
   }
-  for (const entry of entries) {
+}
+
+/** The pid of the process listening on TCP `port`: its socket's inode in /proc/net/tcp{,6}, then the process holding it. */
+function pidListening(port: number): number | undefined {
+  const sockets = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let lines: string[];
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')[0].includes(needle)) return Number(entry);
+      lines = readFileSync(table, 'utf8').trim().split('\n').slice(1);
+    } catch {
+      continue;
+    }
+    for (const line of lines) {
+      // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+      const fields = line.trim().split(/\s+/);
+      const LISTEN = '0A';
+      if (fields[3] === LISTEN && parseInt(fields[1].split(':')[1], 16) === port) sockets.add(`socket:[${fields[9]}]`);
+    }
+  }
+  if (sockets.size === 0) return undefined;
+  for (const pid of processIds()) {
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) if (sockets.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) return Number(pid);
+    } catch {
+      // Not ours to read, or it ended while we looked.
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Without the right to read other processes' sockets: the first process whose command is `command`,
+ * passing over those whose command line names /tmp (a test's own server).
+ */
+function pidOf(command: string): number | undefined {
+  for (const pid of processIds()) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (args[0].includes(command) && !args.some((arg) => arg.includes('/tmp/'))) return Number(pid);
     } catch {
       // The process ended while we looked.
     }

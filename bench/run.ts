@@ -11,16 +11,20 @@ import { checkInvariants, optionsFromEnv } from '../scripts/check';
 import { Dice } from '../scripts/chaos/dice';
 import { drawCart, StoreFoods } from '../scripts/chaos/traffic';
 import { SERVICES, System } from '../scripts/system';
+import { BatchSizes, batchSizesBetween, scrapeBatchSizes } from './batches';
 import { measureBound } from './bound';
 import { CpuMeter } from './cpu';
+import { startMonolith } from './monolith/fixture';
 
 /**
  * `npm run bench`: starts the whole system on its own databases and queues (bench_*), seeds
  * `--stores` dark stores with packets of every food and agents of their own, drives concurrent
  * POST /orders of carts of 1 to 3 lines spread over the stores through the gateway, with and
  * without clients reading GET /foods, times GET /foods at 1M and 10M packets (single-food orders on
- * the default store), and measures the single-database bound in the same run. Writes
- * bench/results/latest.json and latest.md.
+ * the default store), and measures in the same run the single-database bound and the monolith (the
+ * same POST /orders and carts, one app, one database, one transaction per order: bench/monolith/).
+ * Reports the batch sizes of every hop from the services' metrics. Writes bench/results/latest.json
+ * and latest.md.
  */
 
 const { values: args } = parseOptions({
@@ -28,8 +32,8 @@ const { values: args } = parseOptions({
     concurrency: { type: 'string', default: '32' },
     duration: { type: 'string', default: '60' },
     stores: { type: 'string', default: '4' },
-    packets: { type: 'string', default: '5000' },
-    agents: { type: 'string', default: '5000' },
+    packets: { type: 'string', default: '30000' },
+    agents: { type: 'string', default: '40000' },
     foods: { type: 'string', default: '4' },
     'skip-scale': { type: 'boolean', default: false },
     'skip-10m': { type: 'boolean', default: false },
@@ -94,6 +98,8 @@ const ENV = {
   STORE_METRICS_PORT: String(opts.port + 2),
   DELIVERY_METRICS_PORT: String(opts.port + 3),
 };
+/** The monolith's port and database, beside the system's. */
+const MONOLITH = { port: opts.port + 4, database: `${PREFIX}monolith` };
 
 /** The listing's scale points: total packets in the store when GET /foods is timed. */
 const SCALE_PACKETS = 1_000_000;
@@ -132,15 +138,17 @@ async function main(): Promise<void> {
     await resetDatabases();
     await system.start();
   }
+  let monolith: Awaited<ReturnType<typeof startMonolith>> | undefined;
   try {
+    let seeding = performance.now();
     const stores = await seedStores(url, opts.stores, opts.foods, opts.packets, opts.agents);
-    // Carts of 1 to 3 lines of 1 or 2 packets, each of a store drawn at random; kept as sent, for the fill rate.
-    const sent: Cart[] = [];
-    const carts = () => {
-      const cart = drawCart(new Dice(CART_SEED, `cart/${sent.length}`), stores);
-      sent.push(cart);
-      return cart;
-    };
+    console.log(
+      `  ${round((performance.now() - seeding) / 1000)} s\nseeding the monolith's database ${MONOLITH.database} with the same stock...`,
+    );
+    seeding = performance.now();
+    monolith = await startMonolith({ ...MONOLITH, stores, packets: opts.packets, agents: opts.agents });
+    console.log(`  ${round((performance.now() - seeding) / 1000)} s`);
+    const { next: carts, sent } = cartsOf(stores);
 
     // A fresh process runs its code unoptimized for its first few thousand messages: the figures
     // below are of a warmed-up system, as a service in production is.
@@ -150,9 +158,24 @@ async function main(): Promise<void> {
     console.log(`\n1 client, ${Math.min(seconds, 10)} s`);
     const single = await drive(url, carts, 1, Math.min(seconds, 10), cpu);
     console.log(`\n${concurrency} clients, ${seconds} s`);
+    const metrics = metricsEndpoints(url);
+    const batchesBefore = await scrapeBatchSizes(metrics);
     const loaded = await drive(url, carts, concurrency, seconds, cpu);
+    const batches = batchSizesBetween(batchesBefore, await scrapeBatchSizes(metrics));
     const servable = servableCarts(sent, stores, opts.packets, opts.agents);
     const rssAfterLoad = system ? rssOf(system) : {};
+
+    // The monolith takes the same carts in the same order, warmed up as the system was, while the system idles.
+    const monolithCpu = new CpuMeter(() => ({ monolith: monolith?.pid }), ['mariadb']);
+    const monolithCarts = cartsOf(stores);
+    console.log(`\nthe monolith: warm-up, ${concurrency} clients, ${warmupSeconds} s (not counted)`);
+    const monolithWarmup = await drive(monolith.url, monolithCarts.next, concurrency, warmupSeconds, monolithCpu);
+    console.log(`\nthe monolith: ${concurrency} clients, ${seconds} s`);
+    const monolithRun = await drive(monolith.url, monolithCarts.next, concurrency, seconds, monolithCpu);
+    const monolithServable = servableCarts(monolithCarts.sent, stores, opts.packets, opts.agents);
+    const monolithRss = rssMbOf(monolith.pid);
+    await monolith.stop();
+    monolith = undefined;
     console.log(`\n${concurrency} clients ordering while ${concurrency} clients read GET /foods, ${seconds} s`);
     const withReaders = await driveWithReaders(url, carts, concurrency, seconds, cpu);
 
@@ -201,6 +224,8 @@ async function main(): Promise<void> {
       placedPerSec: round(loaded.placedPerSec),
       boundPerSec: round(bound.perSec),
       ratio: round(loaded.placedPerSec / bound.perSec, 3),
+      monolithPerSec: round(monolithRun.placedPerSec),
+      ratioToMonolith: round(loaded.placedPerSec / Math.max(monolithRun.placedPerSec, 0.1), 3),
       p50Ms1: single.p50Ms,
       p50Ms: loaded.p50Ms,
       p95Ms: loaded.p95Ms,
@@ -224,6 +249,20 @@ async function main(): Promise<void> {
       loaded,
       withReaders,
       scale: scale ?? null,
+      monolith: {
+        perSec: monolithRun.placedPerSec,
+        p50Ms: monolithRun.p50Ms,
+        p95Ms: monolithRun.p95Ms,
+        p99Ms: monolithRun.p99Ms,
+        notPlacedPerSec: monolithRun.notPlacedPerSec,
+        fillRate: round((monolithWarmup.placed + monolithRun.placed) / monolithServable, 4),
+        servableCarts: monolithServable,
+        cpuMsPerOrder: monolithRun.cpuMsPerOrder,
+        rssMb: monolithRss,
+        warmup: monolithWarmup,
+        run: monolithRun,
+      },
+      batches,
       machine: {
         cores: cpus().length,
         cpu: cpus()[0]?.model,
@@ -239,8 +278,33 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
+    await monolith?.stop();
     await system?.stopAll();
   }
+}
+
+/**
+ * Carts of 1 to 3 lines of 1 or 2 packets, each of a store drawn at random, the same ones in the
+ * same order for every source (the system's runs, the monolith's); kept as sent, for the fill rate.
+ */
+function cartsOf(stores: StoreFoods[]): { next: () => Cart; sent: Cart[] } {
+  const sent: Cart[] = [];
+  const next = () => {
+    const cart = drawCart(new Dice(CART_SEED, `cart/${sent.length}`), stores);
+    sent.push(cart);
+    return cart;
+  };
+  return { next, sent };
+}
+
+/** Each service's /metrics: the gateway's on its HTTP port, the others' on their *_METRICS_PORT. */
+function metricsEndpoints(url: string): Record<string, string> {
+  return {
+    gateway: `${url}/metrics`,
+    order: `http://127.0.0.1:${ENV.ORDER_METRICS_PORT}/metrics`,
+    store: `http://127.0.0.1:${ENV.STORE_METRICS_PORT}/metrics`,
+    delivery: `http://127.0.0.1:${ENV.DELIVERY_METRICS_PORT}/metrics`,
+  };
 }
 
 /** Each client posts the next cart of `carts` back to back until time is up; latencies of every POST are kept. */
@@ -478,13 +542,16 @@ async function resetDatabases(): Promise<void> {
 function rssOf(system: System): Record<string, number> {
   const rss: Record<string, number> = {};
   for (const service of SERVICES) {
-    const pid = system.pid(service);
-    if (!pid) continue;
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    rss[service] = round(kb / 1024, 1);
+    const mb = rssMbOf(system.pid(service));
+    if (mb !== undefined) rss[service] = mb;
   }
   return rss;
+}
+
+function rssMbOf(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024, 1);
 }
 
 async function serverVersion(): Promise<string> {
@@ -510,6 +577,10 @@ interface Shown {
   placedPerSec: number;
   boundPerSec: number;
   ratio: number;
+  monolithPerSec: number;
+  ratioToMonolith: number;
+  monolith: { p50Ms: number; p99Ms: number; fillRate: number; servableCarts: number; cpuMsPerOrder: Record<string, number> };
+  batches: BatchSizes[];
   p50Ms1: number;
   p50Ms: number;
   p95Ms: number;
@@ -541,6 +612,12 @@ function writeResults(result: Shown): void {
     ['placed orders/s at 32 clients', result.placedPerSec],
     ['single-database bound (tx/s, 8 connections)', result.boundPerSec],
     ['ratio', result.ratio],
+    ['the monolith: placed orders/s at 32 clients (one app, one database, one transaction per order)', result.monolithPerSec],
+    ['ratio to the monolith', result.ratioToMonolith],
+    [
+      'the monolith: p50 / p99 at 32 clients (ms), fill rate',
+      `${result.monolith.p50Ms} / ${result.monolith.p99Ms}, ${result.monolith.fillRate} (of ${result.monolith.servableCarts} servable carts)`,
+    ],
     ['p50 at 1 client (ms)', result.p50Ms1],
     ['p50 / p95 / p99 / max at 32 clients (ms)', `${result.p50Ms} / ${result.p95Ms} / ${result.p99Ms} / ${result.maxMs}`],
     ['not placed/s', result.notPlacedPerSec],
@@ -557,6 +634,7 @@ function writeResults(result: Shown): void {
     ['CPU ms per placed order at 32 clients', cpuRow(result.cpuMsPerOrder)],
     ['CPU ms per placed order at 1 client', cpuRow(result.single.cpuMsPerOrder)],
     ['CPU ms per bound transaction', cpuRow(result.boundCpuMsPerTx)],
+    ['CPU ms per order of the monolith at 32 clients', cpuRow(result.monolith.cpuMsPerOrder)],
     [
       'RSS after the 32-client run (MB)',
       Object.entries(result.rssMbAfterLoad)
@@ -579,11 +657,26 @@ function writeResults(result: Shown): void {
     '|---|---|',
     ...rows.map(([k, v]) => `| ${k} | ${v} |`),
     '',
-    `Orders are carts; the scale and 10M rows send single-food orders to the default store. The bound is one packet and one agent per transaction. The ${FILL_RATE}.`,
+    `Orders are carts; the scale and 10M rows send single-food orders to the default store. The bound is one packet and one agent per transaction. The monolith takes the same carts in the same order. The ${FILL_RATE}.`,
     '',
+    ...batchesTable(result.batches),
   ].join('\n');
   writeFileSync(join(dir, 'latest.md'), md);
   console.log('\n' + md);
+}
+
+/** Orders per message and per transaction at each hop during the 32-client run. */
+function batchesTable(batches: BatchSizes[]): string[] {
+  const title = 'Batch sizes during the 32-client run (orders per message a hop sends, per transaction a service commits):';
+  if (batches.length === 0) return [title, '', 'none: no service reported a batch_size series.', ''];
+  return [
+    title,
+    '',
+    '| service | hop | unit | batches | mean | p99 |',
+    '|---|---|---|---|---|---|',
+    ...batches.map((b) => `| ${b.service} | ${b.hop} | ${b.unit} | ${b.count} | ${b.mean} | ${b.p99 ?? 'past the last bucket'} |`),
+    '',
+  ];
 }
 
 function listingRow(figures: ReadFigures | undefined): string {

@@ -1,7 +1,9 @@
-import { HoldCounts, OrderLine, tallyHoldCounts } from '@app/contracts';
+import { HoldCounts, isMintedOrderId, OrderLine, partitionOrderIdSecret, tallyHoldCounts } from '@app/contracts';
 import { connectUtc } from '@app/database';
+import { Partition, PartitionMap, parsePartitionMap } from '@app/platform';
 import { config as loadDotenv } from 'dotenv';
 import { Connection, RowDataPacket } from 'mysql2/promise';
+import { localPartitions, partitionCount } from './local-partitions';
 
 /**
  * The invariant checker of shared/INVARIANTS.md (I1, I2, I3, I5, I8, and under I5 the maintained
@@ -22,8 +24,8 @@ export interface CheckOptions {
 }
 
 export interface Violation {
-  /** This checker finds I1, I2, I3, I5 and I8; answers.ts I4, and the runs that wait for it I6. */
-  invariant: 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I8';
+  /** This checker finds I1, I2, I3, I5, I8 and (checkPartitions) I9; answers.ts I4, and the runs that wait for it I6. */
+  invariant: 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I8' | 'I9';
   message: string;
   ids: string[];
 }
@@ -302,6 +304,93 @@ function countBy<T>(rows: T[], key: (row: T) => string): Map<string, number> {
   return counts;
 }
 
+/** Every partition's own report, and what crosses partitions (I9). */
+export interface PartitionsReport {
+  partitions: Record<string, CheckReport>;
+  /** I9 only: the invariants within a partition are in its own report. */
+  violations: Violation[];
+}
+
+/** The databases of one partition, on the server of `options`. */
+export function partitionOptions(options: CheckOptions, partition: Partition): CheckOptions {
+  const { store, delivery, order } = partition.databases;
+  return { ...options, storeDb: store, deliveryDb: delivery, orderDb: order };
+}
+
+/**
+ * Checks each partition of `map` on its own (I1-I8), then I9, nothing crosses partitions: every
+ * order, packet and agent of a partition is of a store of its range; no order id is in two
+ * partitions; and, given ORDER_ID_SECRET, every order is in the partition whose key signed its id.
+ * Reads every partition's databases on the one server of `options` (a deployment whose partitions
+ * have servers of their own runs the checker per partition, with PARTITION set).
+ */
+export async function checkPartitions(map: PartitionMap, options: CheckOptions, orderIdSecret?: string): Promise<PartitionsReport> {
+  const partitions: Record<string, CheckReport> = {};
+  for (const partition of map.partitions) partitions[partition.name] = await checkInvariants(partitionOptions(options, partition));
+  const violations: Violation[] = [];
+  const flag = (message: string, ids: (string | number)[]) => violations.push({ invariant: 'I9', message, ids: ids.map(String) });
+  const db = await connectUtc({ host: options.host, port: options.port, user: options.user, password: options.password });
+  try {
+    const partitionOf = new Map<string, string>();
+    for (const partition of map.partitions) {
+      const { name, stores, databases } = partition;
+      const range = [stores.from, stores.to];
+      const [orders] = await db.query<OrderRow[]>(`SELECT id, store_id FROM \`${databases.order}\`.orders`);
+      const strangers = orders.filter((o) => o.store_id !== null && (o.store_id < stores.from || o.store_id > stores.to));
+      if (strangers.length > 0)
+        flag(
+          `partition ${name} holds orders of stores outside its range ${range.join('-')}`,
+          strangers.map((o) => o.id),
+        );
+      const key = partition === map.default || !orderIdSecret ? orderIdSecret : partitionOrderIdSecret(orderIdSecret, name);
+      const misplaced = key ? orders.filter((o) => !isMintedOrderId(o.id, key)) : [];
+      if (misplaced.length > 0)
+        flag(
+          `partition ${name} holds orders whose id another partition's key signed`,
+          misplaced.map((o) => o.id),
+        );
+      for (const order of orders) {
+        const other = partitionOf.get(order.id);
+        if (other) flag(`order ${order.id} is in partitions ${other} and ${name}`, [order.id]);
+        partitionOf.set(order.id, name);
+      }
+      for (const [what, table] of [
+        ['packets', `\`${databases.store}\`.packet`],
+        ['agents', `\`${databases.delivery}\`.agent`],
+      ]) {
+        const [rows] = await db.query<RowDataPacket[]>(
+          `SELECT store_id, COUNT(*) AS n FROM ${table} WHERE store_id NOT BETWEEN ? AND ? GROUP BY store_id`,
+          range,
+        );
+        for (const row of rows)
+          flag(`partition ${name} holds ${row.n} ${what} of dark store ${row.store_id}, outside its range`, [row.store_id]);
+      }
+    }
+  } finally {
+    await db.end();
+  }
+  return { partitions, violations };
+}
+
+export function formatPartitionsReport(report: PartitionsReport): string {
+  const parts = Object.entries(report.partitions).map(
+    ([name, part]) => `partition ${name}:\n  ${formatReport(part).split('\n').join('\n  ')}`,
+  );
+  const across = report.violations.map(
+    (v) => `  ${v.invariant} ${v.message}: ${v.ids.slice(0, 20).join(', ')}${v.ids.length > 20 ? ', ...' : ''}`,
+  );
+  return [
+    ...parts,
+    `across partitions: ${report.violations.length === 0 ? 'violations: 0' : `violations: ${report.violations.length}`}`,
+    ...across,
+  ].join('\n');
+}
+
+/** Whether a partitions report holds no violation, in any partition or across them. */
+export function partitionsClean(report: PartitionsReport): boolean {
+  return report.violations.length === 0 && Object.values(report.partitions).every((part) => part.violations.length === 0);
+}
+
 export function formatReport(report: CheckReport): string {
   const lines = [
     `orders: ${JSON.stringify(report.orders)} (pending: ${report.pending})`,
@@ -316,13 +405,38 @@ export function formatReport(report: CheckReport): string {
 if (require.main === module) {
   // The same .env the apps read, so the checker looks at the databases they use.
   loadDotenv({ quiet: true });
-  checkInvariants(optionsFromEnv())
-    .then((report) => {
-      console.log(formatReport(report));
-      process.exit(report.violations.length === 0 ? 0 : 1);
+  checkFromEnv()
+    .then(({ text, clean }) => {
+      console.log(text);
+      process.exit(clean ? 0 : 1);
     })
     .catch((err: Error) => {
       console.error(`check failed: ${err.message}`);
       process.exit(2);
     });
+}
+
+/**
+ * `npm run check`: the databases of .env; with PARTITION_MAP (or `-- --partitions N`, the partitions
+ * of `npm start -- --partitions N`), every partition and across them, or with PARTITION too, that
+ * partition only (on its own server, DB_HOST).
+ */
+async function checkFromEnv(): Promise<{ text: string; clean: boolean }> {
+  const options = optionsFromEnv();
+  const local = partitionCount();
+  if (local > 0) process.env.PARTITION_MAP = JSON.stringify({ partitions: localPartitions(local, process.env) });
+  if (!process.env.PARTITION_MAP) {
+    const report = await checkInvariants(options);
+    return { text: formatReport(report), clean: report.violations.length === 0 };
+  }
+  const map = new PartitionMap(parsePartitionMap(process.env.PARTITION_MAP), true);
+  const only = process.env.PARTITION ? map.named(process.env.PARTITION) : undefined;
+  if (process.env.PARTITION && !only)
+    throw new Error(`PARTITION=${process.env.PARTITION} is not in PARTITION_MAP (${map.names.join(', ')})`);
+  if (only) {
+    const report = await checkInvariants(partitionOptions(options, only));
+    return { text: `partition ${only.name}:\n${formatReport(report)}`, clean: report.violations.length === 0 };
+  }
+  const report = await checkPartitions(map, options, process.env.ORDER_ID_SECRET);
+  return { text: formatPartitionsReport(report), clean: partitionsClean(report) };
 }

@@ -112,6 +112,17 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('runs two partitions in the partitions profile: store, delivery and order of each, one gateway with the same map', () => {
+    const partitioned = apps.filter(([, s]) => s.profiles?.includes('partitions'));
+    const maps = new Set(partitioned.map(([, s]) => s.environment.PARTITION_MAP));
+    expect(maps.size).toBe(1);
+    const byPartition = partitioned.map(([, s]) => `${configOf(s).PARTITION || 'router'}:${appOf(s)}`).sort();
+    expect(byPartition).toEqual(['p1:delivery', 'p1:order', 'p1:store', 'p2:delivery', 'p2:order', 'p2:store', 'router:gateway']);
+    // Each partition's services on its own queues and databases (validateEnv took them from the map).
+    const prefixes = partitioned.filter(([, s]) => appOf(s) === 'store').map(([, s]) => configOf(s).QUEUE_PREFIX);
+    expect(prefixes).toEqual(['p1.', 'p2.']);
+  });
+
   it('publishes only ports an app listens on, each app instance on its own host port', () => {
     const hostPorts: string[] = [];
     for (const [name, service] of apps) {

@@ -49,15 +49,31 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-/** Delivers every placed order and tops each store's agents up to its number: every agent free. */
+/**
+ * Delivers every placed order and tops each store's agents up to its number: every agent free. A
+ * delivery that went unanswered under load (its order stays DELIVERING) is finished by recovery,
+ * and a reservation a killed instance left behind expires: both within a lease or a TTL, which the
+ * wait allows; an agent still held past that is named with its order.
+ */
 async function freeAllAgents(): Promise<void> {
   const placed = await t.query<RowDataPacket>(`SELECT id FROM ${t.env.ORDER_DB_NAME}.orders WHERE state = 'PLACED'`);
   for (const { id } of placed) await t.post(`/orders/${id}/delivered`, {});
   for (const store of stores) {
     const { agents } = (await t.get(`/stores/${store.id}`)).body as StoreView;
     if (agents.total < store.agents) await t.post(`/stores/${store.id}/agents`, { count: store.agents - agents.total });
-    expect((await t.get(`/stores/${store.id}`)).body.agents.free).toBe(store.agents);
   }
+  const held = () =>
+    t.query<RowDataPacket>(
+      `SELECT a.id, a.store_id, a.state, a.order_id, o.state AS order_state
+         FROM ${t.env.DELIVERY_DB_NAME}.agent a LEFT JOIN ${t.env.ORDER_DB_NAME}.orders o ON o.id = a.order_id
+        WHERE a.state <> 'FREE' AND a.store_id IN (?)`,
+      [stores.map((store) => store.id)],
+    );
+  const free = await t
+    .until(async () => (await held()).length === 0, 2 * TTL_MS + Number(t.env.LEASE_MS), 'every agent free')
+    .catch(() => false);
+  if (!free) expect(await held()).toEqual([]);
+  for (const store of stores) expect((await t.get(`/stores/${store.id}`)).body.agents.free).toBe(store.agents);
 }
 
 /** Every store's agents and, per food, its packets, as totals: what ordering must never change (I5). */

@@ -19,7 +19,8 @@ import { v7 } from 'uuid';
 
 jest.setTimeout(120_000);
 
-const t = new TestSystem('ops', 3903);
+// At debug, to follow every step of an order; what the hot path logs at info is checked by level.
+const t = new TestSystem('ops', 3903, { LOG_LEVEL: 'debug' });
 
 beforeAll(() => t.start());
 afterAll(() => t.stop());
@@ -78,6 +79,22 @@ describe('configuration', () => {
     ['order', { ORDER_METRICS_PORT: '70000' }, /ORDER_METRICS_PORT="70000": ORDER_METRICS_PORT must not be greater than 65535/],
     ['store', { RESERVATION_TTL_MS: 'soon' }, /RESERVATION_TTL_MS="soon": .*RESERVATION_TTL_MS must be an integer number/],
     ['delivery', { LOG_LEVEL: 'loud' }, /LOG_LEVEL="loud": LOG_LEVEL must be one of the following values: fatal, error/],
+    [
+      'store',
+      {
+        PARTITION: 'a',
+        PARTITION_MAP: JSON.stringify({
+          partitions: ['a', 'b'].map((name, i) => ({
+            name,
+            queuePrefix: `${name}.`,
+            stores: { from: 1 + i, to: 10 },
+            databases: { order: `o_${name}`, store: `s_${name}`, delivery: `d_${name}` },
+          })),
+        }),
+      },
+      /PARTITION_MAP: PARTITION_MAP is invalid:\n\s+the store ranges of a and b overlap/,
+    ],
+    ['gateway', { PARTITION: 'north' }, /PARTITION="north": a gateway routes to every partition; leave it unset/],
   ])('%s refuses to start with a bad variable, naming it and what it expects', async (app, bad, expected) => {
     const { code, output } = await runApp(app, bad);
 
@@ -136,7 +153,7 @@ describe('health', () => {
 });
 
 describe('logs', () => {
-  it('follows one order across the four apps by its id, one line per step, under the caller correlation id', async () => {
+  it('follows one order across the four apps by its id, one line per step, under the caller correlation id; at info, one line per state change', async () => {
     const food = await t.post('/foods', { name: 'Traced Dosa', packets: 2 });
     await t.post('/agents', { count: 2 });
     const res = await fetch(`${t.url}/orders`, {
@@ -167,11 +184,19 @@ describe('logs', () => {
         `assigned packets ${packetId}`,
         `assigned agent ${agentId}`,
         'PLACED',
-        'order.place ok',
+        'order.place-batch ok',
       ]),
     );
-    expect(said('store')).toEqual(['store.cart.reserve ok', 'store.packet.assign ok']);
-    expect(said('delivery')).toEqual(['delivery.agent.reserve ok', 'delivery.agent.assign ok']);
+    expect(said('store')).toEqual(['store.cart.reserve-batch ok', 'store.packet.assign-batch ok']);
+    expect(said('delivery')).toEqual(['delivery.agent.reserve-batch ok', 'delivery.agent.assign-batch ok']);
+    // At info and above, the hot path says only how the order moved, and the gateway its answer.
+    const info = lines.filter((line) => line.level !== 'debug' && line.level !== 'trace');
+    expect(info.filter((line) => line.app === 'order').map((line) => line.msg)).toEqual([
+      `decided COMMITTING: packets ${packetId}, agent ${agentId}`,
+      'PLACED',
+    ]);
+    expect(info.filter((line) => line.app === 'store' || line.app === 'delivery')).toEqual([]);
+    expect(info.filter((line) => line.app === 'gateway')).toHaveLength(1);
     expect(lines.find((line) => line.app === 'gateway')).toMatchObject({
       req: { method: 'POST', url: '/orders' },
       res: { statusCode: 201 },
@@ -203,16 +228,20 @@ describe('metrics', () => {
     expect(sample(order, 'orders_total', { outcome: 'NOT_PLACED', reason: 'OUT_OF_STOCK' })).toBeGreaterThanOrEqual(1);
     expect(sample(order, 'order_phase_duration_seconds_count', { phase: 'reserve', outcome: 'decided' })).toBeGreaterThanOrEqual(1);
     expect(sample(order, 'order_phase_duration_seconds_count', { phase: 'total', outcome: 'PLACED' })).toBeGreaterThanOrEqual(1);
-    expect(sample(order, 'rpc_messages_total', { pattern: 'order.place', outcome: 'ok' })).toBeGreaterThanOrEqual(2);
+    expect(sample(order, 'rpc_messages_total', { pattern: 'order.place-batch', outcome: 'ok' })).toBeGreaterThanOrEqual(2);
     expect(order).toMatch(/^# TYPE order_call_retries_total counter$/m);
     expect(order).toMatch(/^# TYPE orders_recovered_total counter$/m);
 
     const store = await metrics(metricsUrl('store'));
     expect(sample(store, 'rpc_messages_total', { app: 'store', pattern: 'store.cart.reserve', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
-    expect(sample(store, 'rpc_message_duration_seconds_count', { pattern: 'store.packet.assign' })).toBeGreaterThanOrEqual(1);
+    expect(sample(store, 'rpc_message_duration_seconds_count', { pattern: 'store.packet.assign-batch' })).toBeGreaterThanOrEqual(1);
+    // Group commit: orders per message the coordinator sent, and per transaction the store committed.
+    expect(sample(order, 'batch_size_count', { hop: 'store.cart.reserve-batch', unit: 'message' })).toBeGreaterThanOrEqual(1);
+    expect(sample(store, 'batch_size_count', { hop: 'store.cart.reserve-batch', unit: 'transaction' })).toBeGreaterThanOrEqual(1);
+    expect(sample(gateway, 'batch_size_count', { hop: 'order.place-batch', unit: 'message' })).toBeGreaterThanOrEqual(2);
     const delivery = await metrics(metricsUrl('delivery'));
     expect(
-      sample(delivery, 'rpc_messages_total', { app: 'delivery', pattern: 'delivery.agent.assign', outcome: 'ok' }),
+      sample(delivery, 'rpc_messages_total', { app: 'delivery', pattern: 'delivery.agent.assign-batch', outcome: 'ok' }),
     ).toBeGreaterThanOrEqual(1);
     expect(sample(delivery, 'nodejs_eventloop_lag_seconds', { app: 'delivery' })).toBeDefined();
     // Every app runs on the Node that runs the tests, which is how scripts/node24.sh tests the apps on Node 24.

@@ -1,9 +1,20 @@
-import { DEFAULT_STORE_ID, DeliveryPattern, ErrorCode, Queue, StorePattern } from '@app/contracts';
+import {
+  AgentReservation,
+  BatchReply,
+  CartReservation,
+  DEFAULT_STORE_ID,
+  DeliveryPattern,
+  ErrorCode,
+  PacketsAssignment,
+  Queue,
+  ReleaseResult,
+  StorePattern,
+} from '@app/contracts';
 import { call } from '@app/platform';
 import { RowDataPacket } from 'mysql2/promise';
 import { randomUUID } from 'node:crypto';
 import { TestSystem } from './support/harness';
-import { agentReserve, reservePacket } from './support/participants';
+import { agentReserve, cartOfOne, reservePacket } from './support/participants';
 import { v7 } from 'uuid';
 
 jest.setTimeout(120_000);
@@ -189,6 +200,78 @@ describe('reservations expire', () => {
   });
 });
 
+describe('batches at the participants', () => {
+  const codes = (reply: BatchReply<unknown>) => reply.outcomes.map((outcome) => ('error' in outcome ? outcome.error.code : 'ok'));
+  const okOf = <T>(reply: BatchReply<T>) => reply.outcomes.map((outcome) => ('ok' in outcome ? outcome.ok : undefined));
+
+  it('answers a batch message of each kind over the broker with one outcome per order, in order, each its own', async () => {
+    await admin.deliverAll();
+    const foodId = await admin.food('Rava Dosa', 2);
+    if ((await admin.freeAgents()) < 2) await admin.agents(2);
+    const [store, delivery] = [t.client(Queue.STORE), t.client(Queue.DELIVERY)];
+    const [a, short, b] = [v7(), v7(), v7()];
+
+    const carts = await call<BatchReply<CartReservation>>(
+      store,
+      StorePattern.RESERVE_CARTS,
+      { requests: [cartOfOne(a, foodId), { ...cartOfOne(short, foodId), items: [{ foodId, quantity: 3 }] }, cartOfOne(b, foodId)] },
+      2000,
+    );
+    expect(codes(carts)).toEqual(['ok', ErrorCode.OUT_OF_STOCK, 'ok']);
+    const [packetA, , packetB] = okOf(carts).map((cart) => cart?.items[0].packetIds[0]);
+    const agents = await call<BatchReply<AgentReservation>>(
+      delivery,
+      DeliveryPattern.RESERVE_AGENTS,
+      { requests: [agentReserve(a), agentReserve(b)] },
+      2000,
+    );
+    expect(codes(agents)).toEqual(['ok', 'ok']);
+
+    const assigned = await call<BatchReply<PacketsAssignment>>(
+      store,
+      StorePattern.ASSIGN_PACKETS_BATCH,
+      {
+        requests: [
+          { orderId: a, packetIds: [packetA] },
+          { orderId: b, packetIds: [packetA] },
+        ],
+      },
+      2000,
+    );
+    expect(codes(assigned)).toEqual(['ok', ErrorCode.RESERVATION_LOST]);
+    const agentA = okOf(agents)[0]!.agentId;
+    expect(codes(await call(delivery, DeliveryPattern.ASSIGN_AGENTS, { requests: [{ orderId: a, agentId: agentA }] }, 2000))).toEqual([
+      'ok',
+    ]);
+    expect(await packetOf(a)).toMatchObject({ id: packetA, state: 'ASSIGNED' });
+    expect(await packetOf(b)).toMatchObject({ id: packetB, state: 'RESERVED' });
+
+    const released = await call<BatchReply<ReleaseResult>>(
+      store,
+      StorePattern.RELEASE_PACKETS_BATCH,
+      { requests: [{ orderId: a }, { orderId: short }, { orderId: b }] },
+      2000,
+    );
+    expect(okOf(released).map((result) => result?.freed)).toEqual([1, 0, 1]);
+    const freed = await call<BatchReply<ReleaseResult>>(
+      delivery,
+      DeliveryPattern.RELEASE_AGENTS,
+      { requests: [{ orderId: a }, { orderId: b }] },
+      2000,
+    );
+    expect(okOf(freed).map((result) => result?.freed)).toEqual([1, 1]);
+    expect((await t.get('/foods')).body).toContainEqual({
+      id: foodId,
+      name: 'Rava Dosa',
+      packets: { free: 2, reserved: 0, assigned: 0, total: 2 },
+    });
+    // A malformed request fails its whole message, as it fails a single one.
+    await expect(
+      call(store, StorePattern.RESERVE_CARTS, { requests: [cartOfOne(v7(), foodId), { orderId: 'not-an-order' }] }, 2000),
+    ).rejects.toMatchObject({ code: ErrorCode.VALIDATION_FAILED });
+  });
+});
+
 describe('contention', () => {
   async function burst(packets: number, freeAgents: number, orders: number) {
     await admin.deliverAll();
@@ -255,13 +338,12 @@ describe('a participant down between the phases', () => {
     await t.system.waitHealthy();
   });
 
-  it('ends not placed, holding nothing of its cart once the participant is back', async () => {
+  it('never aborts a decided order for an unreachable participant: it stays COMMITTING, and is placed once the participant is back', async () => {
     // A cart of two foods from a dark store of its own: phase 1 holds three packets and an agent there.
     const storeId = (await t.post('/stores', { name: 'Jayanagar' })).body.id;
     const [rice, curd] = [await admin.food('Bisibele Bath', 0), await admin.food('Curd Rice', 0)];
     for (const foodId of [rice, curd]) expect((await t.post(`/stores/${storeId}/packets`, { foodId, count: 3 })).status).toBe(201);
     expect((await t.post(`/stores/${storeId}/agents`, { count: 1 })).status).toBe(201);
-    const before = (await t.get(`/stores/${storeId}`)).body;
     const answer = t.post('/orders', {
       storeId,
       items: [
@@ -269,7 +351,7 @@ describe('a participant down between the phases', () => {
         { foodId: curd, quantity: 1 },
       ],
     });
-    // Phase 1 is done when the whole cart shows up reserved; the coordinator now pauses before deciding.
+    // Phase 1 is done when the whole cart shows up reserved; the coordinator pauses, then decides.
     await t.until(
       async () =>
         (await t.query(`SELECT id FROM ${t.env.STORE_DB_NAME}.packet WHERE store_id = ? AND state = 'RESERVED'`, [storeId])).length === 3,
@@ -278,23 +360,24 @@ describe('a participant down between the phases', () => {
     );
     await t.system.stop('store', 'SIGKILL');
 
+    // The decision is logged; the store's assign goes unanswered through every try: "pending", not "not placed".
     const res = await answer;
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ state: 'PENDING' });
+    expect((await t.get(`/orders/${res.body.orderId}`)).body.state).toBe('COMMITTING');
 
-    expect(res.status).toBe(503);
-    expect(res.body).toMatchObject({ code: 'SERVICE_UNAVAILABLE', state: 'NOT_PLACED' });
-    expect(await agentOf(res.body.orderId)).toBeUndefined();
-
+    // Back up, the store answers recovery's assign, which finds the cart still reserved for the order.
     t.system.spawn('store');
     await t.system.waitHealthy();
-    await t.until(async () => (await t.get(`/orders/${res.body.orderId}`)).body.state === 'NOT_PLACED', 15_000, 'NOT_PLACED');
-    await t.until(async () => (await packetOf(res.body.orderId)) === undefined, 10_000, 'the packets to be free');
-    expect((await t.get(`/stores/${storeId}`)).body).toEqual(before);
-    expect((await t.get(`/orders/${res.body.orderId}`)).body).toMatchObject({
-      storeId,
-      items: [
-        { foodId: rice, quantity: 2, packetIds: [] },
-        { foodId: curd, quantity: 1, packetIds: [] },
-      ],
-    });
+    await t.until(async () => (await t.get(`/orders/${res.body.orderId}`)).body.state === 'PLACED', 30_000, 'PLACED');
+    const placed = (await t.get(`/orders/${res.body.orderId}`)).body;
+    expect(placed).toMatchObject({ storeId, agentId: expect.any(Number), reason: null });
+    expect(placed.items.map((line: { foodId: number; packetIds: number[] }) => [line.foodId, line.packetIds.length])).toEqual([
+      [rice, 2],
+      [curd, 1],
+    ]);
+    const held = await t.query<RowDataPacket>(`SELECT state FROM ${t.env.STORE_DB_NAME}.packet WHERE order_id = ?`, [res.body.orderId]);
+    expect(held.map((row) => row.state)).toEqual(['ASSIGNED', 'ASSIGNED', 'ASSIGNED']);
+    expect(await agentOf(res.body.orderId)).toMatchObject({ id: placed.agentId, state: 'ASSIGNED' });
   });
 });

@@ -17,6 +17,8 @@ jest.setTimeout(60_000);
 // Generous timeouts: the races are staged by fault points and waits on the database, so a slow
 // machine must not turn a reserve into a timeout (and the order into an abort) before the race.
 const t = new TestSystem('races', 3909, {
+  // Each message a service handled is a debug line: the races are read from them.
+  LOG_LEVEL: 'debug',
   FAULT_ACTION: 'pause',
   FAULT_PAUSE_MS: '2500',
   RPC_TIMEOUT_MS: '5000',
@@ -116,8 +118,8 @@ describe('copies of one message', () => {
     });
     expect(answers[1].response).toEqual(answers[0].response);
     // One driver: one reserve of each side reached the participants.
-    expect(handled('store', StorePattern.RESERVE_CART, command.orderId)).toHaveLength(1);
-    expect(handled('delivery', DeliveryPattern.RESERVE_AGENT, command.orderId)).toHaveLength(1);
+    expect(handled('store', StorePattern.RESERVE_CARTS, command.orderId)).toHaveLength(1);
+    expect(handled('delivery', DeliveryPattern.RESERVE_AGENTS, command.orderId)).toHaveLength(1);
     const row = await orderRow(command.orderId);
     const [agent] = await t.query(`SELECT id FROM ${t.env.DELIVERY_DB_NAME}.agent WHERE order_id = ?`, [command.orderId]);
     expect(Number(agent.id)).toBe(Number(row!.agent_id));

@@ -1,13 +1,13 @@
 import { Queue } from '@app/contracts';
-import { rmqClientOptions, RmqSettings } from '@app/platform';
+import { DEV_ORDER_ID_SECRET, Partition, PartitionMap, rmqClientOptions, RmqSettings } from '@app/platform';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { connectUtc } from '@app/database';
 import { RowDataPacket } from 'mysql2/promise';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CheckOptions, CheckReport, checkInvariants, optionsFromEnv } from '../../scripts/check';
-import { resetNamespace, SERVICES, System } from '../../scripts/system';
+import { CheckOptions, CheckReport, checkInvariants, checkPartitions, optionsFromEnv, PartitionsReport } from '../../scripts/check';
+import { resetNamespace, ServiceName, SERVICES, System } from '../../scripts/system';
 import { ApiAnswer, OpenApiDocument } from './openapi';
 
 /** The ADMIN_API_KEY of every test system. */
@@ -35,7 +35,7 @@ export class TestSystem {
   /** Once conformToDocument() ran: the document every answer of post() and get() must match. */
   private api?: OpenApiDocument;
 
-  constructor(suite: string, basePort: number, overrides: Record<string, string> = {}) {
+  constructor(suite: string, basePort: number, overrides: Record<string, string> = {}, services?: readonly ServiceName[]) {
     const { prefix, port } = testNamespace(suite, basePort);
     this.env = {
       NODE_ENV: 'test',
@@ -67,8 +67,12 @@ export class TestSystem {
     mkdirSync(join(__dirname, '..', 'logs'), { recursive: true });
     this.logFile = join(__dirname, '..', 'logs', `${suite}.log`);
     const log = createWriteStream(this.logFile);
-    this.system = new System({ env: this.env, output: (who, line) => log.write(`[${who}] ${line}\n`) });
+    this.output = (who, line) => log.write(`[${who}] ${line}\n`);
+    this.system = new System({ env: this.env, output: this.output, services });
   }
+
+  /** Where the apps' lines go: the suite's log file. */
+  protected readonly output: (who: string, line: string) => void;
 
   /** Fresh databases and queues, then (`prepare`, to start on databases of its own making) all four apps. */
   async start(prepare?: () => Promise<void>): Promise<void> {
@@ -82,7 +86,7 @@ export class TestSystem {
     await this.system.stopAll();
   }
 
-  private reset(): Promise<void> {
+  protected reset(): Promise<void> {
     return resetNamespace({ ...this.env, RABBITMQ_URL: this.rmq.url });
   }
 
@@ -186,6 +190,93 @@ export class TestSystem {
       if (value) return value;
       if (Date.now() > giveUpAt) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
       await sleep(20);
+    }
+  }
+}
+
+/**
+ * A test system split into partitions (PARTITION_MAP): each partition's store, delivery and order
+ * services run as a System of their own with PARTITION=<name>, on the queues and databases the map
+ * gives it; one gateway (this.system) routes to all of them.
+ */
+export class PartitionedTestSystem extends TestSystem {
+  readonly map: PartitionMap;
+  readonly partitions: Map<string, { partition: Partition; system: System; env: Record<string, string> }>;
+
+  constructor(suite: string, basePort: number, ranges: { name: string; from: number; to: number }[]) {
+    const { prefix } = testNamespace(suite, basePort);
+    const partitions: Partition[] = ranges.map(({ name, from, to }) => ({
+      name,
+      queuePrefix: `${prefix}${name}_`,
+      stores: { from, to },
+      databases: { order: `${prefix}${name}_orders`, store: `${prefix}${name}_store`, delivery: `${prefix}${name}_delivery` },
+    }));
+    // The gateway takes every queue prefix from the map: QUEUE_PREFIX empty is unset.
+    super(suite, basePort, { PARTITION_MAP: JSON.stringify({ partitions }), QUEUE_PREFIX: '' }, ['gateway']);
+    this.map = new PartitionMap(partitions, true);
+    this.partitions = new Map(
+      partitions.map((partition, i) => {
+        // Each partition's services serve /metrics on ports of their own, 100 apart.
+        const env: Record<string, string> = {
+          ...this.env,
+          PARTITION: partition.name,
+          ORDER_METRICS_PORT: String(Number(this.env.ORDER_METRICS_PORT) + 100 * i),
+          STORE_METRICS_PORT: String(Number(this.env.STORE_METRICS_PORT) + 100 * i),
+          DELIVERY_METRICS_PORT: String(Number(this.env.DELIVERY_METRICS_PORT) + 100 * i),
+        };
+        // Set as the map says (explicit settings must agree with it; see applyPartition).
+        Object.assign(env, {
+          QUEUE_PREFIX: partition.queuePrefix,
+          ORDER_DB_NAME: partition.databases.order,
+          STORE_DB_NAME: partition.databases.store,
+          DELIVERY_DB_NAME: partition.databases.delivery,
+        });
+        const output = (who: string, line: string) => this.output(`${partition.name}/${who}`, line);
+        return [partition.name, { partition, env, system: new System({ env, output, services: ['store', 'delivery', 'order'] }) }];
+      }),
+    );
+  }
+
+  /** Every partition's services, then the gateway once it sees them all up. */
+  override async start(): Promise<void> {
+    await this.reset();
+    for (const { system } of this.partitions.values()) await system.start();
+    await this.system.start();
+  }
+
+  override async stop(): Promise<void> {
+    await super.stop();
+    await Promise.all([...this.partitions.values()].map(({ system }) => system.stopAll()));
+  }
+
+  /** Each partition's databases and queues, by the names of the map, dropped. */
+  protected override async reset(): Promise<void> {
+    for (const { partition } of this.partitions.values()) {
+      const { order, store, delivery } = partition.databases;
+      await resetNamespace({
+        ...this.env,
+        RABBITMQ_URL: this.rmq.url,
+        QUEUE_PREFIX: partition.queuePrefix,
+        ORDER_DB_NAME: order,
+        STORE_DB_NAME: store,
+        DELIVERY_DB_NAME: delivery,
+      });
+    }
+  }
+
+  /** The checker over every partition and across them (I9). */
+  checkPartitions(): Promise<PartitionsReport> {
+    return checkPartitions(this.map, this.databases, this.env.ORDER_ID_SECRET ?? DEV_ORDER_ID_SECRET);
+  }
+
+  /** Once no order is in flight in any partition whose services run: the partitions' reports. */
+  async settledPartitions(timeoutMs = 20_000): Promise<PartitionsReport> {
+    const giveUpAt = Date.now() + timeoutMs;
+    for (;;) {
+      const report = await this.checkPartitions();
+      const pending = Object.values(report.partitions).reduce((sum, part) => sum + part.pending, 0);
+      if (pending === 0 || Date.now() > giveUpAt) return report;
+      await sleep(200);
     }
   }
 }

@@ -1,5 +1,4 @@
-import { Queue } from '@app/contracts';
-import { EnvModule, serviceClients } from '@app/platform';
+import { EnvModule } from '@app/platform';
 import { Module } from '@nestjs/common';
 import { AgentsModule } from './agents/agents.module';
 import { GatewayEnv } from './config/gateway.env';
@@ -7,12 +6,13 @@ import { FoodsModule } from './foods/foods.module';
 import { HealthModule } from './health/health.module';
 import { LiveModule } from './live/live.module';
 import { OrdersModule } from './orders/orders.module';
+import { PartitionsModule } from './partitions/partitions.module';
 import { StoresModule } from './stores/stores.module';
 
 @Module({
   imports: [
     EnvModule.forRoot(GatewayEnv),
-    serviceClients(GatewayEnv, [Queue.ORDER, Queue.STORE, Queue.STORE_ADMIN, Queue.DELIVERY, Queue.DELIVERY_ADMIN]),
+    PartitionsModule,
     OrdersModule,
     StoresModule,
     FoodsModule,

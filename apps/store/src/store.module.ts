@@ -15,6 +15,7 @@ import { Packet } from './packets/packet.entity';
 import { PacketsModule } from './packets/packets.module';
 import { DarkStore } from './stores/dark-store.entity';
 import { StoresModule } from './stores/stores.module';
+import { StoresService } from './stores/stores.service';
 
 @Module({
   imports: [
@@ -36,9 +37,13 @@ import { StoresModule } from './stores/stores.module';
   controllers: [serviceHealthController('store', StorePattern.HEALTH)],
 })
 export class StoreModule implements OnModuleInit {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly stores: StoresService,
+  ) {}
 
-  onModuleInit(): Promise<void> {
-    return runMigrations(this.dataSource, 'store_migrations');
+  async onModuleInit(): Promise<void> {
+    await runMigrations(this.dataSource, 'store_migrations');
+    await this.stores.claimIdRange();
   }
 }

@@ -8,6 +8,10 @@ export enum ErrorCode {
   /** No dark store has this id. */
   STORE_NOT_FOUND = 'STORE_NOT_FOUND',
   STORE_EXISTS = 'STORE_EXISTS',
+  /** Every store id of the partition's range (PARTITION_MAP) is taken: a store goes in another partition. */
+  STORE_RANGE_FULL = 'STORE_RANGE_FULL',
+  /** HTTP only: POST /stores names a partition PARTITION_MAP does not have. */
+  PARTITION_NOT_FOUND = 'PARTITION_NOT_FOUND',
   FOOD_EXISTS = 'FOOD_EXISTS',
   AGENT_EXISTS = 'AGENT_EXISTS',
   ORDER_NOT_FOUND = 'ORDER_NOT_FOUND',

@@ -12,6 +12,10 @@ export const StorePattern = {
   RESERVE_CART: 'store.cart.reserve',
   ASSIGN_PACKETS: 'store.packet.assign',
   RELEASE_PACKETS: 'store.packet.release',
+  /** The three above for many orders in one message and one transaction (BatchReply, see batch.ts). */
+  RESERVE_CARTS: 'store.cart.reserve-batch',
+  ASSIGN_PACKETS_BATCH: 'store.packet.assign-batch',
+  RELEASE_PACKETS_BATCH: 'store.packet.release-batch',
 } as const;
 
 export const DeliveryPattern = {
@@ -25,11 +29,17 @@ export const DeliveryPattern = {
   /** Gives back a reservation while the order waits for its packets; unlike release, the order may reserve again. */
   YIELD_AGENT: 'delivery.agent.yield',
   COMPLETE_DELIVERY: 'delivery.agent.complete',
+  /** Reserve, assign and release for many orders in one message and one transaction (BatchReply, see batch.ts). */
+  RESERVE_AGENTS: 'delivery.agent.reserve-batch',
+  ASSIGN_AGENTS: 'delivery.agent.assign-batch',
+  RELEASE_AGENTS: 'delivery.agent.release-batch',
 } as const;
 
 export const OrderPattern = {
   HEALTH: 'order.health',
   PLACE_ORDER: 'order.place',
+  /** Many orders' commands in one message (BatchReply of OrderView, see batch.ts). */
+  PLACE_ORDERS: 'order.place-batch',
   GET_ORDER: 'order.get',
   MARK_DELIVERED: 'order.delivered',
   /** The latest orders with their logs, and how many orders minted in a recent window ended each way. */

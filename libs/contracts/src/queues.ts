@@ -26,7 +26,15 @@ export function queueName(prefix: string, queue: QueueName): string {
  */
 export const QUEUE_PATTERNS: Readonly<Record<QueueName, readonly string[]>> = {
   [Queue.ORDER]: Object.values(OrderPattern),
-  [Queue.STORE]: [StorePattern.HEALTH, StorePattern.RESERVE_CART, StorePattern.ASSIGN_PACKETS, StorePattern.RELEASE_PACKETS],
+  [Queue.STORE]: [
+    StorePattern.HEALTH,
+    StorePattern.RESERVE_CART,
+    StorePattern.ASSIGN_PACKETS,
+    StorePattern.RELEASE_PACKETS,
+    StorePattern.RESERVE_CARTS,
+    StorePattern.ASSIGN_PACKETS_BATCH,
+    StorePattern.RELEASE_PACKETS_BATCH,
+  ],
   [Queue.STORE_ADMIN]: [
     StorePattern.HEALTH,
     StorePattern.CREATE_STORE,
@@ -42,6 +50,9 @@ export const QUEUE_PATTERNS: Readonly<Record<QueueName, readonly string[]>> = {
     DeliveryPattern.RELEASE_AGENT,
     DeliveryPattern.YIELD_AGENT,
     DeliveryPattern.COMPLETE_DELIVERY,
+    DeliveryPattern.RESERVE_AGENTS,
+    DeliveryPattern.ASSIGN_AGENTS,
+    DeliveryPattern.RELEASE_AGENTS,
   ],
   [Queue.DELIVERY_ADMIN]: [DeliveryPattern.HEALTH, DeliveryPattern.CREATE_AGENTS, DeliveryPattern.LIST_AGENTS],
 };

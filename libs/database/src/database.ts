@@ -52,10 +52,13 @@ export async function connectUtc(options: ConnectionOptions): Promise<Connection
   }
 }
 
-/** A pool outside the services (the benchmark's bound), in UTC like them. */
-export function createUtcPool(options: PoolOptions): Pool {
+/**
+ * A pool outside the services (the benchmark's bound and monolith), in UTC like them; with
+ * `readCommitted`, its sessions also run READ COMMITTED, as the services' do.
+ */
+export function createUtcPool(options: PoolOptions, { readCommitted = false } = {}): Pool {
   const pool = createPool({ ...options, timezone: 'Z' });
-  setUpSessions(pool.pool, [UTC_SESSION]);
+  setUpSessions(pool.pool, readCommitted ? [UTC_SESSION, READ_COMMITTED_SESSION] : [UTC_SESSION]);
   return pool;
 }
 

@@ -7,3 +7,4 @@ export * from './participant.env';
 export * from './branch-barrier';
 export * from './reservations';
 export * from './participant-metrics';
+export * from './batches';

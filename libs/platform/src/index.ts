@@ -5,6 +5,7 @@ import 'reflect-metadata';
  * services' server, calls with timeouts), start-up and shutdown, logging, metrics.
  */
 export * from './config/env';
+export * from './config/partition-map';
 export * from './config/env.module';
 export * from './transport/contract.exception';
 export * from './transport/rmq-options';
@@ -17,6 +18,7 @@ export * from './transport/reply-safe-server';
 export * from './transport/in-flight';
 export * from './transport/message-log.interceptor';
 export * from './transport/serve-queue';
+export * from './batching/batcher';
 export * from './runtime/periodic-task';
 export * from './runtime/app';
 export * from './observability/correlation';

@@ -3,12 +3,16 @@ import {
   AgentReservation,
   AgentsCreated,
   AssignAgentDto,
+  AssignAgentsDto,
+  BatchReply,
   CreateAgentsCommand,
   DeliveryPattern,
   ListAgentsDto,
   OrderRefDto,
+  ReleaseBatchDto,
   ReleaseResult,
   ReserveAgentDto,
+  ReserveAgentsDto,
   StoreAgents,
   YieldAgentDto,
 } from '@app/contracts';
@@ -33,6 +37,21 @@ export class AgentsController {
   @MessagePattern(DeliveryPattern.RELEASE_AGENT)
   release(@Payload() dto: OrderRefDto): Promise<ReleaseResult> {
     return this.agents.release(dto.orderId);
+  }
+
+  @MessagePattern(DeliveryPattern.RESERVE_AGENTS)
+  async reserveBatch(@Payload() dto: ReserveAgentsDto): Promise<BatchReply<AgentReservation>> {
+    return { outcomes: await this.agents.reserveBatch(dto.requests) };
+  }
+
+  @MessagePattern(DeliveryPattern.ASSIGN_AGENTS)
+  async assignBatch(@Payload() dto: AssignAgentsDto): Promise<BatchReply<AgentAssignment>> {
+    return { outcomes: await this.agents.assignBatch(dto.requests) };
+  }
+
+  @MessagePattern(DeliveryPattern.RELEASE_AGENTS)
+  async releaseBatch(@Payload() dto: ReleaseBatchDto): Promise<BatchReply<ReleaseResult>> {
+    return { outcomes: await this.agents.releaseBatch(dto.requests) };
   }
 
   @MessagePattern(DeliveryPattern.YIELD_AGENT)

@@ -1,7 +1,31 @@
-import { AgentAssignment, AgentReservation, AgentsCreated, ErrorCode, ReleaseResult, StoreAgents } from '@app/contracts';
+import {
+  AgentAssignment,
+  AgentReservation,
+  AgentsCreated,
+  AssignAgentDto,
+  DeliveryPattern,
+  ErrorCode,
+  HoldState,
+  OrderRefDto,
+  Outcome,
+  ReleaseResult,
+  ReserveAgentDto,
+  StoreAgents,
+} from '@app/contracts';
 import { insertRows, isDuplicateKey, once, pruner, transaction, withRetries } from '@app/database';
-import { closeBarrier, enterBarrier, expirySweeper, nothingToReserve, refusePastRetention, tookExpired } from '@app/participant';
-import { ContractException, PeriodicTask } from '@app/platform';
+import {
+  barrierRefusals,
+  closeBarriers,
+  commitBatch,
+  commitOne,
+  enterBarriers,
+  expirySweeper,
+  firstOfEach,
+  leaveBarriers,
+  nothingToReserve,
+  tookExpired,
+} from '@app/participant';
+import { ContractException, outcomeOf, PeriodicTask } from '@app/platform';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ResultSetHeader } from 'mysql2';
 import { DataSource, EntityManager } from 'typeorm';
@@ -13,6 +37,9 @@ type Ids = { id: number | string }[];
  * The delivery side of the two-phase commit: agents held, assigned and given back per order. Every
  * method is keyed by order id and safe to repeat. Transactions run under READ COMMITTED (see
  * transaction()): SKIP LOCKED under REPEATABLE READ takes gap locks that deadlock concurrent reserves.
+ * A batch locks its agents by id or by order id through the index named (FORCE INDEX): for an IN list
+ * on a small table the optimizer would rather scan the whole table, waiting on rows of orders not
+ * its own, and two batches scanning so deadlock.
  */
 @Injectable()
 export class AgentsService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -27,37 +54,13 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
     this.barrierPruner = pruner('agent_barrier', env, (floor, batch) => this.pruneBarrier(floor, batch));
   }
 
-  /**
-   * Phase 1: holds one agent of the order's dark store for the order until the reservation expires,
-   * under the order's reserve `attempt`. A free agent first, else one whose reservation expired; agents other reserves are
-   * locking are skipped, never waited for. An order holds at most one agent (order_id is unique): a
-   * repeated or later reserve answers with the agent it holds, now held under the newer attempt.
-   * An order older than RETENTION_MS, whose barrier row may be pruned, is refused (ORDER_TOO_OLD).
-   */
+  /** Phase 1 for a batch of orders, in one transaction: see reserveAll. */
+  reserveBatch(requests: ReserveAgentDto[]): Promise<Outcome<AgentReservation>[]> {
+    return commitBatch(this.dataSource, DeliveryPattern.RESERVE_AGENTS, requests, (manager, batch) => this.reserveAll(manager, batch));
+  }
+
   reserve(orderId: string, storeId: number, attempt: number): Promise<AgentReservation> {
-    return transaction(this.dataSource, async (manager) => {
-      const barrier = await enterBarrier(manager, 'agent_barrier', orderId);
-      refusePastRetention(orderId, this.env.RETENTION_MS);
-      if (barrier.released) throw new ContractException(ErrorCode.ORDER_RELEASED, `Order ${orderId} was already released; not reserving`);
-      if (!barrier.firstVisit) {
-        const [held]: Ids = await manager.query(`SELECT id FROM agent WHERE order_id = ? FOR UPDATE`, [orderId]);
-        if (held) {
-          await manager.query(
-            `UPDATE agent SET hold_attempt = GREATEST(COALESCE(hold_attempt, 0), ?) WHERE id = ? AND state = 'RESERVED'`,
-            [attempt, held.id],
-          );
-          return { orderId, agentId: Number(held.id) };
-        }
-      }
-      const agentId = (await this.lockFree(manager, storeId)) ?? (await this.lockExpired(manager, storeId));
-      if (agentId === undefined) throw await this.refusal(manager, storeId);
-      await manager.query(
-        `UPDATE agent SET state = 'RESERVED', order_id = ?, reserved_until = NOW(3) + INTERVAL ? MICROSECOND, hold_attempt = ?
-          WHERE id = ?`,
-        [orderId, this.env.RESERVATION_TTL_MS * 1000, attempt, agentId],
-      );
-      return { orderId, agentId };
-    });
+    return commitOne(this.dataSource, { orderId, storeId, attempt }, (manager, batch) => this.reserveAll(manager, batch));
   }
 
   /**
@@ -77,48 +80,28 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
     });
   }
 
-  /**
-   * Phase 2: turns the order's reservation of `agentId` (the agent the coordinator logged at its
-   * decision) into an assignment. Refused only once that agent is no longer reserved for the order
-   * (swept, or taken by another order): expiry alone does not refuse it, losing the agent does, and
-   * that loss is final. Autocommit statements, not a transaction: the update alone decides, and
-   * counts the agent assigned in its store's agent_count row in the same statement.
-   */
-  assign(orderId: string, agentId: number): Promise<AgentAssignment> {
-    return withRetries(async () => {
-      const result: ResultSetHeader = await this.dataSource.query(
-        `UPDATE agent a JOIN agent_count c ON c.store_id = a.store_id
-            SET a.state = 'ASSIGNED', a.reserved_until = NULL, a.hold_attempt = NULL, c.assigned = c.assigned + 1
-          WHERE a.id = ? AND a.order_id = ? AND a.state = 'RESERVED'`,
-        [agentId, orderId],
-      );
-      if (result.affectedRows > 0) return { orderId, agentId };
-      const [assigned]: Ids = await this.dataSource.query(`SELECT id FROM agent WHERE id = ? AND order_id = ? AND state = 'ASSIGNED'`, [
-        agentId,
-        orderId,
-      ]);
-      if (assigned) return { orderId, agentId };
-      throw new ContractException(ErrorCode.RESERVATION_LOST, `agent ${agentId} is no longer reserved for order ${orderId}`);
-    });
+  /** Phase 2 for a batch of orders, in one transaction: see assignAll. */
+  assignBatch(requests: AssignAgentDto[]): Promise<Outcome<AgentAssignment>[]> {
+    return commitBatch(this.dataSource, DeliveryPattern.ASSIGN_AGENTS, requests, (manager, batch) => this.assignAll(manager, batch));
   }
 
-  /** Abort: frees the agent the order holds, reserved or assigned, and bars later reserves of it. */
+  assign(orderId: string, agentId: number): Promise<AgentAssignment> {
+    return commitOne(this.dataSource, { orderId, agentId }, (manager, batch) => this.assignAll(manager, batch));
+  }
+
+  /** Abort for a batch of orders, in one transaction: see releaseAll. */
+  releaseBatch(requests: OrderRefDto[]): Promise<Outcome<ReleaseResult>[]> {
+    return commitBatch(this.dataSource, DeliveryPattern.RELEASE_AGENTS, requests, (manager, batch) => this.releaseAll(manager, batch));
+  }
+
   release(orderId: string): Promise<ReleaseResult> {
-    return transaction(this.dataSource, async (manager) => {
-      await closeBarrier(manager, 'agent_barrier', orderId);
-      const reserved: ResultSetHeader = await manager.query(
-        `UPDATE agent SET state = 'FREE', order_id = NULL, reserved_until = NULL, hold_attempt = NULL
-          WHERE order_id = ? AND state = 'RESERVED'`,
-        [orderId],
-      );
-      return { orderId, freed: reserved.affectedRows + (await this.freeAssigned(manager, orderId)) };
-    });
+    return commitOne(this.dataSource, { orderId }, (manager, batch) => this.releaseAll(manager, batch));
   }
 
   /** The order was delivered: frees its agent and bars later reserves of the order. */
   complete(orderId: string): Promise<ReleaseResult> {
     return transaction(this.dataSource, async (manager) => {
-      await closeBarrier(manager, 'agent_barrier', orderId);
+      await closeBarriers(manager, 'agent_barrier', [orderId]);
       return { orderId, freed: await this.freeAssigned(manager, orderId) };
     });
   }
@@ -210,20 +193,198 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
     return result.affectedRows > 0 ? 1 : 0;
   }
 
-  private async lockFree(manager: EntityManager, storeId: number): Promise<number | undefined> {
-    const [row]: Ids = await manager.query(`SELECT id FROM agent WHERE store_id = ? AND state = 'FREE' LIMIT 1 FOR UPDATE SKIP LOCKED`, [
-      storeId,
-    ]);
-    return row && Number(row.id);
+  /**
+   * Phase 1: holds one agent of each order's dark store for the order until the reservation
+   * expires, under the order's reserve `attempt`. Free agents first, else ones whose reservation
+   * expired; agents other reserves are locking are skipped, never waited for. The agents the batch
+   * locked are handed out in request order. An order holds at most one agent (order_id is unique):
+   * a repeated or later reserve answers with the agent it holds, now held under the newer attempt
+   * (two requests of an order in one batch: the later attempt of the two, as if one ran after the
+   * other). An order older than RETENTION_MS, whose barrier row may be pruned, is refused
+   * (ORDER_TOO_OLD); each refusal is the order's own and writes nothing.
+   */
+  private async reserveAll(manager: EntityManager, requests: ReserveAgentDto[]): Promise<Outcome<AgentReservation>[]> {
+    const barriers = await enterBarriers(
+      manager,
+      'agent_barrier',
+      requests.map((request) => request.orderId),
+    );
+    const orders = firstOfEach(requests).map((order) => ({
+      ...order,
+      attempt: Math.max(...requests.filter((request) => request.orderId === order.orderId).map((request) => request.attempt)),
+    }));
+    const refusals = barrierRefusals(barriers, this.env.RETENTION_MS);
+    const held = await this.holdAgain(
+      manager,
+      orders.filter(({ orderId }) => !barriers.get(orderId)!.firstVisit && !refusals.has(orderId)),
+    );
+
+    const toTake = orders.filter(({ orderId }) => !refusals.has(orderId) && !held.has(orderId));
+    const { free, expired } = await this.lockAgents(manager, toTake);
+    const given = new Map<string, number>();
+    const short = new Set<number>();
+    for (const { orderId, storeId } of toTake) {
+      const agentId = free.get(storeId)!.shift();
+      if (agentId === undefined) short.add(storeId);
+      else given.set(orderId, agentId);
+    }
+    if (given.size > 0) {
+      await manager.query(
+        `UPDATE agent a
+           JOIN JSON_TABLE(?, '$[*]' COLUMNS (id INT UNSIGNED PATH '$[0]', order_id CHAR(36) PATH '$[1]', attempt INT UNSIGNED PATH '$[2]'))
+                AS given ON given.id = a.id
+            SET a.state = 'RESERVED', a.order_id = given.order_id, a.reserved_until = NOW(3) + INTERVAL ? MICROSECOND,
+                a.hold_attempt = given.attempt`,
+        [
+          JSON.stringify(
+            toTake.filter(({ orderId }) => given.has(orderId)).map(({ orderId, attempt }) => [given.get(orderId), orderId, attempt]),
+          ),
+          this.env.RESERVATION_TTL_MS * 1000,
+        ],
+      );
+      const takenOver = [...given.values()].filter((agentId) => expired.has(agentId)).length;
+      if (takenOver > 0) tookExpired('agent', takenOver);
+    }
+    // After the update: the agents given to earlier orders of the batch count as held by orders still deciding (I7).
+    const storeRefusals = new Map<number, ContractException>();
+    for (const storeId of [...short].sort((a, b) => a - b)) storeRefusals.set(storeId, await this.refusal(manager, storeId));
+    for (const { orderId, storeId } of toTake) if (!given.has(orderId)) refusals.set(orderId, storeRefusals.get(storeId)!);
+    await leaveBarriers(manager, 'agent_barrier', [...refusals.keys()]);
+
+    const outcomes: Outcome<AgentReservation>[] = [];
+    for (const { orderId } of requests) {
+      outcomes.push(
+        await outcomeOf(async () => {
+          const refusal = refusals.get(orderId);
+          if (refusal) throw refusal;
+          return { orderId, agentId: held.get(orderId) ?? given.get(orderId)! };
+        }),
+      );
+    }
+    return outcomes;
   }
 
-  private async lockExpired(manager: EntityManager, storeId: number): Promise<number | undefined> {
-    const [row]: Ids = await manager.query(
-      `SELECT id FROM agent WHERE store_id = ? AND state = 'RESERVED' AND reserved_until < NOW(3) LIMIT 1 FOR UPDATE SKIP LOCKED`,
-      [storeId],
+  /**
+   * The agents the orders, seen here before, hold already (a repeated reserve), locked and now held
+   * under the order's newer attempt if it is newer, as long as they are reserved.
+   */
+  private async holdAgain(manager: EntityManager, orders: { orderId: string; attempt: number }[]): Promise<Map<string, number>> {
+    if (orders.length === 0) return new Map();
+    const rows: { id: number; order_id: string }[] = await manager.query(
+      `SELECT id, order_id FROM agent FORCE INDEX (uq_agent_order) WHERE order_id IN (?) FOR UPDATE`,
+      [orders.map((order) => order.orderId)],
     );
-    if (row) tookExpired('agent');
-    return row && Number(row.id);
+    const held = new Map(rows.map((row) => [row.order_id, Number(row.id)]));
+    if (held.size > 0) {
+      await manager.query(
+        `UPDATE agent a
+           JOIN JSON_TABLE(?, '$[*]' COLUMNS (id INT UNSIGNED PATH '$[0]', attempt INT UNSIGNED PATH '$[1]')) AS asked ON asked.id = a.id
+            SET a.hold_attempt = GREATEST(COALESCE(a.hold_attempt, 0), asked.attempt)
+          WHERE a.state = 'RESERVED'`,
+        [JSON.stringify(orders.filter(({ orderId }) => held.has(orderId)).map(({ orderId, attempt }) => [held.get(orderId), attempt]))],
+      );
+    }
+    return held;
+  }
+
+  /**
+   * Phase 2: turns each order's reservation of `agentId` (the agent the coordinator logged at its
+   * decision) into an assignment. An order is refused only once that agent is no longer reserved
+   * for it (swept, or taken by another order): expiry alone does not refuse it, losing the agent
+   * does, and that loss is final. The agents of the whole batch are locked first, in id order; then
+   * each store's agent_count row once, in store order, so two assigns never wait on each other's
+   * rows crosswise.
+   */
+  private async assignAll(manager: EntityManager, requests: AssignAgentDto[]): Promise<Outcome<AgentAssignment>[]> {
+    const rows: LockedAgent[] = await manager.query(
+      `SELECT id, store_id, state, order_id FROM agent FORCE INDEX (PRIMARY) WHERE id IN (?) AND order_id IN (?) FOR UPDATE`,
+      [[...new Set(requests.map((request) => request.agentId))], [...new Set(requests.map((request) => request.orderId))]],
+    );
+    const byId = new Map(rows.map((row) => [Number(row.id), row]));
+    const toAssign: LockedAgent[] = [];
+    const outcomes: Outcome<AgentAssignment>[] = [];
+    for (const { orderId, agentId } of requests) {
+      outcomes.push(
+        await outcomeOf(async () => {
+          const agent = byId.get(agentId);
+          if (agent?.order_id !== orderId || agent.state === HoldState.FREE) {
+            throw new ContractException(ErrorCode.RESERVATION_LOST, `agent ${agentId} is no longer reserved for order ${orderId}`);
+          }
+          // Marked here too, so a second request of the order in this batch counts nothing again.
+          if (agent.state === HoldState.RESERVED) toAssign.push(Object.assign(agent, { state: HoldState.ASSIGNED }));
+          return { orderId, agentId };
+        }),
+      );
+    }
+    if (toAssign.length > 0) {
+      await manager.query(`UPDATE agent SET state = 'ASSIGNED', reserved_until = NULL, hold_attempt = NULL WHERE id IN (?)`, [
+        toAssign.map((agent) => agent.id),
+      ]);
+      for (const [storeId, n] of countByStore(toAssign)) {
+        await manager.query(`UPDATE agent_count SET assigned = assigned + ? WHERE store_id = ?`, [n, storeId]);
+      }
+    }
+    return outcomes;
+  }
+
+  /**
+   * Abort: frees the agent each order holds, reserved or assigned, and bars later reserves of it.
+   * The agents are locked first, so the assigned ones are uncounted exactly once, and the count rows
+   * (which every assign locks after its agents) after them, once each, in store order.
+   */
+  private async releaseAll(manager: EntityManager, requests: OrderRefDto[]): Promise<Outcome<ReleaseResult>[]> {
+    const orderIds = firstOfEach(requests).map((request) => request.orderId);
+    await closeBarriers(manager, 'agent_barrier', orderIds);
+    const held: LockedAgent[] = await manager.query(
+      `SELECT id, store_id, state, order_id FROM agent FORCE INDEX (uq_agent_order)
+        WHERE order_id IN (?) AND state IN ('RESERVED', 'ASSIGNED') FOR UPDATE`,
+      [orderIds],
+    );
+    if (held.length > 0) {
+      await manager.query(`UPDATE agent SET state = 'FREE', order_id = NULL, reserved_until = NULL, hold_attempt = NULL WHERE id IN (?)`, [
+        held.map((agent) => agent.id),
+      ]);
+      for (const [storeId, n] of countByStore(held.filter((agent) => agent.state === HoldState.ASSIGNED))) {
+        await manager.query(`UPDATE agent_count SET assigned = assigned - ? WHERE store_id = ?`, [n, storeId]);
+      }
+    }
+    // A second request of an order in the batch finds it released already: it frees nothing.
+    const holders = new Set(held.map((agent) => agent.order_id));
+    return requests.map(({ orderId }) => ({ ok: { orderId, freed: holders.delete(orderId) ? 1 : 0 } }));
+  }
+
+  /**
+   * Locks, per dark store the orders ask for, in store order, up to one agent per order: free ones,
+   * then ones whose reservation expired (`expired`). Answers the locked agents of each store, not
+   * yet handed out.
+   */
+  private async lockAgents(
+    manager: EntityManager,
+    orders: { storeId: number }[],
+  ): Promise<{ free: Map<number, number[]>; expired: Set<number> }> {
+    const wanted = new Map<number, number>();
+    for (const { storeId } of orders) wanted.set(storeId, (wanted.get(storeId) ?? 0) + 1);
+    const free = new Map<number, number[]>();
+    const taken = new Set<number>();
+    for (const [storeId, count] of [...wanted].sort(([a], [b]) => a - b)) {
+      const rows: Ids = await manager.query(`SELECT id FROM agent WHERE store_id = ? AND state = 'FREE' LIMIT ? FOR UPDATE SKIP LOCKED`, [
+        storeId,
+        count,
+      ]);
+      const expired: Ids =
+        rows.length < count
+          ? await manager.query(
+              `SELECT id FROM agent WHERE store_id = ? AND state = 'RESERVED' AND reserved_until < NOW(3) LIMIT ? FOR UPDATE SKIP LOCKED`,
+              [storeId, count - rows.length],
+            )
+          : [];
+      free.set(
+        storeId,
+        [...rows, ...expired].map((row) => Number(row.id)),
+      );
+      for (const row of expired) taken.add(Number(row.id));
+    }
+    return { free, expired: taken };
   }
 
   /** Why no agent of the store could be locked: none of it free or coming back, or all held by orders still deciding. */
@@ -247,4 +408,13 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([this.sweeper.stop(), this.barrierPruner.stop()]);
   }
+}
+
+type LockedAgent = { id: number; store_id: number; state: HoldState; order_id: string };
+
+/** How many of `agents` there are per store, in store order: the order agent_count rows are locked in. */
+function countByStore(agents: { store_id: number }[]): [number, number][] {
+  const counts = new Map<number, number>();
+  for (const { store_id } of agents) counts.set(store_id, (counts.get(store_id) ?? 0) + 1);
+  return [...counts].sort(([a], [b]) => a - b);
 }

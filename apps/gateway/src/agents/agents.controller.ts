@@ -26,8 +26,7 @@ export class AgentsController {
   @ApiOperation({ summary: 'Free, reserved, assigned and total agents of the default dark store' })
   @ApiOkResponse({ type: AgentsViewDoc })
   @ApiErrors(ErrorCode.SERVICE_UNAVAILABLE)
-  async list(): Promise<AgentsView> {
-    const [{ agents }] = await this.stores.agents(DEFAULT_STORE_ID);
-    return { agents };
+  list(): Promise<AgentsView> {
+    return this.stores.agents(DEFAULT_STORE_ID);
   }
 }

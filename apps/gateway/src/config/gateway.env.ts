@@ -19,6 +19,16 @@ export class GatewayEnv extends RabbitEnv {
   @Max(600_000)
   ORDER_WAIT_MS: number = 15_000;
 
+  /**
+   * Order batches the gateway keeps in flight to the order service (BATCH_IN_FLIGHT is for the
+   * other hops). A batch is answered when its slowest order is decided, so more than one in flight
+   * keeps an order that waits out contention from holding up the orders that arrive behind it.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  ORDER_BATCHES_IN_FLIGHT: number = 4;
+
   /** The `x-api-key` that POST /foods, /foods/:id/packets and /agents require. */
   @IsSecret(DEV_ADMIN_API_KEY)
   ADMIN_API_KEY: string = DEV_ADMIN_API_KEY;
@@ -43,4 +53,9 @@ export class GatewayEnv extends RabbitEnv {
   @Min(1_024)
   @Max(10_485_760)
   BODY_LIMIT_BYTES: number = 131_072;
+
+  /** The gateway routes each request to the partition of its dark store or its order (see Partitions). */
+  override partitionRole(): 'router' {
+    return 'router';
+  }
 }

@@ -15,6 +15,8 @@ const EXAMPLES: Record<Code, Omit<ApiErrorBody, 'code'>> = {
   [ErrorCode.FOOD_NOT_FOUND]: { message: 'Food 42 does not exist' },
   [ErrorCode.STORE_NOT_FOUND]: { message: 'Dark store 42 does not exist' },
   [ErrorCode.STORE_EXISTS]: { message: 'A dark store named "Koramangala" already exists' },
+  [ErrorCode.STORE_RANGE_FULL]: { message: 'Every dark store id of this partition (1000 to 1999) is taken' },
+  [ErrorCode.PARTITION_NOT_FOUND]: { message: 'No partition is named "west"; the partitions are north, south' },
   [ErrorCode.ORDER_NOT_FOUND]: { message: `Order ${ORDER_ID} does not exist` },
   [ErrorCode.FOOD_EXISTS]: { message: 'A food named "Idli" already exists' },
   [ErrorCode.AGENT_EXISTS]: { message: 'An agent with one of these names already exists' },

@@ -87,6 +87,21 @@ export class StoreViewDoc extends StoreStockDoc implements StoreView {
   agents: HoldCounts;
 }
 
+@ApiSchema({ name: 'NewStore' })
+export class NewStoreDoc extends StoreCreatedDoc {
+  @ApiPropertyOptional({ description: 'With PARTITION_MAP only: the partition that holds the store', example: 'south' })
+  partition?: string;
+}
+
+@ApiSchema({ name: 'StoreListing' })
+export class StoreListingDoc {
+  @ApiProperty({ type: [StoreViewDoc], description: 'The stores of every partition that answered, by id' })
+  stores: StoreView[];
+
+  @ApiProperty({ type: [String], description: 'The partitions that did not answer: their stores are missing from `stores`', example: [] })
+  unavailable: string[];
+}
+
 @ApiSchema({ name: 'OrderLine' })
 export class OrderLineDoc implements OrderLine {
   @ApiProperty({ type: 'integer', example: 1 })

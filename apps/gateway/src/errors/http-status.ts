@@ -8,6 +8,8 @@ export const HTTP_STATUS: Record<ErrorCode | NotPlacedReason, HttpStatus> = {
   // Also the not-placed reason of an order to an unknown store (the same code).
   [ErrorCode.STORE_NOT_FOUND]: HttpStatus.NOT_FOUND,
   [ErrorCode.STORE_EXISTS]: HttpStatus.CONFLICT,
+  [ErrorCode.STORE_RANGE_FULL]: HttpStatus.CONFLICT,
+  [ErrorCode.PARTITION_NOT_FOUND]: HttpStatus.NOT_FOUND,
   [ErrorCode.ORDER_NOT_FOUND]: HttpStatus.NOT_FOUND,
   [ErrorCode.FOOD_EXISTS]: HttpStatus.CONFLICT,
   [ErrorCode.AGENT_EXISTS]: HttpStatus.CONFLICT,

@@ -1,58 +1,40 @@
 import { DeliveryPattern, HealthReply, OrderPattern, Queue, QueueName, StorePattern } from '@app/contracts';
-import { call, clientToken } from '@app/platform';
-import { Inject, Injectable } from '@nestjs/common';
-import { ClientProxy } from '@nestjs/microservices';
+import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { GatewayEnv } from '../config/gateway.env';
+import { PartitionRoute } from '../partitions/partitions';
 
 export type ServiceName = 'order' | 'store' | 'delivery';
 
+/** The queues each service consumes (store and delivery have an admin queue beside their protocol queue), and its health pattern. */
+const TARGETS: Record<ServiceName, { queues: QueueName[]; pattern: string }> = {
+  order: { queues: [Queue.ORDER], pattern: OrderPattern.HEALTH },
+  store: { queues: [Queue.STORE, Queue.STORE_ADMIN], pattern: StorePattern.HEALTH },
+  delivery: { queues: [Queue.DELIVERY, Queue.DELIVERY_ADMIN], pattern: DeliveryPattern.HEALTH },
+};
+
 /**
  * One service's health as the gateway sees it, in two entries: `<service>` is up when the service
- * answers its health pattern over RabbitMQ on each queue it consumes (store and delivery have an
- * admin queue beside their protocol queue), `<service>_database` when it reports its database up.
+ * answers its health pattern over RabbitMQ on each queue it consumes, `<service>_database` when it
+ * reports its database up. With partitions, each entry is named after its partition too
+ * (`south.store`), so GET /health shows each partition.
  */
 @Injectable()
 export class ServiceHealthIndicator {
-  private readonly targets: Record<ServiceName, { queues: [QueueName, ClientProxy][]; pattern: string }>;
-
   constructor(
     private readonly indicators: HealthIndicatorService,
-    @Inject(clientToken(Queue.ORDER)) order: ClientProxy,
-    @Inject(clientToken(Queue.STORE)) store: ClientProxy,
-    @Inject(clientToken(Queue.STORE_ADMIN)) storeAdmin: ClientProxy,
-    @Inject(clientToken(Queue.DELIVERY)) delivery: ClientProxy,
-    @Inject(clientToken(Queue.DELIVERY_ADMIN)) deliveryAdmin: ClientProxy,
     private readonly env: GatewayEnv,
-  ) {
-    this.targets = {
-      order: { queues: [[Queue.ORDER, order]], pattern: OrderPattern.HEALTH },
-      store: {
-        queues: [
-          [Queue.STORE, store],
-          [Queue.STORE_ADMIN, storeAdmin],
-        ],
-        pattern: StorePattern.HEALTH,
-      },
-      delivery: {
-        queues: [
-          [Queue.DELIVERY, delivery],
-          [Queue.DELIVERY_ADMIN, deliveryAdmin],
-        ],
-        pattern: DeliveryPattern.HEALTH,
-      },
-    };
-  }
+  ) {}
 
-  async check(service: ServiceName): Promise<HealthIndicatorResult> {
-    const { queues, pattern } = this.targets[service];
-    const reachable = this.indicators.check(service);
-    const database = this.indicators.check(`${service}_database`);
+  async check(route: PartitionRoute, service: ServiceName, key: string = service): Promise<HealthIndicatorResult> {
+    const { queues, pattern } = TARGETS[service];
+    const reachable = this.indicators.check(key);
+    const database = this.indicators.check(`${key}_database`);
     const replies = await Promise.allSettled(
-      queues.map(([, client]) => call<HealthReply>(client, pattern, {}, this.env.RPC_TIMEOUT_MS, { expire: true })),
+      queues.map((queue) => route.call<HealthReply>(queue, pattern, {}, this.env.RPC_TIMEOUT_MS, { expire: true })),
     );
     const failures = replies.flatMap((reply, i) =>
-      reply.status === 'rejected' ? [`on queue ${queues[i][0]}, ${(reply.reason as Error).message}`] : [],
+      reply.status === 'rejected' ? [`on queue ${queues[i]}, ${(reply.reason as Error).message}`] : [],
     );
     const reply = replies.find((settled) => settled.status === 'fulfilled')?.value;
     const db = !reply

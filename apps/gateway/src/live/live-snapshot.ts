@@ -94,4 +94,11 @@ export class LiveSnapshot {
 
   @ApiProperty({ type: [String], description: 'The services that could not be read for this snapshot, and why', example: [] })
   errors: string[];
+
+  @ApiProperty({
+    type: [String],
+    description: 'The partitions (see PARTITION_MAP; `default` without one) with a service that could not be read: their part is missing',
+    example: [],
+  })
+  unavailable: string[];
 }

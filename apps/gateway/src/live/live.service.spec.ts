@@ -2,7 +2,9 @@ import { RecentOrders } from '@app/contracts';
 import { Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { Observable, of, throwError } from 'rxjs';
+import { partitionMapOf } from '@app/platform';
 import { GatewayEnv } from '../config/gateway.env';
+import { Partitions } from '../partitions/partitions';
 import { LIVE_REFRESH_MS, LiveService } from './live.service';
 import { LiveSnapshot } from './live-snapshot';
 
@@ -32,7 +34,8 @@ describe('LiveService', () => {
         return replies[pattern] instanceof Observable ? replies[pattern] : of(replies[pattern]);
       },
     } as unknown as ClientProxy;
-    live = new LiveService(client, client, client, new GatewayEnv());
+    const env = new GatewayEnv();
+    live = new LiveService(new Partitions(partitionMapOf('', env), env.ORDER_ID_SECRET, () => client), env);
   });
   afterEach(() => jest.useRealTimers());
 
@@ -52,6 +55,7 @@ describe('LiveService', () => {
       outcomes: (replies['order.recent'] as RecentOrders).outcomes,
       orders: [],
       errors: [],
+      unavailable: [],
     });
 
     // A newcomer gets the latest snapshot at once, without a read of its own.
@@ -82,5 +86,6 @@ describe('LiveService', () => {
     expect(snapshot.outcomes).toEqual((replies['order.recent'] as RecentOrders).outcomes);
     expect(snapshot.agents).toBeNull();
     expect(snapshot.errors).toEqual(['delivery.agent.list: no reply']);
+    expect(snapshot.unavailable).toEqual(['default']);
   });
 });

@@ -1,9 +1,18 @@
-import { DeliveryPattern, OrderPattern, Queue, RecentOrders, StoreAgents, StorePattern, StoreStock } from '@app/contracts';
-import { call, clientToken } from '@app/platform';
-import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import { ClientProxy } from '@nestjs/microservices';
+import {
+  DeliveryPattern,
+  OrderOutcomes,
+  OrderPattern,
+  Queue,
+  QueueName,
+  RecentOrders,
+  StoreAgents,
+  StorePattern,
+  StoreStock,
+} from '@app/contracts';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { Observable, ReplaySubject, Subject, defer, exhaustMap, finalize, share, takeUntil, timer } from 'rxjs';
 import { GatewayEnv } from '../config/gateway.env';
+import { PartitionRoute, Partitions } from '../partitions/partitions';
 import { LiveSnapshot } from './live-snapshot';
 
 export const LIVE_REFRESH_MS = 1_000;
@@ -32,9 +41,7 @@ export class LiveService implements BeforeApplicationShutdown {
   }).pipe(share({ connector: () => new ReplaySubject<LiveSnapshot>(1), resetOnRefCountZero: true }));
 
   constructor(
-    @Inject(clientToken(Queue.STORE_ADMIN)) private readonly store: ClientProxy,
-    @Inject(clientToken(Queue.DELIVERY_ADMIN)) private readonly delivery: ClientProxy,
-    @Inject(clientToken(Queue.ORDER)) private readonly orders: ClientProxy,
+    private readonly partitions: Partitions,
     private readonly env: GatewayEnv,
   ) {}
 
@@ -42,26 +49,71 @@ export class LiveService implements BeforeApplicationShutdown {
     this.stopping.next();
   }
 
+  /**
+   * Every partition read at once and merged: each part (stores, agents, orders) holds what the
+   * partitions that answered said, and is null only when none did; `unavailable` names the
+   * partitions with a part missing.
+   */
   async snapshot(): Promise<LiveSnapshot> {
     const errors: string[] = [];
-    const read = <T>(client: ClientProxy, pattern: string, data: unknown): Promise<T | null> =>
-      call<T>(client, pattern, data, this.env.RPC_TIMEOUT_MS, { expire: true }).catch((err: Error) => {
-        errors.push(err.message);
-        return null;
-      });
-    // What GET /stores reads (the stores' stock, their agents), and the orders of every store.
-    const [stores, agents, recent] = await Promise.all([
-      read<StoreStock[]>(this.store, StorePattern.LIST_STORES, {}),
-      read<StoreAgents[]>(this.delivery, DeliveryPattern.LIST_AGENTS, {}),
-      read<RecentOrders>(this.orders, OrderPattern.RECENT_ORDERS, { limit: LIVE_RECENT_ORDERS, windowMs: LIVE_RATE_WINDOW_MS }),
-    ]);
+    const unavailable = new Set<string>();
+    const reads = await Promise.all(
+      this.partitions.all.map((route) => {
+        const read = <T>(queue: QueueName, pattern: string, data: unknown): Promise<T | null> =>
+          route.call<T>(queue, pattern, data, this.env.RPC_TIMEOUT_MS, { expire: true }).catch((err: Error) => {
+            errors.push(this.partitions.configured ? `partition ${route.name}: ${err.message}` : err.message);
+            unavailable.add(route.name);
+            return null;
+          });
+        return this.read(route, read);
+      }),
+    );
+    const answered = <T>(parts: (T | null)[]): T[] | null => (parts.some((part) => part !== null) ? parts.filter((p) => p !== null) : null);
+    const stores = answered(reads.map((r) => r.stores));
+    const agents = answered(reads.map((r) => r.agents));
+    const recent = answered(reads.map((r) => r.recent));
     return {
       at: new Date().toISOString(),
-      stores,
-      agents,
-      outcomes: recent?.outcomes ?? null,
-      orders: recent?.orders ?? null,
+      stores: stores && stores.flat().sort((a, b) => a.id - b.id),
+      agents: agents && agents.flat(),
+      outcomes: recent && mergeOutcomes(recent.map((r) => r.outcomes)),
+      orders:
+        recent && (recent.length === 1 ? recent[0].orders : newestFirst(recent.flatMap((r) => r.orders)).slice(0, LIVE_RECENT_ORDERS)),
       errors,
+      unavailable: [...unavailable],
     };
   }
+
+  /** What GET /stores reads of one partition (its stores' stock, their agents), and its orders. */
+  private async read(
+    route: PartitionRoute,
+    read: <T>(queue: QueueName, pattern: string, data: unknown) => Promise<T | null>,
+  ): Promise<{ stores: StoreStock[] | null; agents: StoreAgents[] | null; recent: RecentOrders | null }> {
+    const [stores, agents, recent] = await Promise.all([
+      read<StoreStock[]>(Queue.STORE_ADMIN, StorePattern.LIST_STORES, {}),
+      read<StoreAgents[]>(Queue.DELIVERY_ADMIN, DeliveryPattern.LIST_AGENTS, {}),
+      read<RecentOrders>(Queue.ORDER, OrderPattern.RECENT_ORDERS, { limit: LIVE_RECENT_ORDERS, windowMs: LIVE_RATE_WINDOW_MS }),
+    ]);
+    return { stores, agents, recent };
+  }
+}
+
+/** The outcome counts of every partition together: no store is in two partitions, so the per-store counts only join. */
+function mergeOutcomes(parts: OrderOutcomes[]): OrderOutcomes {
+  const [first, ...rest] = parts;
+  return rest.reduce(
+    (all, part) => ({
+      windowMs: all.windowMs,
+      placed: all.placed + part.placed,
+      notPlaced: all.notPlaced + part.notPlaced,
+      pending: all.pending + part.pending,
+      stores: [...all.stores, ...part.stores].sort((a, b) => a.storeId - b.storeId),
+    }),
+    first,
+  );
+}
+
+/** Order ids are UUIDv7: the minting time leads, in fixed-width hex, so the newest id sorts last. */
+function newestFirst<T extends { orderId: string }>(orders: T[]): T[] {
+  return [...orders].sort((a, b) => b.orderId.localeCompare(a.orderId));
 }

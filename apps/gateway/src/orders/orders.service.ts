@@ -7,15 +7,16 @@ import {
   OrderState,
   OrderView,
   outcomeOf,
+  BatchReply,
   PlaceOrderCommand,
   Queue,
 } from '@app/contracts';
-import { call, clientToken, RpcCallError, setCorrelatedOrder } from '@app/platform';
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Batcher, RpcCallError, setCorrelatedOrder } from '@app/platform';
+import { HttpStatus, Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ClientProxy } from '@nestjs/microservices';
 import { ApiError } from '../errors/api-error';
 import { GatewayEnv } from '../config/gateway.env';
+import { PartitionRoute, Partitions } from '../partitions/partitions';
 
 export interface PlacedAnswer {
   status: HttpStatus.CREATED | HttpStatus.ACCEPTED;
@@ -35,10 +36,33 @@ export interface PlacedAnswer {
 
 @Injectable()
 export class OrdersService {
+  /**
+   * Per partition, the commands of the requests that arrive while a batch is out go together as the
+   * next one (see Batcher); a batch never mixes partitions.
+   */
+  private readonly commands = new Map<string, Batcher<PlaceOrderCommand, OrderView>>();
+
   constructor(
-    @Inject(clientToken(Queue.ORDER)) private readonly orders: ClientProxy,
+    private readonly partitions: Partitions,
     private readonly env: GatewayEnv,
   ) {}
+
+  private commandsOf(partition: PartitionRoute): Batcher<PlaceOrderCommand, OrderView> {
+    let batcher = this.commands.get(partition.name);
+    if (!batcher) {
+      batcher = new Batcher(
+        OrderPattern.PLACE_ORDERS,
+        async (requests, correlationIds) => {
+          const message = correlationIds.length > 0 ? { requests, correlationIds } : { requests };
+          return (await partition.call<BatchReply<OrderView>>(Queue.ORDER, OrderPattern.PLACE_ORDERS, message, this.env.ORDER_WAIT_MS))
+            .outcomes;
+        },
+        { max: this.env.BATCH_MAX, inFlight: this.env.ORDER_BATCHES_IN_FLIGHT },
+      );
+      this.commands.set(partition.name, batcher);
+    }
+    return batcher;
+  }
 
   /**
    * 201 only for a PLACED order, an ApiError (409/503) only for one that will end NOT_PLACED, and
@@ -46,8 +70,10 @@ export class OrdersService {
    * that could not learn which order its key made, 202 with the key instead.
    */
   async place(cart: { storeId: number; items: CartLine[] }, idempotencyKey?: string): Promise<PlacedAnswer> {
+    // The store's partition runs the whole order; the id, signed with its key, says which one it is.
+    const partition = this.partitions.ofStore(cart.storeId);
     const command: PlaceOrderCommand = {
-      orderId: newOrderId(this.env.ORDER_ID_SECRET),
+      orderId: newOrderId(partition.orderIdSecret),
       storeId: cart.storeId,
       items: cart.items,
       deadline: Date.now() + this.env.ORDER_WAIT_MS,
@@ -57,7 +83,7 @@ export class OrdersService {
     setCorrelatedOrder(command.orderId);
     let order: OrderView;
     try {
-      order = await call<OrderView>(this.orders, OrderPattern.PLACE_ORDER, command, this.env.ORDER_WAIT_MS);
+      order = await this.commandsOf(partition).call(command);
     } catch (err) {
       // With a key, this request's own id proves nothing: an earlier request with the key may have
       // made the order, and this id would never be recorded. Only the key leads to the outcome.
@@ -105,12 +131,13 @@ export class OrdersService {
     return order;
   }
 
+  /** Asks the one partition whose key signed the id (see Partitions.ofOrder), never every partition. */
   get(orderId: string): Promise<OrderView> {
-    return call(this.orders, OrderPattern.GET_ORDER, { orderId }, this.env.RPC_TIMEOUT_MS);
+    return this.partitions.ofOrder(orderId).call(Queue.ORDER, OrderPattern.GET_ORDER, { orderId }, this.env.RPC_TIMEOUT_MS);
   }
 
   markDelivered(orderId: string): Promise<OrderView> {
-    return call(this.orders, OrderPattern.MARK_DELIVERED, { orderId }, this.env.ORDER_WAIT_MS);
+    return this.partitions.ofOrder(orderId).call(Queue.ORDER, OrderPattern.MARK_DELIVERED, { orderId }, this.env.ORDER_WAIT_MS);
   }
 }
 

@@ -9,12 +9,12 @@ import {
   StoreView,
 } from '@app/contracts';
 import { Body, Controller, Get, Param, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/admin-key.guard';
 import { ApiErrors } from '../docs/api-errors.decorator';
-import { AgentsCreatedDoc, FoodViewDoc, StoreCreatedDoc, StoreViewDoc } from '../docs/schemas';
+import { AgentsCreatedDoc, FoodViewDoc, NewStoreDoc, StoreListingDoc, StoreViewDoc } from '../docs/schemas';
 import { ADDITION_RETRIES, IdempotencyKey } from '../http/idempotency-key';
-import { StoresService } from './stores.service';
+import { StoreCreated, StoreListing, StoresService } from './stores.service';
 
 @ApiTags('stores')
 @Controller('stores')
@@ -23,21 +23,35 @@ export class StoresController {
 
   @Post()
   @AdminOnly()
-  @ApiOperation({ summary: 'Add a dark store: its packets and its agents serve the orders placed with it' })
-  @ApiCreatedResponse({ type: StoreCreatedDoc })
-  @ApiErrors(ErrorCode.IDEMPOTENCY_KEY_REUSED, ErrorCode.STORE_EXISTS, ErrorCode.SERVICE_UNAVAILABLE)
-  create(
-    @Body() dto: CreateStoreDto,
-    @IdempotencyKey(ADDITION_RETRIES) idempotencyKey: string | undefined,
-  ): Promise<{ id: number; name: string }> {
-    return this.stores.create(dto.name, idempotencyKey);
+  @ApiOperation({
+    summary: 'Add a dark store: its packets and its agents serve the orders placed with it',
+    description:
+      'With PARTITION_MAP, in the partition `partition` names (absent: the default dark store’s), which gives it an id of its range.',
+  })
+  @ApiCreatedResponse({ type: NewStoreDoc })
+  @ApiErrors(
+    ErrorCode.IDEMPOTENCY_KEY_REUSED,
+    ErrorCode.PARTITION_NOT_FOUND,
+    ErrorCode.STORE_EXISTS,
+    ErrorCode.STORE_RANGE_FULL,
+    ErrorCode.SERVICE_UNAVAILABLE,
+  )
+  create(@Body() dto: CreateStoreDto, @IdempotencyKey(ADDITION_RETRIES) idempotencyKey: string | undefined): Promise<StoreCreated> {
+    return this.stores.create(dto.name, dto.partition, idempotencyKey);
   }
 
   @Get()
-  @ApiOperation({ summary: 'Every dark store with its agents and, per food, its packets (free, reserved, assigned, total)' })
-  @ApiOkResponse({ type: [StoreViewDoc] })
+  @ApiOperation({
+    summary: 'Every dark store with its agents and, per food, its packets (free, reserved, assigned, total)',
+    description:
+      'Without PARTITION_MAP, the list of stores. With it, `{ stores, unavailable }`: every partition’s stores, and the partitions that did not answer.',
+  })
+  @ApiExtraModels(StoreViewDoc, StoreListingDoc)
+  @ApiOkResponse({
+    schema: { oneOf: [{ type: 'array', items: { $ref: getSchemaPath(StoreViewDoc) } }, { $ref: getSchemaPath(StoreListingDoc) }] },
+  })
   @ApiErrors(ErrorCode.SERVICE_UNAVAILABLE)
-  list(): Promise<StoreView[]> {
+  list(): Promise<StoreView[] | StoreListing> {
     return this.stores.list();
   }
 

@@ -41,7 +41,11 @@ export class OrderEnv extends DatabaseEnv {
   @Matches(/^[A-Za-z0-9_]+$/, { message: 'ORDER_DB_NAME may hold only letters, digits and _' })
   ORDER_DB_NAME: string = 'orders';
 
-  /** The gateways' ORDER_ID_SECRET: only ids minted under it are ever recorded as lost (see newOrderId). */
+  /**
+   * The gateways' ORDER_ID_SECRET: only ids minted under it are ever recorded as lost (see newOrderId).
+   * In a partition other than the default store's (PARTITION), the partition's own key derived from
+   * it (partitionOrderIdSecret), which the gateways sign that partition's order ids with.
+   */
   @IsSecret(DEV_ORDER_ID_SECRET)
   ORDER_ID_SECRET: string = DEV_ORDER_ID_SECRET;
 

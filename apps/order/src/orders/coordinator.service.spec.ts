@@ -142,6 +142,26 @@ describe('CoordinatorService', () => {
     expect(participants.assignAgent).toHaveBeenCalledTimes(2);
   });
 
+  it('never aborts a decided order because a participant stays unreachable: it stays COMMITTING, and recovery places it', async () => {
+    participants.assignAgent.mockImplementation(() => refusal(ErrorCode.SERVICE_UNAVAILABLE));
+
+    const order = await coordinator.place(command());
+
+    expect(order.state).toBe(OrderState.COMMITTING);
+    expect(participants.releasePackets).not.toHaveBeenCalled();
+    expect(participants.releaseAgent).not.toHaveBeenCalled();
+    expect(journal.history).toEqual([OrderState.RESERVING, OrderState.COMMITTING]);
+
+    // The agent's side answers again; recovery, which takes the order over, assigns and places it.
+    participants.assignAgent.mockImplementation((orderId: string, agentId: number) => Promise.resolve({ orderId, agentId }));
+    journal.expireLease(order.orderId);
+    const stored = await journal.find(order.orderId);
+    const lease = await journal.claim(stored!);
+    expect(lease).toBeDefined();
+    const resumed = await coordinator.resume(stored!, lease!);
+    expect(resumed.state).toBe(OrderState.PLACED);
+  });
+
   it('compensates when a reservation was lost before its assign: releases what the other side assigned', async () => {
     participants.assignPackets.mockImplementation(() => refusal(ErrorCode.RESERVATION_LOST));
 

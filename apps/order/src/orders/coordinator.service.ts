@@ -21,7 +21,7 @@ import { FaultPoints } from './fault-points';
 import { IdempotencyKeys } from './idempotency-keys.service';
 import { Cart, OrderJournal, OrderLease } from './order-journal.service';
 import { Order } from './order.entity';
-import { noteRetry } from './order-telemetry';
+import { noteRetry, noteUnanswered } from './order-telemetry';
 import { Participants } from './participants';
 
 /**
@@ -205,8 +205,10 @@ export class CoordinatorService {
 
   /**
    * Phase 2: assigns exactly the rows logged with the decision. A call whose outcome stays unknown
-   * is retried with backoff; a side that lost its reservation, or stays unreachable through every
-   * try, makes the order abort, which gives back whatever the other side reserved or assigned.
+   * is retried with backoff. Only a side that lost its reservation (RESERVATION_LOST) makes the
+   * order abort, which gives back whatever the other side reserved or assigned. A decided order is
+   * never aborted because a participant is unreachable (classic two-phase commit): it stays
+   * COMMITTING, and recovery assigns again once this driver's lease runs out, until both answer.
    * Assign is idempotent, so recovery may run this again for an order whose driver died half-way.
    */
   private async commit(lease: OrderLease, logged: { items: OrderLine[]; agentId: number }, deadline?: number): Promise<OrderView> {
@@ -233,10 +235,11 @@ export class CoordinatorService {
       if (!(await this.journal.transition(lease, OrderState.COMMITTING, OrderState.PLACED))) return this.awaitOutcome(orderId, deadline);
       return this.get(orderId);
     }
-    const reason = failures.includes(ErrorCode.RESERVATION_LOST)
-      ? NotPlacedReason.RESERVATION_EXPIRED
-      : NotPlacedReason.SERVICE_UNAVAILABLE;
-    return this.abort(lease, OrderState.COMMITTING, logged.items, { refused: reason }, deadline);
+    if (failures.includes(ErrorCode.RESERVATION_LOST)) {
+      return this.abort(lease, OrderState.COMMITTING, logged.items, { refused: NotPlacedReason.RESERVATION_EXPIRED }, deadline);
+    }
+    noteUnanswered(orderId, failures);
+    return this.get(orderId);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { canMove, CartLine, NotPlacedReason, OrderLine, OrderState, OrderView, SETTLED_STATES, UNSETTLED_STATES } from '@app/contracts';
-import { isDuplicateKey, pruner, transaction, withRetries } from '@app/database';
-import { PeriodicTask } from '@app/platform';
+import { pruner, transaction, withRetries } from '@app/database';
+import { Batcher, PeriodicTask } from '@app/platform';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ResultSetHeader } from 'mysql2';
 import { randomUUID } from 'node:crypto';
@@ -30,6 +30,10 @@ export interface OrderLease {
 @Injectable()
 export class OrderJournal implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logPruner: PeriodicTask;
+  /** The hot statements, each batched across orders: one statement and one commit for many orders. */
+  private readonly inserts: Batcher<NewOrder, boolean>;
+  private readonly moves: Batcher<Move, boolean>;
+  private readonly reads: Batcher<string, Order | null>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -37,6 +41,11 @@ export class OrderJournal implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly telemetry: OrderTelemetry,
   ) {
     this.logPruner = pruner('order_log', env, (floor, batch) => this.pruneLog(floor, batch));
+    const options = { max: env.BATCH_MAX, inFlight: env.BATCH_IN_FLIGHT };
+    const each = <O>(outcomes: O[]) => outcomes.map((ok) => ({ ok }));
+    this.inserts = new Batcher('order log: begin', async (orders) => each(await this.insertMany(orders)), options);
+    this.moves = new Batcher('order log: move', async (moves) => each(await this.moveMany(moves)), options);
+    this.reads = new Batcher('order log: find', async (ids) => each(await this.findMany(ids)), options);
   }
 
   /**
@@ -52,20 +61,9 @@ export class OrderJournal implements OnApplicationBootstrap, OnApplicationShutdo
   ): Promise<OrderLease | undefined> {
     const lease = { orderId, owner: randomUUID() };
     const items: OrderLine[] = cart?.items.map(({ foodId, quantity }) => ({ foodId, quantity, packetIds: [] })) ?? [];
-    try {
-      await withRetries(() =>
-        this.dataSource.query(
-          `INSERT INTO orders (id, store_id, items, state, reason, idempotency_key, lease_until, lease_owner)
-           VALUES (?, ?, ?, ?, ?, ?, NOW(3) + INTERVAL ? MICROSECOND, ?)`,
-          [orderId, cart?.storeId ?? null, JSON.stringify(items), state, reason, idempotencyKey ?? null, this.leaseMicros(), lease.owner],
-        ),
-      );
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      // A retry after a dropped connection meets the insert that connection committed: still ours.
-      if ((await this.find(orderId))?.leaseOwner !== lease.owner) return undefined;
-    }
-    this.telemetry.begun(orderId, cart?.storeId ?? null, state, reason);
+    const order: NewOrder = { ...lease, storeId: cart?.storeId ?? null, items, state, reason, idempotencyKey: idempotencyKey ?? null };
+    if (!(await this.inserts.call(order))) return undefined;
+    this.telemetry.begun(orderId, order.storeId, state, reason);
     return lease;
   }
 
@@ -77,26 +75,7 @@ export class OrderJournal implements OnApplicationBootstrap, OnApplicationShutdo
    */
   async transition(lease: OrderLease, from: OrderState, to: OrderState, changes: OrderChanges = {}): Promise<boolean> {
     if (!canMove(from, to)) throw new Error(`Order ${lease.orderId}: ${from} -> ${to} is not a transition of the order machine`);
-    const result: ResultSetHeader = await withRetries(() =>
-      this.dataSource.query(
-        `UPDATE orders
-            SET state = ?, lease_until = NOW(3) + INTERVAL ? MICROSECOND,
-                reason = IF(?, ?, reason), items = IF(?, ?, items), agent_id = IF(?, ?, agent_id)
-          WHERE id = ? AND state = ? AND lease_owner = ?`,
-        [
-          to,
-          this.leaseMicros(),
-          ...[changes.reason, changes.items && JSON.stringify(changes.items), changes.agentId].flatMap((value) => [
-            value !== undefined,
-            value ?? null,
-          ]),
-          lease.orderId,
-          from,
-          lease.owner,
-        ],
-      ),
-    );
-    const moved = result.affectedRows === 1 || (await this.isOwnMove(lease, to));
+    const moved = await this.moves.call({ ...lease, from, to, changes });
     if (moved) this.telemetry.moved(lease.orderId, from, to, changes);
     return moved;
   }
@@ -149,10 +128,7 @@ export class OrderJournal implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   find(orderId: string): Promise<Order | null> {
-    return withRetries(async () => {
-      const [row]: OrderRow[] = await this.dataSource.query(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ?`, [orderId]);
-      return row ? fromRow(row) : null;
-    });
+    return this.reads.call(orderId);
   }
 
   async view(orderId: string, withLog = false): Promise<OrderView | null> {
@@ -200,6 +176,68 @@ export class OrderJournal implements OnApplicationBootstrap, OnApplicationShutdo
   private async isOwnMove(lease: OrderLease, to: OrderState): Promise<boolean> {
     const order = await this.find(lease.orderId);
     return order?.state === to && order.leaseOwner === lease.owner;
+  }
+
+  /**
+   * begin() for many orders: one multi-row insert. An order whose id (or idempotency key) exists
+   * already is skipped by IGNORE, and is ours only if the row holds our lease: a retry after a
+   * dropped connection meets the insert that connection committed. When every row went in, nothing
+   * is read back.
+   */
+  private async insertMany(orders: NewOrder[]): Promise<boolean[]> {
+    const result: ResultSetHeader = await withRetries(() =>
+      this.dataSource.query(
+        `INSERT IGNORE INTO orders (id, store_id, items, state, reason, idempotency_key, lease_until, lease_owner)
+         VALUES ${orders.map(() => '(?, ?, ?, ?, ?, ?, NOW(3) + INTERVAL ? MICROSECOND, ?)').join(', ')}`,
+        orders.flatMap((o) => [
+          o.orderId,
+          o.storeId,
+          JSON.stringify(o.items),
+          o.state,
+          o.reason,
+          o.idempotencyKey,
+          this.leaseMicros(),
+          o.owner,
+        ]),
+      ),
+    );
+    if (result.affectedRows === orders.length) return orders.map(() => true);
+    const owners = await this.ownersOf(orders.map((o) => o.orderId));
+    return orders.map((o) => owners.get(o.orderId)?.leaseOwner === o.owner);
+  }
+
+  /**
+   * transition() for many orders: one compare-and-set statement, each order moved only if it is
+   * still in its `from` state under its lease. An order named twice (two drivers' moves meeting in
+   * one batch) goes to a statement of its own, so each CASE names an order once.
+   */
+  private async moveMany(moves: Move[]): Promise<boolean[]> {
+    const moved = new Map<Move, boolean>();
+    for (const round of distinctRounds(moves)) {
+      const result: ResultSetHeader = await withRetries(() => this.dataSource.query(...moveStatement(round, this.leaseMicros())));
+      const owners = result.affectedRows === round.length ? undefined : await this.ownersOf(round.map((m) => m.orderId));
+      for (const move of round) {
+        const order = owners?.get(move.orderId);
+        moved.set(move, owners === undefined || (order?.state === move.to && order.leaseOwner === move.owner));
+      }
+    }
+    return moves.map((move) => moved.get(move)!);
+  }
+
+  /** find() for many orders: one read by primary key. */
+  private async findMany(orderIds: string[]): Promise<(Order | null)[]> {
+    const rows: OrderRow[] = await withRetries(() =>
+      this.dataSource.query(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id IN (?)`, [[...new Set(orderIds)]]),
+    );
+    const orders = new Map(rows.map((row) => [row.id, fromRow(row)]));
+    return orderIds.map((id) => orders.get(id) ?? null);
+  }
+
+  private async ownersOf(orderIds: string[]): Promise<Map<string, { state: OrderState; leaseOwner: string | null }>> {
+    const rows: { id: string; state: OrderState; lease_owner: string | null }[] = await withRetries(() =>
+      this.dataSource.query(`SELECT id, state, lease_owner FROM orders WHERE id IN (?)`, [[...new Set(orderIds)]]),
+    );
+    return new Map(rows.map((row) => [row.id, { state: row.state, leaseOwner: row.lease_owner }]));
   }
 
   private leaseMicros(): number {
@@ -261,6 +299,59 @@ export function toView(order: Order): OrderView {
   const [only] = order.items;
   if (order.items.length === 1 && only.quantity === 1) Object.assign(view, { foodId: only.foodId, packetId: only.packetIds[0] ?? null });
   return view;
+}
+
+/** An order as begin() inserts it, with the lease that will own it. */
+interface NewOrder extends OrderLease {
+  storeId: number | null;
+  items: OrderLine[];
+  state: OrderState;
+  reason: NotPlacedReason | null;
+  idempotencyKey: string | null;
+}
+
+/** A transition() waiting for its batch. */
+interface Move extends OrderLease {
+  from: OrderState;
+  to: OrderState;
+  changes: OrderChanges;
+}
+
+/** Splits moves into rounds in which no order appears twice, keeping each order's moves in their order. */
+function distinctRounds(moves: Move[]): Move[][] {
+  const rounds: Move[][] = [];
+  const seen = new Map<string, number>();
+  for (const move of moves) {
+    const round = seen.get(move.orderId) ?? 0;
+    seen.set(move.orderId, round + 1);
+    (rounds[round] ??= []).push(move);
+  }
+  return rounds;
+}
+
+/**
+ * The compare-and-set of many orders, whole: each order's new state and changes by CASE on its id,
+ * and a row moves only where its id, state and lease owner are all as the move expects. The lease
+ * is renewed by the database clock. A column no move changes is left out.
+ */
+function moveStatement(moves: Move[], leaseMicros: number): [string, unknown[]] {
+  const setParams: unknown[] = [];
+  const caseOf = (column: string, value: (move: Move) => unknown) => {
+    const changing = moves.filter((move) => value(move) !== undefined);
+    if (changing.length === 0) return '';
+    for (const move of changing) setParams.push(move.orderId, value(move) ?? null);
+    return `, ${column} = CASE id ${changing.map(() => 'WHEN ? THEN ?').join(' ')} ELSE ${column} END`;
+  };
+  const set =
+    caseOf('state', (move) => move.to) +
+    caseOf('reason', (move) => move.changes.reason) +
+    caseOf('items', (move) => move.changes.items && JSON.stringify(move.changes.items)) +
+    caseOf('agent_id', (move) => move.changes.agentId);
+  const sql = `UPDATE orders
+      SET lease_until = NOW(3) + INTERVAL ? MICROSECOND${set}
+    WHERE id IN (?) AND (id, state, lease_owner) IN (${moves.map(() => '(?, ?, ?)').join(', ')})`;
+  const where = moves.flatMap((move) => [move.orderId, move.from, move.owner]);
+  return [sql, [leaseMicros, ...setParams, moves.map((move) => move.orderId), ...where]];
 }
 
 /** A cart as a command brings it: a dark store and its lines. */

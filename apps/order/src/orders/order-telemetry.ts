@@ -1,4 +1,4 @@
-import { NotPlacedReason, outcomeOf, OrderState } from '@app/contracts';
+import { ErrorCode, NotPlacedReason, outcomeOf, OrderState } from '@app/contracts';
 import { RpcCallError } from '@app/platform';
 import { Injectable, Logger } from '@nestjs/common';
 import { OrderChanges } from './order.entity';
@@ -92,6 +92,12 @@ export function noteRetry(err: RpcCallError, attemptNo: number, attempts: number
 }
 
 const retryLogger = new Logger('Coordinator');
+
+/** A decided order whose assigns went unanswered through every try: it stays COMMITTING, for recovery to assign again. */
+export function noteUnanswered(orderId: string, failures: (ErrorCode | undefined)[]): void {
+  const codes = failures.filter((code) => code !== undefined).join(', ');
+  retryLogger.warn({ orderId, codes }, `assign unanswered (${codes}): the order stays COMMITTING; recovery assigns again`);
+}
 
 /** Orders by outcome: PLACED, or NOT_PLACED with its reason. */
 function countOutcome(state: OrderState, reason: NotPlacedReason | null): void {

@@ -9,7 +9,7 @@ export class FoodsController {
 
   @MessagePattern(StorePattern.CREATE_FOOD)
   create(@Payload() dto: CreateFoodCommand): Promise<FoodView> {
-    return this.foods.create(dto.name, dto.packets, dto.idempotencyKey);
+    return this.foods.create(dto.name, dto.packets, dto.idempotencyKey, dto.id);
   }
 
   @MessagePattern(StorePattern.LIST_FOODS)

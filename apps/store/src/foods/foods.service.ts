@@ -25,13 +25,19 @@ export class FoodsService {
     private readonly stores: StoresService,
   ) {}
 
-  /** A food of the catalogue with its first packets in the default store, once per Idempotency-Key. */
-  create(name: string, packets: number, idempotencyKey: string): Promise<FoodView> {
-    return once(this.dataSource, 'stock_addition', idempotencyKey, { create: { name, packets } }, async (manager) => {
+  /**
+   * A food of the catalogue with its first packets in the default store, once per Idempotency-Key;
+   * with `id`, under that id (the id the default store's partition gave it: see CreateFoodCommand).
+   */
+  create(name: string, packets: number, idempotencyKey: string, id?: number): Promise<FoodView> {
+    return once(this.dataSource, 'stock_addition', idempotencyKey, { create: { name, packets, id } }, async (manager) => {
       let foodId: number;
       try {
-        const inserted: ResultSetHeader = await manager.query(`INSERT INTO food (name) VALUES (?)`, [name]);
-        foodId = inserted.insertId;
+        const inserted: ResultSetHeader =
+          id === undefined
+            ? await manager.query(`INSERT INTO food (name) VALUES (?)`, [name])
+            : await manager.query(`INSERT INTO food (id, name) VALUES (?, ?)`, [id, name]);
+        foodId = id ?? inserted.insertId;
       } catch (err) {
         if (isDuplicateKey(err)) throw new ContractException(ErrorCode.FOOD_EXISTS, `A food named "${name}" already exists`);
         throw err;

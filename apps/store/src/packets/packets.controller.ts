@@ -1,10 +1,14 @@
 import {
+  AssignPacketsBatchDto,
   AssignPacketsDto,
+  BatchReply,
   CartReservation,
   OrderRefDto,
   PacketsAssignment,
+  ReleaseBatchDto,
   ReleaseResult,
   ReserveCartDto,
+  ReserveCartsDto,
   StorePattern,
 } from '@app/contracts';
 import { Controller } from '@nestjs/common';
@@ -28,5 +32,20 @@ export class PacketsController {
   @MessagePattern(StorePattern.RELEASE_PACKETS)
   release(@Payload() dto: OrderRefDto): Promise<ReleaseResult> {
     return this.packets.release(dto.orderId);
+  }
+
+  @MessagePattern(StorePattern.RESERVE_CARTS)
+  async reserveBatch(@Payload() dto: ReserveCartsDto): Promise<BatchReply<CartReservation>> {
+    return { outcomes: await this.packets.reserveCarts(dto.requests) };
+  }
+
+  @MessagePattern(StorePattern.ASSIGN_PACKETS_BATCH)
+  async assignBatch(@Payload() dto: AssignPacketsBatchDto): Promise<BatchReply<PacketsAssignment>> {
+    return { outcomes: await this.packets.assignBatch(dto.requests) };
+  }
+
+  @MessagePattern(StorePattern.RELEASE_PACKETS_BATCH)
+  async releaseBatch(@Payload() dto: ReleaseBatchDto): Promise<BatchReply<ReleaseResult>> {
+    return { outcomes: await this.packets.releaseBatch(dto.requests) };
   }
 }

@@ -1,7 +1,31 @@
-import { CartLine, CartReservation, ErrorCode, HeldLine, HoldState, PacketsAssignment, ReleaseResult, Shortage } from '@app/contracts';
+import {
+  AssignPacketsDto,
+  CartLine,
+  CartReservation,
+  ErrorCode,
+  HeldLine,
+  HoldState,
+  OrderRefDto,
+  Outcome,
+  PacketsAssignment,
+  ReleaseResult,
+  ReserveCartDto,
+  Shortage,
+  StorePattern,
+} from '@app/contracts';
 import { pruner, transaction } from '@app/database';
-import { closeBarrier, enterBarrier, expirySweeper, refusePastRetention, tookExpired } from '@app/participant';
-import { ContractException, PeriodicTask } from '@app/platform';
+import {
+  barrierRefusals,
+  closeBarriers,
+  commitBatch,
+  commitOne,
+  enterBarriers,
+  expirySweeper,
+  firstOfEach,
+  leaveBarriers,
+  tookExpired,
+} from '@app/participant';
+import { ContractException, outcomeOf, PeriodicTask } from '@app/platform';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ResultSetHeader } from 'mysql2';
 import { DataSource, EntityManager } from 'typeorm';
@@ -14,6 +38,9 @@ type Ids = { id: number | string }[];
  * The store's side of the two-phase commit: packets held, assigned and given back per order. Every
  * method is keyed by order id and safe to repeat. Transactions run under READ COMMITTED (see
  * transaction()): SKIP LOCKED under REPEATABLE READ takes gap locks that deadlock concurrent reserves.
+ * A batch locks its packets by id or by order id through the index named (FORCE INDEX): for an IN list
+ * on a small table the optimizer would rather scan the whole table, waiting on rows of orders not
+ * its own, and two batches scanning so deadlock.
  */
 @Injectable()
 export class PacketsService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -28,86 +55,31 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
     this.barrierPruner = pruner('packet_barrier', env, (floor, batch) => this.pruneBarrier(floor, batch));
   }
 
-  /**
-   * Phase 1: holds every packet of the cart, of the order's dark store, for the order until the
-   * reservation expires: all of them in one transaction, or none. Per line, free packets first, else
-   * ones whose reservation expired; packets other reserves are locking are skipped, never waited
-   * for, so two carts never wait on each other whatever order they list their foods in. A repeated
-   * reserve answers with what the first one took. An order older than RETENTION_MS, whose barrier
-   * row may be pruned, is refused (ORDER_TOO_OLD).
-   */
+  /** Phase 1 for a batch of carts, in one transaction: see reserveAll. */
+  reserveCarts(requests: ReserveCartDto[]): Promise<Outcome<CartReservation>[]> {
+    return commitBatch(this.dataSource, StorePattern.RESERVE_CARTS, requests, (manager, batch) => this.reserveAll(manager, batch));
+  }
+
   reserveCart(orderId: string, storeId: number, items: CartLine[]): Promise<CartReservation> {
-    return transaction(this.dataSource, async (manager) => {
-      const barrier = await enterBarrier(manager, 'packet_barrier', orderId);
-      refusePastRetention(orderId, this.env.RETENTION_MS);
-      if (barrier.released) throw new ContractException(ErrorCode.ORDER_RELEASED, `Order ${orderId} was already released; not reserving`);
-      if (!barrier.firstVisit) {
-        const held: { id: number | string; food_id: number }[] = await manager.query(`SELECT id, food_id FROM packet WHERE order_id = ?`, [
-          orderId,
-        ]);
-        if (held.length > 0) return { orderId, items: heldLines(items, held) };
-      }
-      // Foods in one order for every cart (the lock requests of two carts never cross), every line
-      // tried even after one came up short, so that a refusal can name every food short.
-      const lines: HeldLine[] = [];
-      for (const line of [...items].sort((a, b) => a.foodId - b.foodId))
-        lines.push({ ...line, packetIds: await this.lock(manager, storeId, line) });
-      const short = lines.filter((line) => line.packetIds.length < line.quantity);
-      if (short.length > 0) throw await this.refusal(manager, storeId, items, short);
-      await manager.query(
-        `UPDATE packet SET state = 'RESERVED', order_id = ?, reserved_until = NOW(3) + INTERVAL ? MICROSECOND WHERE id IN (?)`,
-        [orderId, this.env.RESERVATION_TTL_MS * 1000, lines.flatMap((line) => line.packetIds)],
-      );
-      return { orderId, items: items.map((line) => lines.find((held) => held.foodId === line.foodId)!) };
-    });
+    return commitOne(this.dataSource, { orderId, storeId, items }, (manager, batch) => this.reserveAll(manager, batch));
   }
 
-  /**
-   * Phase 2: turns the order's reservations of `packetIds` (the packets the coordinator logged at
-   * its decision) into assignments, all or none. Refused once any of them is no longer the order's
-   * (swept and taken by another order): expiry alone does not refuse it, losing a packet does, and
-   * that loss is final. The packets are locked first; then each food's count row of the store, in
-   * food order, so two assigns never wait on each other's count rows crosswise.
-   */
+  /** Phase 2 for a batch of orders, in one transaction: see assignAll. */
+  assignBatch(requests: AssignPacketsDto[]): Promise<Outcome<PacketsAssignment>[]> {
+    return commitBatch(this.dataSource, StorePattern.ASSIGN_PACKETS_BATCH, requests, (manager, batch) => this.assignAll(manager, batch));
+  }
+
   assign(orderId: string, packetIds: number[]): Promise<PacketsAssignment> {
-    return transaction(this.dataSource, async (manager) => {
-      const rows: { id: number | string; store_id: number; food_id: number; state: HoldState }[] = await manager.query(
-        `SELECT id, store_id, food_id, state FROM packet WHERE id IN (?) AND order_id = ? FOR UPDATE`,
-        [packetIds, orderId],
-      );
-      if (rows.length < packetIds.length || rows.some((row) => row.state === HoldState.FREE)) {
-        throw new ContractException(ErrorCode.RESERVATION_LOST, `packets of order ${orderId} are no longer reserved for it`);
-      }
-      const reserved = rows.filter((row) => row.state === HoldState.RESERVED);
-      if (reserved.length > 0) {
-        await manager.query(`UPDATE packet SET state = 'ASSIGNED', reserved_until = NULL WHERE id IN (?)`, [reserved.map((row) => row.id)]);
-        for (const [[store, food], n] of countByFood(reserved)) {
-          await manager.query(`UPDATE packet_count SET assigned = assigned + ? WHERE store_id = ? AND food_id = ?`, [n, store, food]);
-        }
-      }
-      return { orderId, packetIds };
-    });
+    return commitOne(this.dataSource, { orderId, packetIds }, (manager, batch) => this.assignAll(manager, batch));
   }
 
-  /**
-   * Abort: frees whatever the order holds, reserved or assigned, and bars later reserves of it. The
-   * packets are locked first, so the assigned ones are uncounted exactly once, and the count rows
-   * (which every assign locks after its packets) are locked after them, in food order.
-   */
+  /** Abort for a batch of orders, in one transaction: see releaseAll. */
+  releaseBatch(requests: OrderRefDto[]): Promise<Outcome<ReleaseResult>[]> {
+    return commitBatch(this.dataSource, StorePattern.RELEASE_PACKETS_BATCH, requests, (manager, batch) => this.releaseAll(manager, batch));
+  }
+
   release(orderId: string): Promise<ReleaseResult> {
-    return transaction(this.dataSource, async (manager) => {
-      await closeBarrier(manager, 'packet_barrier', orderId);
-      const held: { store_id: number; food_id: number; state: HoldState }[] = await manager.query(
-        `SELECT store_id, food_id, state FROM packet WHERE order_id = ? AND state IN ('RESERVED', 'ASSIGNED') FOR UPDATE`,
-        [orderId],
-      );
-      if (held.length === 0) return { orderId, freed: 0 };
-      await manager.query(`UPDATE packet SET state = 'FREE', order_id = NULL, reserved_until = NULL WHERE order_id = ?`, [orderId]);
-      for (const [[store, food], n] of countByFood(held.filter((packet) => packet.state === HoldState.ASSIGNED))) {
-        await manager.query(`UPDATE packet_count SET assigned = assigned - ? WHERE store_id = ? AND food_id = ?`, [n, store, food]);
-      }
-      return { orderId, freed: held.length };
-    });
+    return commitOne(this.dataSource, { orderId }, (manager, batch) => this.releaseAll(manager, batch));
   }
 
   /** Frees up to `batch` reservations past their expiry; READ COMMITTED, like reserve, so it gap-locks nothing. */
@@ -134,51 +106,206 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
     return result.affectedRows;
   }
 
-  /** Locks up to `line.quantity` packets of the line's food in the store: free ones, then expired reservations. */
-  private async lock(manager: EntityManager, storeId: number, line: CartLine): Promise<number[]> {
-    const free: Ids = await manager.query(
-      `SELECT id FROM packet WHERE store_id = ? AND food_id = ? AND state = 'FREE' LIMIT ? FOR UPDATE SKIP LOCKED`,
-      [storeId, line.foodId, line.quantity],
+  /**
+   * Phase 1: holds every packet of each cart, of the order's dark store, for the order until the
+   * reservation expires: all of a cart's packets, or none. Free packets first, else ones whose
+   * reservation expired; packets other reserves are locking are skipped, never waited for, so two
+   * batches never wait on each other whatever foods they ask for. The packets the batch locked are
+   * handed out in request order; a cart that cannot have every line gets none, and what was locked
+   * for it goes to later carts or stays free. A repeated reserve answers with what the first one
+   * took (a second request of an order in the same batch too). An order older than RETENTION_MS,
+   * whose barrier row may be pruned, is refused (ORDER_TOO_OLD); each refusal is the order's own and
+   * writes nothing.
+   */
+  private async reserveAll(manager: EntityManager, requests: ReserveCartDto[]): Promise<Outcome<CartReservation>[]> {
+    const barriers = await enterBarriers(
+      manager,
+      'packet_barrier',
+      requests.map((request) => request.orderId),
     );
-    const expired: Ids =
-      free.length < line.quantity
-        ? await manager.query(
-            `SELECT id FROM packet WHERE store_id = ? AND food_id = ? AND state = 'RESERVED' AND reserved_until < NOW(3)
-              LIMIT ? FOR UPDATE SKIP LOCKED`,
-            [storeId, line.foodId, line.quantity - free.length],
-          )
-        : [];
-    if (expired.length > 0) tookExpired('packet', expired.length);
-    return [...free, ...expired].map((row) => Number(row.id));
+    const carts = firstOfEach(requests);
+    const refusals = barrierRefusals(barriers, this.env.RETENTION_MS);
+    const held = await this.heldBefore(
+      manager,
+      carts.filter(({ orderId }) => !barriers.get(orderId)!.firstVisit && !refusals.has(orderId)).map((cart) => cart.orderId),
+    );
+    const toTake = carts.filter(({ orderId }) => !refusals.has(orderId) && !held.has(orderId));
+    const { stock, expired } = await this.lockStock(manager, toTake);
+    const { given, short } = handOut(toTake, stock);
+    const packets = [...given].flatMap(([orderId, rows]) => rows.map((row): [number, string] => [row.id, orderId]));
+    if (packets.length > 0) {
+      await manager.query(
+        `UPDATE packet p JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$[0]', order_id CHAR(36) PATH '$[1]')) AS given
+             ON given.id = p.id
+            SET p.state = 'RESERVED', p.order_id = given.order_id, p.reserved_until = NOW(3) + INTERVAL ? MICROSECOND`,
+        [JSON.stringify(packets), this.env.RESERVATION_TTL_MS * 1000],
+      );
+      const takenOver = packets.filter(([id]) => expired.has(id)).length;
+      if (takenOver > 0) tookExpired('packet', takenOver);
+    }
+    for (const [orderId, refusal] of await this.refusals(manager, short)) refusals.set(orderId, refusal);
+    await leaveBarriers(manager, 'packet_barrier', [...refusals.keys()]);
+
+    const outcomes: Outcome<CartReservation>[] = [];
+    for (const { orderId, items } of requests) {
+      outcomes.push(
+        await outcomeOf(async () => {
+          const refusal = refusals.get(orderId);
+          if (refusal) throw refusal;
+          return { orderId, items: heldLines(items, held.get(orderId) ?? given.get(orderId)!) };
+        }),
+      );
+    }
+    return outcomes;
   }
 
   /**
-   * Why the cart could not be held: an unknown store or food; or, per food, fewer packets in the
-   * store free or on their way back (reserved by orders still deciding: total - assigned) than the
-   * cart needs: OUT_OF_STOCK, naming each such food and how many were missing. Otherwise every
-   * packet missing now is held by orders still deciding, and the answer is "ask again"
-   * (ALL_RESERVED, naming what is missing now), not a refusal (I7).
+   * Phase 2: turns each order's reservations of `packetIds` (the packets the coordinator logged at
+   * its decision) into assignments, all or none per order. An order is refused once any of them is
+   * no longer its own (swept and taken by another order): expiry alone does not refuse it, losing a
+   * packet does, and that loss is final. The packets of the whole batch are locked first, in id
+   * order; then each (store, food) count row once, in store and food order, so two assigns never
+   * wait on each other's rows crosswise.
    */
-  private async refusal(manager: EntityManager, storeId: number, items: CartLine[], short: HeldLine[]): Promise<ContractException> {
-    const [store]: unknown[] = await manager.query(`SELECT id FROM dark_store WHERE id = ?`, [storeId]);
-    if (!store) return storeNotFound(storeId);
-    const rows: { id: number; available: number | string | null }[] = await manager.query(
-      `SELECT f.id, c.total - c.assigned AS available
-         FROM food f LEFT JOIN packet_count c ON c.store_id = ? AND c.food_id = f.id
-        WHERE f.id IN (?)`,
-      [storeId, items.map((line) => line.foodId)],
+  private async assignAll(manager: EntityManager, requests: AssignPacketsDto[]): Promise<Outcome<PacketsAssignment>[]> {
+    const rows: LockedPacket[] = await manager.query(
+      `SELECT id, store_id, food_id, state, order_id FROM packet FORCE INDEX (PRIMARY) WHERE id IN (?) AND order_id IN (?) FOR UPDATE`,
+      [[...new Set(requests.flatMap((request) => request.packetIds))], [...new Set(requests.map((request) => request.orderId))]],
     );
-    const available = new Map(rows.map((row) => [Number(row.id), Number(row.available ?? 0)]));
-    const unknown = items.find((line) => !available.has(line.foodId));
-    if (unknown) return new ContractException(ErrorCode.UNKNOWN_FOOD, `Food ${unknown.foodId} does not exist`);
-    const outOfStock = items
-      .map((line) => ({ foodId: line.foodId, missing: line.quantity - available.get(line.foodId)! }))
-      .filter((shortage) => shortage.missing > 0);
-    if (outOfStock.length > 0) {
-      return new ContractException(ErrorCode.OUT_OF_STOCK, `Dark store ${storeId} is out of ${describe(outOfStock)}`, outOfStock);
+    const byId = new Map(rows.map((row) => [Number(row.id), row]));
+    const toAssign: LockedPacket[] = [];
+    const outcomes: Outcome<PacketsAssignment>[] = [];
+    for (const { orderId, packetIds } of requests) {
+      outcomes.push(
+        await outcomeOf(async () => {
+          const own = [...new Set(packetIds)].map((id) => byId.get(id)).filter((row) => row?.order_id === orderId) as LockedPacket[];
+          if (own.length < packetIds.length || own.some((row) => row.state === HoldState.FREE)) {
+            throw new ContractException(ErrorCode.RESERVATION_LOST, `packets of order ${orderId} are no longer reserved for it`);
+          }
+          // Marked here too, so a second request of the order in this batch counts nothing again.
+          for (const row of own.filter((packet) => packet.state === HoldState.RESERVED))
+            toAssign.push(Object.assign(row, { state: HoldState.ASSIGNED }));
+          return { orderId, packetIds };
+        }),
+      );
     }
-    const held = short.map((line) => ({ foodId: line.foodId, missing: line.quantity - line.packetIds.length }));
-    return new ContractException(ErrorCode.ALL_RESERVED, `Orders still deciding hold the packets missing now: ${describe(held)}`, held);
+    if (toAssign.length > 0) {
+      await manager.query(`UPDATE packet SET state = 'ASSIGNED', reserved_until = NULL WHERE id IN (?)`, [toAssign.map((row) => row.id)]);
+      for (const [[store, food], n] of countByFood(toAssign)) {
+        await manager.query(`UPDATE packet_count SET assigned = assigned + ? WHERE store_id = ? AND food_id = ?`, [n, store, food]);
+      }
+    }
+    return outcomes;
+  }
+
+  /**
+   * Abort: frees whatever each order holds, reserved or assigned, and bars later reserves of it. The
+   * packets are locked first, so the assigned ones are uncounted exactly once, and the count rows
+   * (which every assign locks after its packets) are locked after them, once each, in store and
+   * food order.
+   */
+  private async releaseAll(manager: EntityManager, requests: OrderRefDto[]): Promise<Outcome<ReleaseResult>[]> {
+    const orderIds = firstOfEach(requests).map((request) => request.orderId);
+    await closeBarriers(manager, 'packet_barrier', orderIds);
+    const held: LockedPacket[] = await manager.query(
+      `SELECT id, store_id, food_id, state, order_id FROM packet FORCE INDEX (idx_packet_order)
+        WHERE order_id IN (?) AND state IN ('RESERVED', 'ASSIGNED') FOR UPDATE`,
+      [orderIds],
+    );
+    if (held.length > 0) {
+      await manager.query(`UPDATE packet SET state = 'FREE', order_id = NULL, reserved_until = NULL WHERE id IN (?)`, [
+        held.map((row) => row.id),
+      ]);
+      for (const [[store, food], n] of countByFood(held.filter((packet) => packet.state === HoldState.ASSIGNED))) {
+        await manager.query(`UPDATE packet_count SET assigned = assigned - ? WHERE store_id = ? AND food_id = ?`, [n, store, food]);
+      }
+    }
+    // A second request of an order in the batch finds it released already: it frees nothing.
+    const freed = new Map(orderIds.map((orderId) => [orderId, held.filter((row) => row.order_id === orderId).length]));
+    return requests.map(({ orderId }) => {
+      const count = freed.get(orderId) ?? 0;
+      freed.set(orderId, 0);
+      return { ok: { orderId, freed: count } };
+    });
+  }
+
+  /** The packets the orders, seen here before, hold already (a repeated reserve answers with them). */
+  private async heldBefore(manager: EntityManager, orderIds: string[]): Promise<Map<string, Packet[]>> {
+    const held = new Map<string, Packet[]>();
+    if (orderIds.length === 0) return held;
+    const rows: (Packet & { order_id: string })[] = await manager.query(`SELECT id, food_id, order_id FROM packet WHERE order_id IN (?)`, [
+      orderIds,
+    ]);
+    for (const row of rows) held.set(row.order_id, [...(held.get(row.order_id) ?? []), { id: Number(row.id), food_id: row.food_id }]);
+    return held;
+  }
+
+  /**
+   * Locks, for every (store, food) the carts ask for, in store and food order, up to as many packets
+   * as they want of it in all: free ones, then ones whose reservation expired (`expired`). Answers
+   * the locked packets of each, not yet handed out.
+   */
+  private async lockStock(
+    manager: EntityManager,
+    carts: ReserveCartDto[],
+  ): Promise<{ stock: Map<string, number[]>; expired: Set<number> }> {
+    const wanted = new Map<string, { storeId: number; foodId: number; quantity: number }>();
+    for (const { storeId, items } of carts) {
+      for (const { foodId, quantity } of items) {
+        const key = scope(storeId, foodId);
+        wanted.set(key, { storeId, foodId, quantity: (wanted.get(key)?.quantity ?? 0) + quantity });
+      }
+    }
+    const stock = new Map<string, number[]>();
+    const taken = new Set<number>();
+    for (const { storeId, foodId, quantity } of [...wanted.values()].sort((a, b) => a.storeId - b.storeId || a.foodId - b.foodId)) {
+      const free: Ids = await manager.query(
+        `SELECT id FROM packet WHERE store_id = ? AND food_id = ? AND state = 'FREE' LIMIT ? FOR UPDATE SKIP LOCKED`,
+        [storeId, foodId, quantity],
+      );
+      const expired: Ids =
+        free.length < quantity
+          ? await manager.query(
+              `SELECT id FROM packet WHERE store_id = ? AND food_id = ? AND state = 'RESERVED' AND reserved_until < NOW(3)
+                LIMIT ? FOR UPDATE SKIP LOCKED`,
+              [storeId, foodId, quantity - free.length],
+            )
+          : [];
+      stock.set(
+        scope(storeId, foodId),
+        [...free, ...expired].map((row) => Number(row.id)),
+      );
+      for (const row of expired) taken.add(Number(row.id));
+    }
+    return { stock, expired: taken };
+  }
+
+  /**
+   * Why each cart that came up short could not be held: an unknown store or food; or, per food,
+   * fewer packets in the store free or on their way back (reserved by orders still deciding, this
+   * batch's included: total - assigned) than the cart needs: OUT_OF_STOCK, naming each such food
+   * and how many were missing. Otherwise every packet missing now is held by orders still deciding,
+   * and the answer is "ask again" (ALL_RESERVED, naming what is missing now), not a refusal (I7).
+   */
+  private async refusals(
+    manager: EntityManager,
+    short: { cart: ReserveCartDto; missing: Shortage[] }[],
+  ): Promise<Map<string, ContractException>> {
+    const refusals = new Map<string, ContractException>();
+    if (short.length === 0) return refusals;
+    const storeIds = [...new Set(short.map(({ cart }) => cart.storeId))];
+    const stores: Ids = await manager.query(`SELECT id FROM dark_store WHERE id IN (?)`, [storeIds]);
+    const rows: { foodId: number; storeId: number | null; available: number | string | null }[] = await manager.query(
+      `SELECT f.id AS foodId, c.store_id AS storeId, c.total - c.assigned AS available
+         FROM food f LEFT JOIN packet_count c ON c.food_id = f.id AND c.store_id IN (?)
+        WHERE f.id IN (?)`,
+      [storeIds, [...new Set(short.flatMap(({ cart }) => cart.items.map((line) => line.foodId)))]],
+    );
+    const known = new Set(stores.map((row) => Number(row.id)));
+    const foods = new Set(rows.map((row) => Number(row.foodId)));
+    const available = new Map(rows.map((row) => [scope(Number(row.storeId), Number(row.foodId)), Number(row.available ?? 0)]));
+    for (const { cart, missing } of short) refusals.set(cart.orderId, refusal(cart, missing, known, foods, available));
+    return refusals;
   }
 
   onApplicationBootstrap(): void {
@@ -191,8 +318,61 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
   }
 }
 
+type Packet = { id: number; food_id: number };
+type LockedPacket = { id: number; store_id: number; food_id: number; state: HoldState; order_id: string };
+
+function scope(storeId: number, foodId: number): string {
+  return `${storeId}:${foodId}`;
+}
+
+/** A cart that could not have every line now, and how many packets of each food short it lacked. */
+type ShortCart = { cart: ReserveCartDto; missing: Shortage[] };
+
+/**
+ * Hands the packets locked per (store, food) out to the carts in request order, as if each had run
+ * alone after the one before it: a cart gets every line or nothing, and what a short cart does not
+ * take stays for the carts after it.
+ */
+function handOut(carts: ReserveCartDto[], stock: Map<string, number[]>): { given: Map<string, Packet[]>; short: ShortCart[] } {
+  const given = new Map<string, Packet[]>();
+  const short: ShortCart[] = [];
+  for (const cart of carts) {
+    const lines = cart.items.map((line) => ({ line, left: stock.get(scope(cart.storeId, line.foodId))! }));
+    const missing = lines.filter(({ line, left }) => left.length < line.quantity);
+    if (missing.length > 0) {
+      short.push({ cart, missing: missing.map(({ line, left }) => ({ foodId: line.foodId, missing: line.quantity - left.length })) });
+    } else {
+      given.set(
+        cart.orderId,
+        lines.flatMap(({ line, left }) => left.splice(0, line.quantity).map((id) => ({ id, food_id: line.foodId }))),
+      );
+    }
+  }
+  return { given, short };
+}
+
+/** Why a cart short of `missing` now could not be held (see PacketsService.refusals). */
+function refusal(
+  { storeId, items }: ReserveCartDto,
+  missing: Shortage[],
+  stores: Set<number>,
+  foods: Set<number>,
+  available: Map<string, number>,
+): ContractException {
+  if (!stores.has(storeId)) return storeNotFound(storeId);
+  const unknown = items.find((line) => !foods.has(line.foodId));
+  if (unknown) return new ContractException(ErrorCode.UNKNOWN_FOOD, `Food ${unknown.foodId} does not exist`);
+  const outOfStock = items
+    .map((line) => ({ foodId: line.foodId, missing: line.quantity - (available.get(scope(storeId, line.foodId)) ?? 0) }))
+    .filter((shortage) => shortage.missing > 0);
+  if (outOfStock.length > 0) {
+    return new ContractException(ErrorCode.OUT_OF_STOCK, `Dark store ${storeId} is out of ${describe(outOfStock)}`, outOfStock);
+  }
+  return new ContractException(ErrorCode.ALL_RESERVED, `Orders still deciding hold the packets missing now: ${describe(missing)}`, missing);
+}
+
 /** The packets an order holds, as the lines of its cart (a repeated reserve answers what the first took). */
-function heldLines(items: CartLine[], held: { id: number | string; food_id: number }[]): HeldLine[] {
+function heldLines(items: CartLine[], held: Packet[]): HeldLine[] {
   return items.map((line) => ({ ...line, packetIds: held.filter((row) => row.food_id === line.foodId).map((row) => Number(row.id)) }));
 }
 

@@ -4,6 +4,7 @@ import { ContractException } from '@app/platform';
 import { Injectable } from '@nestjs/common';
 import type { ResultSetHeader } from 'mysql2';
 import { DataSource, EntityManager } from 'typeorm';
+import { StoreEnv } from '../config/store.env';
 
 interface StockRow {
   storeId: number;
@@ -36,12 +37,33 @@ const STOCK = `
  */
 @Injectable()
 export class StoresService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly env: StoreEnv,
+  ) {}
 
+  /**
+   * Makes the next store id the first of this service's range (its partition's, STORE_IDS_FROM to
+   * STORE_IDS_TO) if the table has none there yet: each partition's database allocates the ids of
+   * its own range, so store ids stay unique across partitions. Run at start-up, after the migrations.
+   */
+  async claimIdRange(): Promise<void> {
+    const [{ last }]: { last: number | null }[] = await this.dataSource.query(`SELECT MAX(id) AS last FROM dark_store`);
+    if (Number(last ?? 0) < this.env.STORE_IDS_FROM) {
+      await this.dataSource.query(`ALTER TABLE dark_store AUTO_INCREMENT = ${Number(this.env.STORE_IDS_FROM)}`);
+    }
+  }
+
+  /** A new dark store, with the next id of this service's range; refused once the range is used up. */
   create(name: string, idempotencyKey: string): Promise<StoreStock> {
     return once(this.dataSource, 'stock_addition', idempotencyKey, { store: { name } }, async (manager) => {
       try {
         const inserted: ResultSetHeader = await manager.query(`INSERT INTO dark_store (name) VALUES (?)`, [name]);
+        // Past the range: the insert rolls back with the refusal.
+        if (!this.env.ownsStore(inserted.insertId)) {
+          const { STORE_IDS_FROM: from, STORE_IDS_TO: to } = this.env;
+          throw new ContractException(ErrorCode.STORE_RANGE_FULL, `Every dark store id of this partition (${from} to ${to}) is taken`);
+        }
         return { id: inserted.insertId, name, foods: [] };
       } catch (err) {
         if (isDuplicateKey(err)) throw new ContractException(ErrorCode.STORE_EXISTS, `A dark store named "${name}" already exists`);
@@ -52,9 +74,11 @@ export class StoresService {
 
   /** Every dark store with its stock per food it has packets of, or only `storeId` (STORE_NOT_FOUND if none). */
   async list(storeId?: number): Promise<StoreStock[]> {
+    if (storeId !== undefined && !this.env.ownsStore(storeId)) throw storeNotFound(storeId);
+    const { STORE_IDS_FROM: from, STORE_IDS_TO: to } = this.env;
     const rows: StockRow[] = await withRetries(() =>
       storeId === undefined
-        ? this.dataSource.query(`${STOCK} ORDER BY s.id, f.id`)
+        ? this.dataSource.query(`${STOCK} WHERE s.id BETWEEN ? AND ? ORDER BY s.id, f.id`, [from, to])
         : this.dataSource.query(`${STOCK} WHERE s.id = ? ORDER BY f.id`, [storeId]),
     );
     if (storeId !== undefined && rows.length === 0) throw storeNotFound(storeId);
@@ -70,6 +94,7 @@ export class StoresService {
   /** Adds `count` packets of a food of the catalogue to a dark store; answers the food with the store's new counts. */
   addPackets(storeId: number, foodId: number, count: number, idempotencyKey: string): Promise<FoodView> {
     return once(this.dataSource, 'stock_addition', idempotencyKey, { add: { storeId, foodId, count } }, async (manager) => {
+      if (!this.env.ownsStore(storeId)) throw storeNotFound(storeId);
       const [{ store, food }]: { store: number; food: number }[] = await manager.query(
         `SELECT EXISTS (SELECT 1 FROM dark_store WHERE id = ?) AS store, EXISTS (SELECT 1 FROM food WHERE id = ?) AS food`,
         [storeId, foodId],

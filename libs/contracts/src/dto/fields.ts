@@ -128,16 +128,21 @@ export function ObjectArrayField<T extends object>({
   maxItems,
   uniqueBy,
   ...doc
-}: FieldDoc & { type: new () => T; minItems?: number; maxItems: number; uniqueBy: keyof T & string }): PropertyDecorator {
+}: FieldDoc & { type: new () => T; minItems?: number; maxItems: number; uniqueBy?: keyof T & string }): PropertyDecorator {
+  const unique = uniqueBy
+    ? [
+        ArrayUnique((item: T) => (typeof item === 'object' && item !== null ? item[uniqueBy] : item), {
+          message: `each ${uniqueBy} may appear only once in $property`,
+        }),
+      ]
+    : [];
   return field(
     doc,
-    { type: [type], minItems, maxItems, 'x-unique-by': uniqueBy },
+    uniqueBy ? { type: [type], minItems, maxItems, 'x-unique-by': uniqueBy } : { type: [type], minItems, maxItems },
     IsArray(),
     ArrayMinSize(minItems),
     ArrayMaxSize(maxItems),
-    ArrayUnique((item: T) => (typeof item === 'object' && item !== null ? item[uniqueBy] : item), {
-      message: `each ${uniqueBy} may appear only once in $property`,
-    }),
+    ...unique,
     // Nested validation alone passes an item that is an array (an empty one has nothing to validate).
     IsObject({ each: true, message: 'each value in $property must be an object' }),
     ValidateNested({ each: true }),

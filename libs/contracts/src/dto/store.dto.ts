@@ -22,14 +22,33 @@ export class StoreRefDto {
   storeId: number;
 }
 
+/** A partition's name in PARTITION_MAP: 1 to 32 letters, digits, `_` and `-`. */
+export const PARTITION_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** The name of a dark store: unique within its partition. */
+const StoreNameField = () => StringField({ maxLength: 100, description: 'Unique name of the dark store', example: 'Koramangala' });
+
 /** HTTP body of POST /stores. */
 export class CreateStoreDto {
-  @StringField({ maxLength: 100, description: 'Unique name of the dark store', example: 'Koramangala' })
+  @StoreNameField()
   name: string;
+
+  @StringField({
+    optional: true,
+    maxLength: 32,
+    pattern: PARTITION_NAME,
+    description:
+      'The partition of PARTITION_MAP the store is created in, which allocates its id within its range; absent: the partition of the default dark store',
+    example: 'south',
+  })
+  partition?: string;
 }
 
-/** gateway -> store: create the dark store, once per Idempotency-Key (see AddPacketsDto). */
-export class CreateStoreCommand extends CreateStoreDto {
+/** gateway -> store: create the dark store, once per Idempotency-Key (see AddPacketsDto), with an id of this store service's range. */
+export class CreateStoreCommand {
+  @StoreNameField()
+  name: string;
+
   @IdempotencyKeyField()
   idempotencyKey: string;
 }
@@ -80,6 +99,13 @@ export class CreateFoodDto {
 export class CreateFoodCommand extends CreateFoodDto {
   @IdempotencyKeyField()
   idempotencyKey: string;
+
+  /**
+   * The id the food must have: the catalogue is one for every partition, so the gateway creates a
+   * food in the default dark store's partition, which allocates its id, then in every other one under that id.
+   */
+  @IntField({ optional: true, min: 1, max: MAX_ID, description: 'The id the food takes (absent: the next free one)' })
+  id?: number;
 }
 
 /** One line of a cart: `quantity` packets of a food. */

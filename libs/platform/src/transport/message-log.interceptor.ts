@@ -2,7 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } fr
 import { RmqContext, RpcException } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
 import { Observable, tap } from 'rxjs';
-import { ErrorCode, isContractError } from '@app/contracts';
+import { ErrorCode, isContractError, Outcome } from '@app/contracts';
 import { Correlation, CORRELATION_HEADER, ORDER_HEADER, withCorrelation } from '../observability/correlation';
 import { rpcMessageSeconds, rpcMessages } from '../observability/rpc-metrics';
 
@@ -12,7 +12,9 @@ const REPLY_FIELDS = ['packetId', 'agentId', 'freed', 'state', 'reason'] as cons
 /**
  * Every service's view of one message: takes the correlation from the message headers (or the
  * payload's orderId) so every line logged while handling it, and every message it sends on, carry
- * it; then logs one line per message with its outcome and counts it. Health probes are not logged.
+ * it; then logs one line per message (per request of a batch) with its outcome, and counts it. A
+ * message that went through is a debug line (the hot path logs one line per order and state change,
+ * in the coordinator); a refusal or a failure is logged at info. Health probes are not logged.
  */
 @Injectable()
 export class MessageLogInterceptor implements NestInterceptor {
@@ -22,7 +24,8 @@ export class MessageLogInterceptor implements NestInterceptor {
     if (context.getType() !== 'rpc') return next.handle();
     const rmq = context.switchToRpc().getContext<RmqContext>();
     const pattern = rmq.getPattern();
-    const correlation = messageCorrelation(rmq, context.switchToRpc().getData());
+    const payload: unknown = context.switchToRpc().getData();
+    const correlation = messageCorrelation(rmq, payload);
     const quiet = pattern.endsWith('.health');
     const stopTimer = rpcMessageSeconds.startTimer({ pattern });
     const done = (outcome: string) => {
@@ -35,7 +38,17 @@ export class MessageLogInterceptor implements NestInterceptor {
       tap({
         next: (reply) => {
           done('ok');
-          if (!quiet) this.logger.log({ ...correlation, pattern, ...pick(reply) }, `${pattern} ok`);
+          if (quiet) return;
+          const each = batchLines(payload, reply);
+          if (!each) return this.logger.debug({ ...correlation, pattern, ...pick(reply) }, `${pattern} ok`);
+          // A batch: one line per request, under its own correlation, as if it had come alone.
+          for (const { correlation: own, outcome } of each) {
+            const line = { ...own, pattern, batch: each.length };
+            if ('ok' in outcome) this.logger.debug({ ...line, ...pick(outcome.ok) }, `${pattern} ok`);
+            else if (outcome.error.code === ErrorCode.ALL_RESERVED)
+              this.logger.debug({ ...line, code: outcome.error.code }, `${pattern} refused: ${outcome.error.code}`);
+            else this.logger.log({ ...line, code: outcome.error.code }, `${pattern} refused: ${outcome.error.code}`);
+          }
         },
         error: (err: unknown) => {
           const error = err instanceof RpcException ? err.getError() : err;
@@ -73,4 +86,19 @@ function pick(reply: unknown): Record<string, unknown> {
   return Object.fromEntries(
     REPLY_FIELDS.filter((key) => source[key] !== undefined && source[key] !== null).map((key) => [key, source[key]]),
   );
+}
+
+/** Each request of a batch message with its outcome and its own correlation; undefined for a message that is not a batch. */
+function batchLines(payload: unknown, reply: unknown): { correlation: Correlation; outcome: Outcome<unknown> }[] | undefined {
+  const batch = payload as { requests?: unknown; correlationIds?: unknown } | undefined;
+  const outcomes = (reply as { outcomes?: unknown } | undefined)?.outcomes;
+  if (!Array.isArray(batch?.requests) || !Array.isArray(outcomes)) return undefined;
+  const ids = Array.isArray(batch.correlationIds) ? batch.correlationIds : [];
+  return (batch.requests as { orderId?: unknown }[]).map((request, i) => {
+    const orderId = stringOrUndefined(request?.orderId);
+    return {
+      correlation: { correlationId: stringOrUndefined(ids[i]) ?? orderId ?? randomUUID(), orderId },
+      outcome: outcomes[i] as Outcome<unknown>,
+    };
+  });
 }

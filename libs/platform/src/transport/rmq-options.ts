@@ -1,4 +1,4 @@
-import { RmqOptions, Transport } from '@nestjs/microservices';
+import { ClientRMQ, CustomClientOptions, RmqOptions, Transport } from '@nestjs/microservices';
 import { QueueName, queueName } from '@app/contracts';
 
 export type RmqQueueType = 'classic' | 'quorum';
@@ -40,7 +40,25 @@ export function rmqServerOptions(settings: RmqSettings, queue: QueueName): RmqOp
   };
 }
 
+/**
+ * Nest's RabbitMQ client, with a listener for its channel's errors. amqp-connection-manager emits
+ * `error` on the channel wrapper when setting the channel up fails (the broker went away during the
+ * setup) and sets it up again on the next connection; with no listener, Node turns that event into
+ * an uncaught exception and the app dies (a chaos run's broker restart killed an order service so).
+ */
+export class ResilientClientRMQ extends ClientRMQ {
+  override createChannel(): Promise<void> {
+    const created = super.createChannel();
+    // super set this.channel synchronously, in the promise's executor.
+    this.channel?.on('error', (err: unknown) =>
+      this.logger.warn(`RabbitMQ channel setup failed; set up again on reconnect: ${String(err)}`),
+    );
+    return created;
+  }
+}
+
 /** Never set noAck: false here: the client's reply-to consumer relies on auto-ack. */
-export function rmqClientOptions(settings: RmqSettings, queue: QueueName): RmqOptions {
-  return { transport: Transport.RMQ, options: baseOptions(settings, queue) };
+export function rmqClientOptions(settings: RmqSettings, queue: QueueName): CustomClientOptions {
+  // Nest types customClass as a ClientProxy of string statuses; ClientRMQ's are RmqStatus strings.
+  return { customClass: ResilientClientRMQ as unknown as CustomClientOptions['customClass'], options: baseOptions(settings, queue) };
 }

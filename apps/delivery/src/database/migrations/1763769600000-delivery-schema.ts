@@ -20,7 +20,7 @@ export class DeliverySchema1763769600000 implements MigrationInterface {
         CONSTRAINT chk_agent_hold CHECK (
           (state = 'FREE') = (order_id IS NULL) AND (state = 'RESERVED') = (reserved_until IS NOT NULL))
       ) ENGINE=InnoDB`);
-    // The branch barrier; see enterBarrier in the contracts lib.
+    // The branch barrier; see enterBarriers in libs/participant.
     await runner.query(`
       CREATE TABLE agent_barrier (
         order_id CHAR(36) CHARACTER SET ascii NOT NULL PRIMARY KEY,
