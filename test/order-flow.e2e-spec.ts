@@ -13,6 +13,7 @@ import {
 import { call } from '@app/platform';
 import { RowDataPacket } from 'mysql2/promise';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { TestSystem } from './support/harness';
 import { agentReserve, cartOfOne, reservePacket } from './support/participants';
 import { v7 } from 'uuid';
@@ -328,7 +329,7 @@ describe('contention', () => {
 describe('a participant down between the phases', () => {
   beforeAll(async () => {
     await t.system.stop('order');
-    t.system.spawn('order', 1, { FAULT_POINT: 'after-reserve', FAULT_ACTION: 'pause', FAULT_PAUSE_MS: '1500' });
+    t.system.spawn('order', 1, { FAULT_POINT: 'after-reserve', FAULT_ACTION: 'pause', FAULT_PAUSE_MS: '3000' });
     await t.system.waitHealthy();
   });
 
@@ -351,12 +352,26 @@ describe('a participant down between the phases', () => {
         { foodId: curd, quantity: 1 },
       ],
     });
-    // Phase 1 is done when the whole cart shows up reserved; the coordinator pauses, then decides.
+    // Phase 1 is done when the coordinator holds both answers: it pauses at the fault point once per
+    // answer, then decides. Rows reserved in the store's database are not enough: a store killed
+    // between its commit and its reply leaves the coordinator without the answer, and the order ends
+    // NOT_PLACED SERVICE_UNAVAILABLE (503), rightly.
+    const [{ id: orderId }] = await t.until(
+      async () => {
+        const rows = await t.query<RowDataPacket>(`SELECT id FROM ${t.env.ORDER_DB_NAME}.orders WHERE store_id = ?`, [storeId]);
+        return rows.length > 0 && rows;
+      },
+      5000,
+      'the order recorded',
+    );
     await t.until(
       async () =>
-        (await t.query(`SELECT id FROM ${t.env.STORE_DB_NAME}.packet WHERE store_id = ? AND state = 'RESERVED'`, [storeId])).length === 3,
+        readFileSync(t.logFile, 'utf8')
+          .split('\n')
+          .filter((line) => line.startsWith('[order] ') && line.includes(`Fault point after-reserve reached by order ${orderId}`))
+          .length === 2,
       5000,
-      'phase 1',
+      'both answers of phase 1',
     );
     await t.system.stop('store', 'SIGKILL');
 
@@ -364,6 +379,7 @@ describe('a participant down between the phases', () => {
     const res = await answer;
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ state: 'PENDING' });
+    expect(res.body.orderId).toBe(orderId);
     expect((await t.get(`/orders/${res.body.orderId}`)).body.state).toBe('COMMITTING');
 
     // Back up, the store answers recovery's assign, which finds the cart still reserved for the order.
