@@ -50,4 +50,5 @@ USER node
 
 # `exec` makes node PID 1, so it receives docker's SIGTERM directly and the apps' shutdown hooks
 # (enableShutdownHooks) close RabbitMQ and MySQL connections cleanly on `docker compose stop`.
-CMD ["sh", "-c", "exec node dist/apps/$APP/src/main.js"]
+# The V8 flags scripts/system.ts gives the apps (APP_NODE_FLAGS there says why; a test keeps them equal).
+CMD ["sh", "-c", "exec node --max-old-space-size=512 --max-semi-space-size=8 dist/apps/$APP/src/main.js"]

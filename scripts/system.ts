@@ -8,6 +8,17 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const SERVICES = ['store', 'delivery', 'order', 'gateway'] as const;
+
+/**
+ * V8 flags of every app; the Dockerfile's CMD and the start:<app> scripts pass the same (a test
+ * checks). V8 sizes the heap for the machine: on 24 GiB old space may grow to about 4x the live heap
+ * before a full collection, and the young generation takes 2 x 16 MB, so apps with 45-55 MB live
+ * reached 150-215 MB RSS under load. A 512 MB old-space limit makes V8 keep the headroom of a small
+ * process (about 1.4x live), and 8 MB semi-spaces halve the young generation: every app then stayed
+ * under 135 MB through the bench at the same CPU per order (docs/performance.md, Memory). 512 MB is
+ * many times the largest live heap measured (72 MB, the store while seeding 10M packets).
+ */
+export const APP_NODE_FLAGS = ['--max-old-space-size=512', '--max-semi-space-size=8'];
 export type ServiceName = (typeof SERVICES)[number];
 
 export interface SystemOptions {
@@ -56,7 +67,7 @@ export class System {
     if (instance > 1 && service !== 'gateway') env[metricsPortVariable(service)] = extraEnv[metricsPortVariable(service)] ?? '0';
     // Lines arrive here through a pipe; when they end up on a terminal, ask for readable ones.
     if (!this.options.output && process.stdout.isTTY && !env.LOG_FORMAT) env.LOG_FORMAT = 'pretty';
-    const child = spawn(process.execPath, [resolve(this.root, `dist/apps/${service}/src/main.js`)], {
+    const child = spawn(process.execPath, [...APP_NODE_FLAGS, resolve(this.root, `dist/apps/${service}/src/main.js`)], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

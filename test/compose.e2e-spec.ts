@@ -11,6 +11,7 @@ import { DeliveryEnv } from '../apps/delivery/src/config/delivery.env';
 import { GatewayEnv } from '../apps/gateway/src/config/gateway.env';
 import { OrderEnv } from '../apps/order/src/config/order.env';
 import { StoreEnv } from '../apps/store/src/config/store.env';
+import { APP_NODE_FLAGS } from '../scripts/system';
 import { TestSystem } from './support/harness';
 
 jest.setTimeout(60_000);
@@ -178,8 +179,15 @@ describe('Dockerfile', () => {
     for (const [name, service] of apps)
       if (service.build.target) expect([name, stages.includes(service.build.target)]).toEqual([name, true]);
     expect(dockerfile).toMatch(/^ARG APP$/m);
-    expect(dockerfile).toMatch(/^CMD .*node dist\/apps\/\$APP\/src\/main\.js/m);
+    expect(dockerfile).toMatch(/^CMD .*node (--\S+ )*dist\/apps\/\$APP\/src\/main\.js/m);
     expect(dockerfile).toMatch(/npm run build/);
+  });
+
+  it('starts each app with the V8 flags npm start, the tests and the bench give it (APP_NODE_FLAGS), as do the start:<app> scripts', () => {
+    const flags = APP_NODE_FLAGS.join(' ');
+    expect(/^CMD .*node ((--\S+ )*)dist\/apps\/\$APP\/src\/main\.js/m.exec(dockerfile)![1].trim()).toBe(flags);
+    const scripts = JSON.parse(read('package.json')).scripts as Record<string, string>;
+    for (const app of Object.keys(ENV_CLASSES)) expect(scripts[`start:${app}`]).toBe(`node ${flags} dist/apps/${app}/src/main.js`);
   });
 
   it('copies from the build context only files that exist and .dockerignore lets through, and everything the build compiles', () => {
