@@ -8,18 +8,19 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const SERVICES = ['store', 'delivery', 'order', 'gateway'] as const;
+export type ServiceName = (typeof SERVICES)[number];
 
 /**
  * V8 flags of every app; the Dockerfile's CMD and the start:<app> scripts pass the same (a test
  * checks). V8 sizes the heap for the machine: on 24 GiB old space may grow to about 4x the live heap
- * before a full collection, and the young generation takes 2 x 16 MB, so apps with 45-55 MB live
- * reached 150-215 MB RSS under load. A 512 MB old-space limit makes V8 keep the headroom of a small
- * process (about 1.4x live), and 8 MB semi-spaces halve the young generation: every app then stayed
- * under 135 MB through the bench at the same CPU per order (docs/performance.md, Memory). 512 MB is
- * many times the largest live heap measured (72 MB, the store while seeding 10M packets).
+ * before a full collection, and the young generation takes 2 x 16 MB, so apps with 46-72 MB of heap
+ * in use reached 150-215 MB RSS under load. A 512 MB old-space limit makes V8 keep the headroom of a
+ * small process (about 1.4x live), and 8 MB semi-spaces halve the young generation: every app then
+ * stayed under 150 MB through the bench, and at 122-131 MB after its 60 s run, at the same CPU per
+ * order (docs/performance.md, Memory). 512 MB is seven times the largest heap in use measured (72 MB,
+ * the store while seeding 9M packets).
  */
 export const APP_NODE_FLAGS = ['--max-old-space-size=512', '--max-semi-space-size=8'];
-export type ServiceName = (typeof SERVICES)[number];
 
 export interface SystemOptions {
   /** Variables for every service, on top of this process's environment. */
