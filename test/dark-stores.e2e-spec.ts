@@ -1,5 +1,8 @@
+import { Queue } from '@app/contracts';
 import { RowDataPacket } from 'mysql2/promise';
+import { v7 } from 'uuid';
 import { TestSystem } from './support/harness';
+import { reservePacket } from './support/participants';
 
 /**
  * Dark stores and carts on the real system: an order is a cart served by one store's packets and one
@@ -146,6 +149,40 @@ describe('dark stores', () => {
     expect(placedIn(a)).toBe(4);
     expect(placedIn(b)).toBe(8);
     expect(answers.filter((x) => x.store === b && x.r.status !== 201).map((x) => x.r.body)).toEqual([]);
+  });
+
+  it('never delays an order of one store for contention in another: store B places a cart while carts of store A wait for a packet on its way back (I7)', async () => {
+    const [a, b] = [await admin.store(), await admin.store()];
+    const food = await admin.food();
+    for (const store of [a, b]) {
+      await admin.packets(store, food, 1);
+      await admin.agents(store, 1);
+    }
+    // A stray reservation holds A's only packet until it expires (RESERVATION_TTL_MS, 3 s here): carts
+    // of A are then contended, neither placeable nor refusable, and their coordinator asks again. More
+    // of them than the gateway keeps order batches in flight (ORDER_BATCHES_IN_FLIGHT, 4).
+    const heldPacket = await reservePacket(t.client(Queue.STORE), v7(), food, 5000, a);
+    let answeredA = 0;
+    const waitingA = Array.from({ length: 8 }, () => cart(a, [{ foodId: food, quantity: 1 }]).then((r) => (answeredA++, r)));
+    // As many as the gateway's order batches in flight: before batches answered each order as it
+    // settled, these alone held every batch place, and B's cart waited for them.
+    await t.until(
+      async () =>
+        (await t.query(`SELECT id FROM ${t.env.ORDER_DB_NAME}.orders WHERE store_id = ? AND state = 'RESERVING'`, [a])).length >= 4,
+      5000,
+      "A's carts in phase 1",
+    );
+
+    // B's cart goes through the same gateway, services, batches and databases while A's are contended.
+    const placedB = await cart(b, [{ foodId: food, quantity: 1 }]);
+    expect(placedB.status).toBe(201);
+    expect(answeredA).toBe(0);
+
+    // Once the stray reservation expires, one cart of A takes that very packet; the others are refused.
+    const answers = await Promise.all(waitingA);
+    const placedA = answers.filter((r) => r.status === 201);
+    expect(placedA.map((r) => r.body.items)).toEqual([[{ foodId: food, quantity: 1, packetIds: [heldPacket] }]]);
+    expect(answers.filter((r) => r.status === 409).map((r) => r.body.code)).toEqual(Array(7).fill('OUT_OF_STOCK'));
   });
 
   it('never gives an order an agent of another store: NO_AGENT while another store has free agents (I8)', async () => {

@@ -19,7 +19,13 @@ export function agentReserve(orderId: string, storeId = DEFAULT_STORE_ID, attemp
 }
 
 /** Reserves one packet of `foodId` for `orderId` at the store (cartOfOne); answers the packet's id. */
-export async function reservePacket(store: ClientProxy, orderId: string, foodId: number, timeoutMs = 2000): Promise<number> {
-  const { items } = await call<CartReservation>(store, StorePattern.RESERVE_CART, cartOfOne(orderId, foodId), timeoutMs);
+export async function reservePacket(
+  store: ClientProxy,
+  orderId: string,
+  foodId: number,
+  timeoutMs = 2000,
+  storeId = DEFAULT_STORE_ID,
+): Promise<number> {
+  const { items } = await call<CartReservation>(store, StorePattern.RESERVE_CART, cartOfOne(orderId, foodId, storeId), timeoutMs);
   return items[0].packetIds[0];
 }

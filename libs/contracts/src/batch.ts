@@ -15,3 +15,15 @@ export type Outcome<T> = { ok: T } | { error: ContractError };
 export interface BatchReply<T> {
   outcomes: Outcome<T>[];
 }
+
+/**
+ * One of the replies to a batch whose requests may take long, each on its own (order.place-batch:
+ * an order waits for stock on its way back for up to CONTENTION_WAIT_MS). The service answers as
+ * requests settle, so one slow request holds up no other of its batch: each reply carries the
+ * outcomes settled since the one before (`index` is the request's position) and the positions that
+ * have since begun to wait. Every request gets exactly one outcome; the last reply ends the stream.
+ */
+export interface BatchProgress<T> {
+  settled: { index: number; outcome: Outcome<T> }[];
+  waiting: number[];
+}

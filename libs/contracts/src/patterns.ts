@@ -38,7 +38,7 @@ export const DeliveryPattern = {
 export const OrderPattern = {
   HEALTH: 'order.health',
   PLACE_ORDER: 'order.place',
-  /** Many orders' commands in one message (BatchReply of OrderView, see batch.ts). */
+  /** Many orders' commands in one message, answered as they settle (BatchProgress of OrderView, see batch.ts). */
   PLACE_ORDERS: 'order.place-batch',
   GET_ORDER: 'order.get',
   MARK_DELIVERED: 'order.delivered',

@@ -7,7 +7,7 @@ import {
   OrderState,
   OrderView,
   outcomeOf,
-  BatchReply,
+  BatchProgress,
   PlaceOrderCommand,
   Queue,
 } from '@app/contracts';
@@ -38,7 +38,10 @@ export interface PlacedAnswer {
 export class OrdersService {
   /**
    * Per partition, the commands of the requests that arrive while a batch is out go together as the
-   * next one (see Batcher); a batch never mixes partitions.
+   * next one (see Batcher); a batch never mixes partitions. The order service answers a batch as
+   * its orders settle (BatchProgress): each request is answered with its own order's outcome, and
+   * once every order of a batch is settled or waiting for stock the batch frees its place, so an
+   * order contended in one dark store delays no order of another.
    */
   private readonly commands = new Map<string, Batcher<PlaceOrderCommand, OrderView>>();
 
@@ -52,10 +55,20 @@ export class OrdersService {
     if (!batcher) {
       batcher = new Batcher(
         OrderPattern.PLACE_ORDERS,
-        async (requests, correlationIds) => {
+        async (requests, correlationIds, early) => {
           const message = correlationIds.length > 0 ? { requests, correlationIds } : { requests };
-          return (await partition.call<BatchReply<OrderView>>(Queue.ORDER, OrderPattern.PLACE_ORDERS, message, this.env.ORDER_WAIT_MS))
-            .outcomes;
+          const working = new Set(requests.keys());
+          const onReply = ({ settled, waiting }: BatchProgress<OrderView>) => {
+            for (const { index, outcome } of settled) {
+              early.settle(index, outcome);
+              working.delete(index);
+            }
+            for (const index of waiting) working.delete(index);
+            if (working.size === 0) early.release();
+          };
+          await partition.stream(Queue.ORDER, OrderPattern.PLACE_ORDERS, message, this.env.ORDER_WAIT_MS, onReply);
+          // Each request was answered by a reply of the stream; one that was not fails as having no outcome.
+          return [];
         },
         { max: this.env.BATCH_MAX, inFlight: this.env.ORDER_BATCHES_IN_FLIGHT },
       );

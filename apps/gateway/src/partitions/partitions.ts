@@ -1,5 +1,5 @@
 import { ErrorCode, isMintedOrderId, partitionOrderIdSecret, Queue, QueueName, queueName } from '@app/contracts';
-import { call, Partition, PartitionMap, partitionMapOf, rmqClientOptions, RpcCallError, rmqSettings } from '@app/platform';
+import { call, Partition, PartitionMap, partitionMapOf, rmqClientOptions, RpcCallError, rmqSettings, stream } from '@app/platform';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import { GatewayEnv } from '../config/gateway.env';
@@ -29,6 +29,17 @@ export class PartitionRoute {
    * stores answer 503 without waiting, and an order sent there could only expire.
    */
   async call<T>(queue: QueueName, pattern: string, data: unknown, timeoutMs: number, options: { expire?: boolean } = {}): Promise<T> {
+    await this.consumed(queue, pattern);
+    return call<T>(this.clients[queue], pattern, data, timeoutMs, options);
+  }
+
+  /** `stream` (a request answered in several replies) on one of the partition's queues, refused unsent like `call`. */
+  async stream<T>(queue: QueueName, pattern: string, data: unknown, timeoutMs: number, onReply: (reply: T) => void): Promise<void> {
+    await this.consumed(queue, pattern);
+    return stream<T>(this.clients[queue], pattern, data, timeoutMs, onReply);
+  }
+
+  private async consumed(queue: QueueName, pattern: string): Promise<void> {
     const name = queueName(this.partition.queuePrefix, queue);
     if ((await this.consumers?.count(name)) === 0) {
       throw new RpcCallError(
@@ -38,7 +49,6 @@ export class PartitionRoute {
         false,
       );
     }
-    return call<T>(this.clients[queue], pattern, data, timeoutMs, options);
   }
 
   close(): Promise<unknown> {

@@ -73,9 +73,11 @@ describe('CoordinatorService', () => {
       return { orderId, packetIds: [11] };
     });
 
-    const order = await coordinator.place(command());
+    const waiting = jest.fn();
+    const order = await coordinator.place(command(), waiting);
 
     expect(order).toMatchObject({ state: OrderState.PLACED, packetId: 11, agentId: 22 });
+    expect(waiting).not.toHaveBeenCalled();
     expect(journal.history).toEqual([OrderState.RESERVING, OrderState.COMMITTING, OrderState.PLACED]);
   });
 
@@ -106,9 +108,12 @@ describe('CoordinatorService', () => {
       .mockImplementationOnce(() => refusal(ErrorCode.ALL_RESERVED))
       .mockImplementationOnce(() => refusal(ErrorCode.ALL_RESERVED));
 
-    const order = await coordinator.place(command());
+    const waiting = jest.fn();
+    const order = await coordinator.place(command(), waiting);
 
     expect(order.state).toBe(OrderState.PLACED);
+    // Told once that it waits, so its batch's other orders need not wait with it.
+    expect(waiting).toHaveBeenCalledTimes(1);
     expect(participants.yieldAgent).toHaveBeenCalledTimes(1);
     expect(participants.reserveCart).toHaveBeenCalledTimes(3);
     // The agent is asked for again only once a packet is held.

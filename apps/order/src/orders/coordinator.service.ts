@@ -65,7 +65,8 @@ export class CoordinatorService {
     private readonly env: OrderEnv,
   ) {}
 
-  async place(command: PlaceOrderCommand): Promise<OrderView> {
+  /** `onWaiting` is told once if the order begins to wait for stock on its way back (see reserveBoth). */
+  async place(command: PlaceOrderCommand, onWaiting?: () => void): Promise<OrderView> {
     const { orderId, idempotencyKey, deadline } = command;
     const cart: Cart = { storeId: command.storeId, items: command.items };
     if (Date.now() > Math.min(deadline, this.lostAt(orderId))) {
@@ -82,7 +83,7 @@ export class CoordinatorService {
       return this.awaitOutcome(orderId, deadline);
     }
 
-    const decision = await this.reserveBoth(orderId, cart);
+    const decision = await this.reserveBoth(orderId, cart, onWaiting);
     if ('refused' in decision) return this.abort(lease, OrderState.RESERVING, cart.items, decision, deadline);
     // The commit decision is durable before any assign is sent.
     if (!(await this.journal.transition(lease, OrderState.RESERVING, OrderState.COMMITTING, decision))) {
@@ -149,7 +150,7 @@ export class CoordinatorService {
    * come back (I7). Packets come before agents: after the first try an order never keeps an agent
    * while it waits for packets, so no two orders go on holding what the other waits for.
    */
-  private async reserveBoth(orderId: string, cart: Cart): Promise<Decision> {
+  private async reserveBoth(orderId: string, cart: Cart, onWaiting?: () => void): Promise<Decision> {
     const giveUpAt = Date.now() + this.env.CONTENTION_WAIT_MS;
     // Each agent reserve is a new attempt; a yield names the attempt it gives back, so a late copy
     // of an old yield can never free the agent a later attempt holds.
@@ -173,6 +174,8 @@ export class CoordinatorService {
       if ('refused' in packets) return packets;
       if ('refused' in agent) return agent;
       if ('held' in packets && 'held' in agent) return { items: packets.held, agentId: agent.held };
+      // Contended: the order waits for rows other orders hold and may give back.
+      if (pause === 2) onWaiting?.();
       if (Date.now() >= giveUpAt) {
         return 'held' in packets
           ? { refused: NotPlacedReason.NO_AGENT }

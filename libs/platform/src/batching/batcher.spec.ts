@@ -1,19 +1,36 @@
 import { ErrorCode, Outcome } from '@app/contracts';
 import { ContractException } from '../transport/contract.exception';
 import { RpcCallError } from '../transport/rpc-call';
-import { Batcher, outcomeOf } from './batcher';
+import { Batcher, EarlyReplies, outcomeOf } from './batcher';
 
 /** A send whose batches the test answers one by one. */
 function controlledSend() {
-  const sent: { items: number[]; answer: (outcomes: Outcome<string>[]) => void; fail: (err: unknown) => void }[] = [];
-  const send = (items: number[], _correlationIds: string[]) =>
+  const sent: {
+    items: number[];
+    answer: (outcomes: Outcome<string>[]) => void;
+    fail: (err: unknown) => void;
+    early: EarlyReplies<string>;
+  }[] = [];
+  const send = (items: number[], _correlationIds: string[], early: EarlyReplies<string>) =>
     new Promise<Outcome<string>[]>((answer, fail) => {
-      sent.push({ items, answer, fail });
+      sent.push({ items, answer, fail, early });
     });
   return { sent, send };
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+/** A batcher with one batch in flight, [2, 3], sent once the batch [1] before it was answered. */
+async function secondBatchOut() {
+  const { sent, send } = controlledSend();
+  const batcher = new Batcher('test', send, { max: 64, inFlight: 1 });
+  const first = batcher.call(1);
+  const calls = [batcher.call(2), batcher.call(3)];
+  sent[0].answer([{ ok: 'one' }]);
+  await first;
+  await tick();
+  return { sent, batcher, calls };
+}
 
 describe('Batcher', () => {
   it('sends a call at once when nothing is in flight, and what arrives meanwhile as the next batch', async () => {
@@ -62,6 +79,50 @@ describe('Batcher', () => {
     sent[1].answer([{ ok: 'two' }]);
     await expect(second).resolves.toBe('two');
     await expect(third).rejects.toMatchObject({ code: ErrorCode.INTERNAL, transient: true });
+  });
+
+  it('settles a call as soon as its outcome is in, and lets the next batch leave once released, before its batch is done', async () => {
+    const {
+      sent,
+      batcher,
+      calls: [quick, slow],
+    } = await secondBatchOut();
+    const later = batcher.call(4);
+    expect(sent.map((s) => s.items)).toEqual([[1], [2, 3]]);
+    // The batch [2, 3]: 2 is answered early; 3 goes on (waiting for stock), and the batch is released.
+    sent[1].early.settle(0, { ok: 'two' });
+    await expect(quick).resolves.toBe('two');
+    expect(sent).toHaveLength(2);
+    sent[1].early.release();
+    expect(sent.map((s) => s.items)).toEqual([[1], [2, 3], [4]]);
+    sent[2].answer([{ ok: 'four' }]);
+    await expect(later).resolves.toBe('four');
+    // Its end settles 3, never 2 twice, and frees no second place.
+    sent[1].answer([{ ok: 'not two' }, { ok: 'three' }]);
+    await expect(slow).resolves.toBe('three');
+    await tick();
+    const [fifth, sixth] = [batcher.call(5), batcher.call(6)];
+    expect(sent.map((s) => s.items)).toEqual([[1], [2, 3], [4], [5]]);
+    sent[3].answer([{ ok: 'five' }]);
+    await expect(fifth).resolves.toBe('five');
+    await tick();
+    expect(sent.map((s) => s.items)).toEqual([[1], [2, 3], [4], [5], [6]]);
+    sent[4].answer([{ ok: 'six' }]);
+    await expect(sixth).resolves.toBe('six');
+  });
+
+  it('fails only the calls a failing batch had not settled early', async () => {
+    const {
+      sent,
+      calls: [a, b],
+    } = await secondBatchOut();
+    sent[1].early.settle(1, { ok: 'three' });
+    sent[1].fail(new RpcCallError(ErrorCode.SERVICE_UNAVAILABLE, 'no reply'));
+    const settled = await Promise.allSettled([a, b]);
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as RpcCallError).code))).toEqual([
+      ErrorCode.SERVICE_UNAVAILABLE,
+      'three',
+    ]);
   });
 });
 

@@ -17,6 +17,16 @@ export function observeBatch(hop: string, unit: 'message' | 'transaction', size:
   batchSize.observe({ hop, unit }, size);
 }
 
+/**
+ * What a send may do before its batch is done, for a service that answers each request as it settles
+ * (a stream of replies, see BatchProgress): settle one call now, and free the batch's place among
+ * those in flight, so that requests still working (an order waiting for stock) hold up no other.
+ */
+export interface EarlyReplies<O> {
+  settle(index: number, outcome: Outcome<O>): void;
+  release(): void;
+}
+
 export interface BatcherOptions {
   /** The most requests one batch carries. */
   max: number;
@@ -47,7 +57,7 @@ export class Batcher<I, O> {
 
   constructor(
     private readonly hop: string,
-    private readonly send: (items: I[], correlationIds: string[]) => Promise<Outcome<O>[]>,
+    private readonly send: (items: I[], correlationIds: string[], early: EarlyReplies<O>) => Promise<Outcome<O>[]>,
     private readonly options: BatcherOptions,
   ) {}
 
@@ -64,23 +74,36 @@ export class Batcher<I, O> {
       this.out++;
       observeBatch(this.hop, 'message', batch.length);
       const correlationIds = batch.map((waiting) => waiting.correlationId ?? '').filter(Boolean);
+      const open = batch.map(() => true);
+      let released = false;
+      const early: EarlyReplies<O> = {
+        settle: (i, outcome) => {
+          if (!open[i]) return;
+          open[i] = false;
+          settle(batch[i], outcome, this.hop);
+        },
+        release: () => {
+          if (released) return;
+          released = true;
+          this.out--;
+          this.flush();
+        },
+      };
       this.send(
         batch.map((waiting) => waiting.item),
         // Only when every call had one: the ids go by position.
         correlationIds.length === batch.length ? correlationIds : [],
+        early,
       )
         .then(
-          (outcomes) => {
-            batch.forEach((waiting, i) => settle(waiting, outcomes[i], this.hop));
-          },
-          (err: unknown) => {
-            for (const waiting of batch) waiting.reject(err);
-          },
+          (outcomes) => batch.forEach((_, i) => early.settle(i, outcomes[i])),
+          (err: unknown) =>
+            batch.forEach((waiting, i) => {
+              if (open[i]) waiting.reject(err);
+              open[i] = false;
+            }),
         )
-        .finally(() => {
-          this.out--;
-          this.flush();
-        });
+        .finally(early.release);
     }
   }
 }

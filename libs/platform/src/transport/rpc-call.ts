@@ -1,5 +1,5 @@
 import { ClientProxy, RmqRecordBuilder } from '@nestjs/microservices';
-import { TimeoutError, firstValueFrom, timeout } from 'rxjs';
+import { TimeoutError, firstValueFrom, lastValueFrom, mergeMap, takeUntil, tap, throwError, timeout, timer } from 'rxjs';
 import { ContractError, ErrorCode, isContractError, Shortage } from '@app/contracts';
 import { correlationHeaders } from '../observability/correlation';
 
@@ -42,12 +42,7 @@ export const EXPIRES_AT_HEADER = 'x-expires-at';
  * this assumes the hosts' clocks agree to well within `timeoutMs`.
  */
 export async function call<T>(client: ClientProxy, pattern: string, data: unknown, timeoutMs: number, { expire = false } = {}): Promise<T> {
-  try {
-    // While the broker connection is down the client refuses at once, before publishing anything.
-    await client.connect();
-  } catch {
-    throw new RpcCallError(ErrorCode.SERVICE_UNAVAILABLE, `${pattern}: not connected to RabbitMQ; not sent`, undefined, false);
-  }
+  await connected(client, pattern);
   try {
     // A read nobody waits for any more is dropped instead of queueing up while the service is down
     // or busy (and arriving in a burst when it comes back).
@@ -56,8 +51,50 @@ export async function call<T>(client: ClientProxy, pattern: string, data: unknow
     const message = headers || expiration ? new RmqRecordBuilder(data).setOptions({ headers, expiration }).build() : data;
     return await firstValueFrom(client.send<T>(pattern, message).pipe(timeout(timeoutMs)));
   } catch (err) {
-    if (isContractError(err)) throw new RpcCallError(err.code, err.message, err.details);
-    const why = err instanceof TimeoutError ? `no reply within ${timeoutMs} ms` : String((err as Error)?.message ?? err);
-    throw new RpcCallError(ErrorCode.SERVICE_UNAVAILABLE, `${pattern}: ${why}; outcome unknown`);
+    throw callError(err, pattern, timeoutMs);
   }
+}
+
+/**
+ * Sends one request whose service answers in several replies (a stream: BatchProgress), handing
+ * each to `onReply` as it arrives; resolves once the last has come, and fails like `call` if the
+ * replies have not all come within `timeoutMs`. A command: never expired.
+ */
+export async function stream<T>(
+  client: ClientProxy,
+  pattern: string,
+  data: unknown,
+  timeoutMs: number,
+  onReply: (reply: T) => void,
+): Promise<void> {
+  await connected(client, pattern);
+  const headers = correlationHeaders();
+  const message = headers ? new RmqRecordBuilder(data).setOptions({ headers }).build() : data;
+  try {
+    await lastValueFrom(
+      client.send<T>(pattern, message).pipe(
+        tap(onReply),
+        // The whole stream within timeoutMs, as one reply would be.
+        takeUntil(timer(timeoutMs).pipe(mergeMap(() => throwError(() => new TimeoutError())))),
+      ),
+      { defaultValue: undefined },
+    );
+  } catch (err) {
+    throw callError(err, pattern, timeoutMs);
+  }
+}
+
+async function connected(client: ClientProxy, pattern: string): Promise<void> {
+  try {
+    // While the broker connection is down the client refuses at once, before publishing anything.
+    await client.connect();
+  } catch {
+    throw new RpcCallError(ErrorCode.SERVICE_UNAVAILABLE, `${pattern}: not connected to RabbitMQ; not sent`, undefined, false);
+  }
+}
+
+function callError(err: unknown, pattern: string, timeoutMs: number): RpcCallError {
+  if (isContractError(err)) return new RpcCallError(err.code, err.message, err.details);
+  const why = err instanceof TimeoutError ? `no reply within ${timeoutMs} ms` : String((err as Error)?.message ?? err);
+  return new RpcCallError(ErrorCode.SERVICE_UNAVAILABLE, `${pattern}: ${why}; outcome unknown`);
 }
