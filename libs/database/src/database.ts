@@ -4,8 +4,9 @@ import { Logger } from '@nestjs/common';
 import mysql2, { ConnectionOptions, Pool as CorePool, PoolOptions } from 'mysql2';
 import { Connection, createConnection, createPool, Pool } from 'mysql2/promise';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DataSource, DataSourceOptions, EntityManager, QueryFailedError } from 'typeorm';
+import { DataSource, DataSourceOptions, QueryFailedError } from 'typeorm';
 import { DatabaseEnv } from './database.env';
+import type { Queryable } from './transaction';
 
 // TypeORM takes entity and migration classes as plain constructors.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -97,7 +98,9 @@ export function dataSourceOptions(env: DatabaseEnv, database: string, entities: 
     poolSize: env.DB_POOL_SIZE,
     supportBigNumbers: true,
     bigNumberStrings: false,
-    extra: { enableKeepAlive: true },
+    // transaction() sends the statements of a round trip as one message (see transaction.ts). Every
+    // statement's values go through placeholders, so no value can add a statement of its own.
+    extra: { enableKeepAlive: true, multipleStatements: true },
   };
 }
 
@@ -152,13 +155,7 @@ export function isDuplicateKey(err: unknown): boolean {
 }
 
 /** Inserts `rows` (values of `columns`, in order) into `table`, in multi-row statements of at most `batch` rows. */
-export async function insertRows(
-  manager: EntityManager,
-  table: string,
-  columns: string[],
-  rows: unknown[][],
-  batch = 10_000,
-): Promise<void> {
+export async function insertRows(manager: Queryable, table: string, columns: string[], rows: unknown[][], batch = 10_000): Promise<void> {
   const row = `(${columns.map(() => '?').join(', ')})`;
   for (let start = 0; start < rows.length; start += batch) {
     const slice = rows.slice(start, start + batch);
@@ -230,27 +227,4 @@ export async function withRetries<T>(work: () => Promise<T>): Promise<T> {
       await sleep(Math.min(10 * 2 ** (attempt - 1), 500) * (0.5 + Math.random()));
     }
   }
-}
-
-/**
- * One transaction (READ COMMITTED, as every session of the services runs: see above), with retries.
- */
-export function transaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
-  return withRetries(async () => {
-    const runner = dataSource.createQueryRunner();
-    try {
-      await runner.connect();
-      await runner.startTransaction();
-      try {
-        const result = await work(runner.manager);
-        await runner.commitTransaction();
-        return result;
-      } catch (err) {
-        if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-        throw err;
-      }
-    } finally {
-      await runner.release();
-    }
-  });
 }

@@ -1,8 +1,9 @@
 import { ErrorCode } from '@app/contracts';
 import { ContractException } from '@app/platform';
 import { createHash } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
-import { isDuplicateKey, transaction } from './database';
+import { DataSource } from 'typeorm';
+import { isDuplicateKey } from './database';
+import { Queryable, transaction, Tx } from './transaction';
 
 /**
  * Runs `work` at most once per Idempotency-Key, in one READ COMMITTED transaction with retries, and
@@ -24,24 +25,24 @@ export function once<T>(
   table: string,
   idempotencyKey: string,
   request: object,
-  work: (manager: EntityManager) => Promise<T>,
+  work: (tx: Tx) => Promise<T>,
 ): Promise<T> {
   const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
-  return transaction(dataSource, async (manager) => {
+  return transaction(dataSource, async (tx) => {
     try {
-      await manager.query(`INSERT INTO ${table} (idempotency_key, request_hash) VALUES (?, ?)`, [idempotencyKey, requestHash]);
+      await tx.query(`INSERT INTO ${table} (idempotency_key, request_hash) VALUES (?, ?)`, [idempotencyKey, requestHash]);
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      return earlierReply<T>(manager, table, idempotencyKey, requestHash);
+      return earlierReply<T>(tx, table, idempotencyKey, requestHash);
     }
-    const reply = await work(manager);
-    await manager.query(`UPDATE ${table} SET reply = ? WHERE idempotency_key = ?`, [JSON.stringify(reply), idempotencyKey]);
+    const reply = await work(tx);
+    tx.defer(`UPDATE ${table} SET reply = ? WHERE idempotency_key = ?`, [JSON.stringify(reply), idempotencyKey]);
     return reply;
   });
 }
 
 /** The reply of the request that took the key (committed: the failed insert waited for it). */
-async function earlierReply<T>(manager: EntityManager, table: string, idempotencyKey: string, requestHash: string): Promise<T> {
+async function earlierReply<T>(manager: Queryable, table: string, idempotencyKey: string, requestHash: string): Promise<T> {
   const [row]: { request_hash: string; reply: string }[] = await manager.query(
     `SELECT request_hash, reply FROM ${table} WHERE idempotency_key = ?`,
     [idempotencyKey],

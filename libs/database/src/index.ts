@@ -6,6 +6,7 @@
  */
 export * from './database.env';
 export * from './database';
+export * from './transaction';
 export * from './idempotent';
 export * from './service-health';
 export * from './bootstrap';

@@ -1,7 +1,7 @@
 import { Outcome } from '@app/contracts';
-import { transaction } from '@app/database';
+import { transaction, Tx } from '@app/database';
 import { ContractException, observeBatch } from '@app/platform';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 
 /*
  * Group commit at a participant: a batch message of reserves, assigns or releases runs in one
@@ -14,9 +14,9 @@ export async function commitBatch<R, T>(
   dataSource: DataSource,
   hop: string,
   requests: R[],
-  work: (manager: EntityManager, requests: R[]) => Promise<Outcome<T>[]>,
+  work: (tx: Tx, requests: R[]) => Promise<Outcome<T>[]>,
 ): Promise<Outcome<T>[]> {
-  const outcomes = await transaction(dataSource, (manager) => work(manager, requests));
+  const outcomes = await transaction(dataSource, (tx) => work(tx, requests));
   observeBatch(hop, 'transaction', requests.length);
   return outcomes;
 }
@@ -25,9 +25,9 @@ export async function commitBatch<R, T>(
 export async function commitOne<R, T>(
   dataSource: DataSource,
   request: R,
-  work: (manager: EntityManager, requests: R[]) => Promise<Outcome<T>[]>,
+  work: (tx: Tx, requests: R[]) => Promise<Outcome<T>[]>,
 ): Promise<T> {
-  const [outcome] = await transaction(dataSource, (manager) => work(manager, [request]));
+  const [outcome] = await transaction(dataSource, (tx) => work(tx, [request]));
   if ('error' in outcome) throw new ContractException(outcome.error.code, outcome.error.message, outcome.error.details);
   return outcome.ok;
 }

@@ -1,7 +1,7 @@
 import { ErrorCode, orderIdMintedAt } from '@app/contracts';
 import { ContractException } from '@app/platform';
 import type { ResultSetHeader } from 'mysql2';
-import { EntityManager } from 'typeorm';
+import type { Tx } from '@app/database';
 
 /*
  * The branch barrier of a participant (as in DTM and Seata TCC): one row per order id, in the same
@@ -26,17 +26,15 @@ export interface Barrier {
  * are inserted and locked in order id order, as every batch does, so two batches of the same orders
  * wait for each other instead of crossing.
  */
-export async function enterBarriers(manager: EntityManager, table: string, orderIds: string[]): Promise<Map<string, Barrier>> {
+export async function enterBarriers(tx: Tx, table: string, orderIds: string[]): Promise<Map<string, Barrier>> {
   const sorted = [...new Set(orderIds)].sort();
   // The common case, first reserves, costs this one statement: the insert itself locks the new rows.
-  const inserted: ResultSetHeader = await manager.query(`INSERT IGNORE INTO ${table} (order_id) VALUES ?`, [
-    sorted.map((orderId) => [orderId]),
-  ]);
+  const inserted: ResultSetHeader = await tx.query(`INSERT IGNORE INTO ${table} (order_id) VALUES ?`, [sorted.map((orderId) => [orderId])]);
   if (inserted.affectedRows === sorted.length) return new Map(sorted.map((orderId) => [orderId, { released: false, firstVisit: true }]));
   // Some were seen before (a repeat, or a release came first): lock every row as release does, then
   // read them. The insert does not say which rows it added (MySQL has no INSERT ... RETURNING), so
   // the unreleased ones all count as seen before: that costs a look for rows they hold, no more.
-  const rows: { order_id: string; released: number }[] = await manager.query(
+  const rows: { order_id: string; released: number }[] = await tx.query(
     `SELECT order_id, released FROM ${table} FORCE INDEX (PRIMARY) WHERE order_id IN (?) FOR UPDATE`,
     [sorted],
   );
@@ -52,14 +50,17 @@ export async function enterBarriers(manager: EntityManager, table: string, order
  * alone and its transaction rolled back. An unreleased row of an order that holds nothing means no
  * more than no row at all, so this is safe for a row an earlier reserve inserted too.
  */
-export async function leaveBarriers(manager: EntityManager, table: string, orderIds: string[]): Promise<void> {
-  if (orderIds.length > 0) await manager.query(`DELETE FROM ${table} WHERE order_id IN (?) AND released = 0`, [orderIds]);
+export function leaveBarriers(tx: Tx, table: string, orderIds: string[]): void {
+  if (orderIds.length > 0) tx.defer(`DELETE FROM ${table} WHERE order_id IN (?) AND released = 0`, [orderIds]);
 }
 
-/** Locks and marks the barrier rows of the orders as released, in order id order; every later reserve of them is refused. */
-export async function closeBarriers(manager: EntityManager, table: string, orderIds: string[]): Promise<void> {
+/**
+ * Locks and marks the barrier rows of the orders as released, in order id order; every later
+ * reserve of them is refused. Deferred: it runs with the transaction's next statement.
+ */
+export function closeBarriers(tx: Tx, table: string, orderIds: string[]): void {
   const sorted = [...new Set(orderIds)].sort();
-  await manager.query(`INSERT INTO ${table} (order_id, released) VALUES ? ON DUPLICATE KEY UPDATE released = 1`, [
+  tx.defer(`INSERT INTO ${table} (order_id, released) VALUES ? ON DUPLICATE KEY UPDATE released = 1`, [
     sorted.map((orderId) => [orderId, 1]),
   ]);
 }

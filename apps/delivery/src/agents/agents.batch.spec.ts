@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { v7 } from 'uuid';
 import { ordersCommitted } from '../../../../libs/database/src/testing/batch-sizes';
 import { watchLockConflicts } from '../../../../libs/database/src/testing/lock-conflicts';
+import { countRoundTrips } from '../../../../libs/database/src/testing/round-trips';
 import { startService } from '../../../../libs/database/src/testing/service-under-test';
 import { DeliveryModule } from '../delivery.module';
 import { AgentsService } from './agents.service';
@@ -68,6 +69,25 @@ describe('AgentsService batches', () => {
     for (const [i, { agentId }] of outcomes.entries()) {
       expect(await heldBy(orders[i].orderId)).toEqual([{ id: agentId, store_id: orders[i].storeId, state: 'RESERVED', hold_attempt: 1 }]);
     }
+  });
+
+  it('reserves a batch over three stores in three round trips to the database, and assigns it in two', async () => {
+    const stores = [await store(2), await store(2), await store(2)];
+    const orders = [order(stores[0]), order(stores[1]), order(stores[2]), order(stores[0])];
+
+    const trips = countRoundTrips();
+    try {
+      const reserved = (await agents.reserveBatch(orders)).map(ok);
+      // The barriers with BEGIN; the free agents of every store; the hand-out with COMMIT.
+      expect(trips.count()).toBe(3);
+      await agents.assignBatch(reserved.map(({ orderId, agentId }) => ({ orderId, agentId })));
+      // The agents locked with BEGIN; their marks and the three count rows with COMMIT.
+      expect(trips.count()).toBe(3 + 2);
+    } finally {
+      trips.stop();
+    }
+    for (const o of orders) expect((await heldBy(o.orderId)).map((row) => row.state)).toEqual(['ASSIGNED']);
+    expect(await Promise.all(stores.map(assignedIn))).toEqual([2, 1, 1]);
   });
 
   it('refuses an order of a store with no agent alone (NO_AGENT), and gives a later order "ask again" while earlier ones hold the last agent (I7)', async () => {

@@ -12,7 +12,7 @@ import {
   ReserveAgentDto,
   StoreAgents,
 } from '@app/contracts';
-import { insertRows, isDuplicateKey, once, pruner, transaction, withRetries } from '@app/database';
+import { insertRows, isDuplicateKey, once, pruner, Queryable, transaction, Tx, withRetries } from '@app/database';
 import {
   barrierRefusals,
   closeBarriers,
@@ -28,7 +28,7 @@ import {
 import { ContractException, outcomeOf, PeriodicTask } from '@app/platform';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ResultSetHeader } from 'mysql2';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { DeliveryEnv } from '../config/delivery.env';
 
 type Ids = { id: number | string }[];
@@ -56,11 +56,11 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Phase 1 for a batch of orders, in one transaction: see reserveAll. */
   reserveBatch(requests: ReserveAgentDto[]): Promise<Outcome<AgentReservation>[]> {
-    return commitBatch(this.dataSource, DeliveryPattern.RESERVE_AGENTS, requests, (manager, batch) => this.reserveAll(manager, batch));
+    return commitBatch(this.dataSource, DeliveryPattern.RESERVE_AGENTS, requests, (tx, batch) => this.reserveAll(tx, batch));
   }
 
   reserve(orderId: string, storeId: number, attempt: number): Promise<AgentReservation> {
-    return commitOne(this.dataSource, { orderId, storeId, attempt }, (manager, batch) => this.reserveAll(manager, batch));
+    return commitOne(this.dataSource, { orderId, storeId, attempt }, (tx, batch) => this.reserveAll(tx, batch));
   }
 
   /**
@@ -82,34 +82,34 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Phase 2 for a batch of orders, in one transaction: see assignAll. */
   assignBatch(requests: AssignAgentDto[]): Promise<Outcome<AgentAssignment>[]> {
-    return commitBatch(this.dataSource, DeliveryPattern.ASSIGN_AGENTS, requests, (manager, batch) => this.assignAll(manager, batch));
+    return commitBatch(this.dataSource, DeliveryPattern.ASSIGN_AGENTS, requests, (tx, batch) => this.assignAll(tx, batch));
   }
 
   assign(orderId: string, agentId: number): Promise<AgentAssignment> {
-    return commitOne(this.dataSource, { orderId, agentId }, (manager, batch) => this.assignAll(manager, batch));
+    return commitOne(this.dataSource, { orderId, agentId }, (tx, batch) => this.assignAll(tx, batch));
   }
 
   /** Abort for a batch of orders, in one transaction: see releaseAll. */
   releaseBatch(requests: OrderRefDto[]): Promise<Outcome<ReleaseResult>[]> {
-    return commitBatch(this.dataSource, DeliveryPattern.RELEASE_AGENTS, requests, (manager, batch) => this.releaseAll(manager, batch));
+    return commitBatch(this.dataSource, DeliveryPattern.RELEASE_AGENTS, requests, (tx, batch) => this.releaseAll(tx, batch));
   }
 
   release(orderId: string): Promise<ReleaseResult> {
-    return commitOne(this.dataSource, { orderId }, (manager, batch) => this.releaseAll(manager, batch));
+    return commitOne(this.dataSource, { orderId }, (tx, batch) => this.releaseAll(tx, batch));
   }
 
   /** The order was delivered: frees its agent and bars later reserves of the order. */
   complete(orderId: string): Promise<ReleaseResult> {
-    return transaction(this.dataSource, async (manager) => {
-      await closeBarriers(manager, 'agent_barrier', [orderId]);
-      return { orderId, freed: await this.freeAssigned(manager, orderId) };
+    return transaction(this.dataSource, async (tx) => {
+      closeBarriers(tx, 'agent_barrier', [orderId]);
+      return { orderId, freed: await this.freeAssigned(tx, orderId) };
     });
   }
 
   /** Frees up to `batch` reservations past their expiry; READ COMMITTED, like reserve, so it gap-locks nothing. */
   async sweepExpired(batch: number): Promise<number> {
-    const result = await transaction(this.dataSource, (manager): Promise<ResultSetHeader> =>
-      manager.query(
+    const result = await transaction(this.dataSource, (tx): Promise<ResultSetHeader> =>
+      tx.query(
         `UPDATE agent SET state = 'FREE', order_id = NULL, reserved_until = NULL, hold_attempt = NULL
             WHERE state = 'RESERVED' AND reserved_until < NOW(3) LIMIT ?`,
         [batch],
@@ -124,8 +124,8 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
    * like the sweep, so it gap-locks nothing. Reserves of those orders are refused by age instead.
    */
   async pruneBarrier(floor: string, batch: number): Promise<number> {
-    const result = await transaction(this.dataSource, (manager): Promise<ResultSetHeader> =>
-      manager.query(`DELETE FROM agent_barrier WHERE order_id < ? ORDER BY order_id LIMIT ?`, [floor, batch]),
+    const result = await transaction(this.dataSource, (tx): Promise<ResultSetHeader> =>
+      tx.query(`DELETE FROM agent_barrier WHERE order_id < ? ORDER BY order_id LIMIT ?`, [floor, batch]),
     );
     return result.affectedRows;
   }
@@ -166,7 +166,7 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
    * migration): no agent row is read but the reserved ones, counted on idx_agent_pick. One
    * statement, one consistent view.
    */
-  private async counts(manager: EntityManager, storeId?: number): Promise<StoreAgents[]> {
+  private async counts(manager: Queryable, storeId?: number): Promise<StoreAgents[]> {
     const rows: { storeId: number; total: number | string; assigned: number | string; reserved: number | string }[] = await manager.query(
       `SELECT c.store_id AS storeId, c.total, c.assigned,
               (SELECT COUNT(*) FROM agent a WHERE a.store_id = c.store_id AND a.state = 'RESERVED') AS reserved
@@ -183,8 +183,8 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
    * Frees the agent the order has assigned and uncounts it in agent_count, in one statement: an
    * order holds at most one agent (order_id is unique), so the join meets the count row once.
    */
-  private async freeAssigned(manager: EntityManager, orderId: string): Promise<number> {
-    const result: ResultSetHeader = await manager.query(
+  private async freeAssigned(tx: Tx, orderId: string): Promise<number> {
+    const result: ResultSetHeader = await tx.query(
       `UPDATE agent a JOIN agent_count c ON c.store_id = a.store_id
           SET a.state = 'FREE', a.order_id = NULL, a.hold_attempt = NULL, c.assigned = c.assigned - 1
         WHERE a.order_id = ? AND a.state = 'ASSIGNED'`,
@@ -203,9 +203,9 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
    * other). An order older than RETENTION_MS, whose barrier row may be pruned, is refused
    * (ORDER_TOO_OLD); each refusal is the order's own and writes nothing.
    */
-  private async reserveAll(manager: EntityManager, requests: ReserveAgentDto[]): Promise<Outcome<AgentReservation>[]> {
+  private async reserveAll(tx: Tx, requests: ReserveAgentDto[]): Promise<Outcome<AgentReservation>[]> {
     const barriers = await enterBarriers(
-      manager,
+      tx,
       'agent_barrier',
       requests.map((request) => request.orderId),
     );
@@ -215,12 +215,12 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
     }));
     const refusals = barrierRefusals(barriers, this.env.RETENTION_MS);
     const held = await this.holdAgain(
-      manager,
+      tx,
       orders.filter(({ orderId }) => !barriers.get(orderId)!.firstVisit && !refusals.has(orderId)),
     );
 
     const toTake = orders.filter(({ orderId }) => !refusals.has(orderId) && !held.has(orderId));
-    const { free, expired } = await this.lockAgents(manager, toTake);
+    const { free, expired } = await this.lockAgents(tx, toTake);
     const given = new Map<string, number>();
     const short = new Set<number>();
     for (const { orderId, storeId } of toTake) {
@@ -229,7 +229,7 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
       else given.set(orderId, agentId);
     }
     if (given.size > 0) {
-      await manager.query(
+      tx.defer(
         `UPDATE agent a
            JOIN JSON_TABLE(?, '$[*]' COLUMNS (id INT UNSIGNED PATH '$[0]', order_id CHAR(36) PATH '$[1]', attempt INT UNSIGNED PATH '$[2]'))
                 AS given ON given.id = a.id
@@ -247,9 +247,9 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
     }
     // After the update: the agents given to earlier orders of the batch count as held by orders still deciding (I7).
     const storeRefusals = new Map<number, ContractException>();
-    for (const storeId of [...short].sort((a, b) => a - b)) storeRefusals.set(storeId, await this.refusal(manager, storeId));
+    for (const storeId of [...short].sort((a, b) => a - b)) storeRefusals.set(storeId, await this.refusal(tx, storeId));
     for (const { orderId, storeId } of toTake) if (!given.has(orderId)) refusals.set(orderId, storeRefusals.get(storeId)!);
-    await leaveBarriers(manager, 'agent_barrier', [...refusals.keys()]);
+    leaveBarriers(tx, 'agent_barrier', [...refusals.keys()]);
 
     const outcomes: Outcome<AgentReservation>[] = [];
     for (const { orderId } of requests) {
@@ -268,15 +268,15 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
    * The agents the orders, seen here before, hold already (a repeated reserve), locked and now held
    * under the order's newer attempt if it is newer, as long as they are reserved.
    */
-  private async holdAgain(manager: EntityManager, orders: { orderId: string; attempt: number }[]): Promise<Map<string, number>> {
+  private async holdAgain(tx: Tx, orders: { orderId: string; attempt: number }[]): Promise<Map<string, number>> {
     if (orders.length === 0) return new Map();
-    const rows: { id: number; order_id: string }[] = await manager.query(
+    const rows: { id: number; order_id: string }[] = await tx.query(
       `SELECT id, order_id FROM agent FORCE INDEX (uq_agent_order) WHERE order_id IN (?) FOR UPDATE`,
       [orders.map((order) => order.orderId)],
     );
     const held = new Map(rows.map((row) => [row.order_id, Number(row.id)]));
     if (held.size > 0) {
-      await manager.query(
+      tx.defer(
         `UPDATE agent a
            JOIN JSON_TABLE(?, '$[*]' COLUMNS (id INT UNSIGNED PATH '$[0]', attempt INT UNSIGNED PATH '$[1]')) AS asked ON asked.id = a.id
             SET a.hold_attempt = GREATEST(COALESCE(a.hold_attempt, 0), asked.attempt)
@@ -295,8 +295,8 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
    * each store's agent_count row once, in store order, so two assigns never wait on each other's
    * rows crosswise.
    */
-  private async assignAll(manager: EntityManager, requests: AssignAgentDto[]): Promise<Outcome<AgentAssignment>[]> {
-    const rows: LockedAgent[] = await manager.query(
+  private async assignAll(tx: Tx, requests: AssignAgentDto[]): Promise<Outcome<AgentAssignment>[]> {
+    const rows: LockedAgent[] = await tx.query(
       `SELECT id, store_id, state, order_id FROM agent FORCE INDEX (PRIMARY) WHERE id IN (?) AND order_id IN (?) FOR UPDATE`,
       [[...new Set(requests.map((request) => request.agentId))], [...new Set(requests.map((request) => request.orderId))]],
     );
@@ -317,11 +317,11 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
       );
     }
     if (toAssign.length > 0) {
-      await manager.query(`UPDATE agent SET state = 'ASSIGNED', reserved_until = NULL, hold_attempt = NULL WHERE id IN (?)`, [
+      tx.defer(`UPDATE agent SET state = 'ASSIGNED', reserved_until = NULL, hold_attempt = NULL WHERE id IN (?)`, [
         toAssign.map((agent) => agent.id),
       ]);
       for (const [storeId, n] of countByStore(toAssign)) {
-        await manager.query(`UPDATE agent_count SET assigned = assigned + ? WHERE store_id = ?`, [n, storeId]);
+        tx.defer(`UPDATE agent_count SET assigned = assigned + ? WHERE store_id = ?`, [n, storeId]);
       }
     }
     return outcomes;
@@ -332,20 +332,20 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
    * The agents are locked first, so the assigned ones are uncounted exactly once, and the count rows
    * (which every assign locks after its agents) after them, once each, in store order.
    */
-  private async releaseAll(manager: EntityManager, requests: OrderRefDto[]): Promise<Outcome<ReleaseResult>[]> {
+  private async releaseAll(tx: Tx, requests: OrderRefDto[]): Promise<Outcome<ReleaseResult>[]> {
     const orderIds = firstOfEach(requests).map((request) => request.orderId);
-    await closeBarriers(manager, 'agent_barrier', orderIds);
-    const held: LockedAgent[] = await manager.query(
+    closeBarriers(tx, 'agent_barrier', orderIds);
+    const held: LockedAgent[] = await tx.query(
       `SELECT id, store_id, state, order_id FROM agent FORCE INDEX (uq_agent_order)
         WHERE order_id IN (?) AND state IN ('RESERVED', 'ASSIGNED') FOR UPDATE`,
       [orderIds],
     );
     if (held.length > 0) {
-      await manager.query(`UPDATE agent SET state = 'FREE', order_id = NULL, reserved_until = NULL, hold_attempt = NULL WHERE id IN (?)`, [
+      tx.defer(`UPDATE agent SET state = 'FREE', order_id = NULL, reserved_until = NULL, hold_attempt = NULL WHERE id IN (?)`, [
         held.map((agent) => agent.id),
       ]);
       for (const [storeId, n] of countByStore(held.filter((agent) => agent.state === HoldState.ASSIGNED))) {
-        await manager.query(`UPDATE agent_count SET assigned = assigned - ? WHERE store_id = ?`, [n, storeId]);
+        tx.defer(`UPDATE agent_count SET assigned = assigned - ? WHERE store_id = ?`, [n, storeId]);
       }
     }
     // A second request of an order in the batch finds it released already: it frees nothing.
@@ -356,40 +356,40 @@ export class AgentsService implements OnApplicationBootstrap, OnApplicationShutd
   /**
    * Locks, per dark store the orders ask for, in store order, up to one agent per order: free ones,
    * then ones whose reservation expired (`expired`). Answers the locked agents of each store, not
-   * yet handed out.
+   * yet handed out. The free agents of every store are locked in one round trip, and the expired
+   * ones, only for stores short of free ones, in one more.
    */
-  private async lockAgents(
-    manager: EntityManager,
-    orders: { storeId: number }[],
-  ): Promise<{ free: Map<number, number[]>; expired: Set<number> }> {
+  private async lockAgents(tx: Tx, orders: { storeId: number }[]): Promise<{ free: Map<number, number[]>; expired: Set<number> }> {
     const wanted = new Map<number, number>();
     for (const { storeId } of orders) wanted.set(storeId, (wanted.get(storeId) ?? 0) + 1);
-    const free = new Map<number, number[]>();
+    const stores = [...wanted].sort(([a], [b]) => a - b);
+    const rows: Ids[] = await tx.queryAll(
+      stores.map(([storeId, count]) => [
+        `SELECT id FROM agent WHERE store_id = ? AND state = 'FREE' LIMIT ? FOR UPDATE SKIP LOCKED`,
+        [storeId, count],
+      ]),
+    );
+    const short = stores.map(([storeId, count], i) => ({ storeId, missing: count - rows[i].length })).filter(({ missing }) => missing > 0);
+    const expired: Ids[] = await tx.queryAll(
+      short.map(({ storeId, missing }) => [
+        `SELECT id FROM agent WHERE store_id = ? AND state = 'RESERVED' AND reserved_until < NOW(3) LIMIT ? FOR UPDATE SKIP LOCKED`,
+        [storeId, missing],
+      ]),
+    );
+    const free = new Map(stores.map(([storeId], i) => [storeId, rows[i].map((row) => Number(row.id))]));
     const taken = new Set<number>();
-    for (const [storeId, count] of [...wanted].sort(([a], [b]) => a - b)) {
-      const rows: Ids = await manager.query(`SELECT id FROM agent WHERE store_id = ? AND state = 'FREE' LIMIT ? FOR UPDATE SKIP LOCKED`, [
-        storeId,
-        count,
-      ]);
-      const expired: Ids =
-        rows.length < count
-          ? await manager.query(
-              `SELECT id FROM agent WHERE store_id = ? AND state = 'RESERVED' AND reserved_until < NOW(3) LIMIT ? FOR UPDATE SKIP LOCKED`,
-              [storeId, count - rows.length],
-            )
-          : [];
-      free.set(
-        storeId,
-        [...rows, ...expired].map((row) => Number(row.id)),
-      );
-      for (const row of expired) taken.add(Number(row.id));
-    }
+    short.forEach(({ storeId }, i) => {
+      for (const row of expired[i]) {
+        free.get(storeId)!.push(Number(row.id));
+        taken.add(Number(row.id));
+      }
+    });
     return { free, expired: taken };
   }
 
   /** Why no agent of the store could be locked: none of it free or coming back, or all held by orders still deciding. */
-  private async refusal(manager: EntityManager, storeId: number): Promise<ContractException> {
-    const [{ mayComeBack }]: { mayComeBack: number }[] = await manager.query(
+  private async refusal(tx: Tx, storeId: number): Promise<ContractException> {
+    const [{ mayComeBack }]: { mayComeBack: number }[] = await tx.query(
       `SELECT EXISTS (SELECT 1 FROM agent WHERE store_id = ? AND state IN ('FREE', 'RESERVED')) AS mayComeBack`,
       [storeId],
     );

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { v7 } from 'uuid';
 import { ordersCommitted } from '../../../../libs/database/src/testing/batch-sizes';
 import { watchLockConflicts } from '../../../../libs/database/src/testing/lock-conflicts';
+import { countRoundTrips } from '../../../../libs/database/src/testing/round-trips';
 import { startService } from '../../../../libs/database/src/testing/service-under-test';
 import { FoodsService } from '../foods/foods.service';
 import { StoresService } from '../stores/stores.service';
@@ -103,6 +104,41 @@ describe('PacketsService batches', () => {
         expect(rows.filter((row) => line.packetIds.includes(row.id)).every((row) => row.food_id === line.foodId)).toBe(true);
     }
     expect(new Set(outcomes.flatMap(packetIds)).size).toBe(3 + 2 + 2 + 4);
+  });
+
+  it('reserves a batch over four (store, food) scopes in three round trips to the database, and assigns it in two', async () => {
+    const [dosa, idli] = [await food(4), await food(4)];
+    const other = await store({ [dosa]: 4, [idli]: 4 });
+    const carts = [
+      cart(DEFAULT_STORE_ID, [
+        [dosa, 1],
+        [idli, 2],
+      ]),
+      cart(other, [[dosa, 2]]),
+      cart(other, [
+        [idli, 1],
+        [dosa, 1],
+      ]),
+    ];
+
+    const trips = countRoundTrips();
+    try {
+      const reserved = (await packets.reserveCarts(carts)).map(ok);
+      // The barriers with BEGIN; the free packets of every scope; the hand-out with COMMIT.
+      expect(trips.count()).toBe(3);
+      await packets.assignBatch(reserved.map((r) => ({ orderId: r.orderId, packetIds: packetIds(r) })));
+      // The packets locked with BEGIN; their marks and the four count rows with COMMIT.
+      expect(trips.count()).toBe(3 + 2);
+    } finally {
+      trips.stop();
+    }
+    for (const c of carts) expect(new Set((await held(c.orderId)).map((row) => row.state))).toEqual(new Set(['ASSIGNED']));
+    expect([
+      await counted(DEFAULT_STORE_ID, dosa),
+      await counted(DEFAULT_STORE_ID, idli),
+      await counted(other, dosa),
+      await counted(other, idli),
+    ]).toEqual([1, 2, 3, 1]);
   });
 
   it('refuses one order short of stock alone: the others of its batch are held, it holds nothing and leaves no barrier row', async () => {

@@ -13,7 +13,7 @@ import {
   Shortage,
   StorePattern,
 } from '@app/contracts';
-import { pruner, transaction } from '@app/database';
+import { pruner, transaction, Tx } from '@app/database';
 import {
   barrierRefusals,
   closeBarriers,
@@ -28,7 +28,7 @@ import {
 import { ContractException, outcomeOf, PeriodicTask } from '@app/platform';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ResultSetHeader } from 'mysql2';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { StoreEnv } from '../config/store.env';
 import { storeNotFound } from '../stores/stores.service';
 
@@ -57,35 +57,35 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
 
   /** Phase 1 for a batch of carts, in one transaction: see reserveAll. */
   reserveCarts(requests: ReserveCartDto[]): Promise<Outcome<CartReservation>[]> {
-    return commitBatch(this.dataSource, StorePattern.RESERVE_CARTS, requests, (manager, batch) => this.reserveAll(manager, batch));
+    return commitBatch(this.dataSource, StorePattern.RESERVE_CARTS, requests, (tx, batch) => this.reserveAll(tx, batch));
   }
 
   reserveCart(orderId: string, storeId: number, items: CartLine[]): Promise<CartReservation> {
-    return commitOne(this.dataSource, { orderId, storeId, items }, (manager, batch) => this.reserveAll(manager, batch));
+    return commitOne(this.dataSource, { orderId, storeId, items }, (tx, batch) => this.reserveAll(tx, batch));
   }
 
   /** Phase 2 for a batch of orders, in one transaction: see assignAll. */
   assignBatch(requests: AssignPacketsDto[]): Promise<Outcome<PacketsAssignment>[]> {
-    return commitBatch(this.dataSource, StorePattern.ASSIGN_PACKETS_BATCH, requests, (manager, batch) => this.assignAll(manager, batch));
+    return commitBatch(this.dataSource, StorePattern.ASSIGN_PACKETS_BATCH, requests, (tx, batch) => this.assignAll(tx, batch));
   }
 
   assign(orderId: string, packetIds: number[]): Promise<PacketsAssignment> {
-    return commitOne(this.dataSource, { orderId, packetIds }, (manager, batch) => this.assignAll(manager, batch));
+    return commitOne(this.dataSource, { orderId, packetIds }, (tx, batch) => this.assignAll(tx, batch));
   }
 
   /** Abort for a batch of orders, in one transaction: see releaseAll. */
   releaseBatch(requests: OrderRefDto[]): Promise<Outcome<ReleaseResult>[]> {
-    return commitBatch(this.dataSource, StorePattern.RELEASE_PACKETS_BATCH, requests, (manager, batch) => this.releaseAll(manager, batch));
+    return commitBatch(this.dataSource, StorePattern.RELEASE_PACKETS_BATCH, requests, (tx, batch) => this.releaseAll(tx, batch));
   }
 
   release(orderId: string): Promise<ReleaseResult> {
-    return commitOne(this.dataSource, { orderId }, (manager, batch) => this.releaseAll(manager, batch));
+    return commitOne(this.dataSource, { orderId }, (tx, batch) => this.releaseAll(tx, batch));
   }
 
   /** Frees up to `batch` reservations past their expiry; READ COMMITTED, like reserve, so it gap-locks nothing. */
   async sweepExpired(batch: number): Promise<number> {
-    const result = await transaction(this.dataSource, (manager): Promise<ResultSetHeader> =>
-      manager.query(
+    const result = await transaction(this.dataSource, (tx): Promise<ResultSetHeader> =>
+      tx.query(
         `UPDATE packet SET state = 'FREE', order_id = NULL, reserved_until = NULL
             WHERE state = 'RESERVED' AND reserved_until < NOW(3) LIMIT ?`,
         [batch],
@@ -100,8 +100,8 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
    * like the sweep, so it gap-locks nothing. Reserves of those orders are refused by age instead.
    */
   async pruneBarrier(floor: string, batch: number): Promise<number> {
-    const result = await transaction(this.dataSource, (manager): Promise<ResultSetHeader> =>
-      manager.query(`DELETE FROM packet_barrier WHERE order_id < ? ORDER BY order_id LIMIT ?`, [floor, batch]),
+    const result = await transaction(this.dataSource, (tx): Promise<ResultSetHeader> =>
+      tx.query(`DELETE FROM packet_barrier WHERE order_id < ? ORDER BY order_id LIMIT ?`, [floor, batch]),
     );
     return result.affectedRows;
   }
@@ -117,24 +117,24 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
    * whose barrier row may be pruned, is refused (ORDER_TOO_OLD); each refusal is the order's own and
    * writes nothing.
    */
-  private async reserveAll(manager: EntityManager, requests: ReserveCartDto[]): Promise<Outcome<CartReservation>[]> {
+  private async reserveAll(tx: Tx, requests: ReserveCartDto[]): Promise<Outcome<CartReservation>[]> {
     const barriers = await enterBarriers(
-      manager,
+      tx,
       'packet_barrier',
       requests.map((request) => request.orderId),
     );
     const carts = firstOfEach(requests);
     const refusals = barrierRefusals(barriers, this.env.RETENTION_MS);
     const held = await this.heldBefore(
-      manager,
+      tx,
       carts.filter(({ orderId }) => !barriers.get(orderId)!.firstVisit && !refusals.has(orderId)).map((cart) => cart.orderId),
     );
     const toTake = carts.filter(({ orderId }) => !refusals.has(orderId) && !held.has(orderId));
-    const { stock, expired } = await this.lockStock(manager, toTake);
+    const { stock, expired } = await this.lockStock(tx, toTake);
     const { given, short } = handOut(toTake, stock);
     const packets = [...given].flatMap(([orderId, rows]) => rows.map((row): [number, string] => [row.id, orderId]));
     if (packets.length > 0) {
-      await manager.query(
+      tx.defer(
         `UPDATE packet p JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$[0]', order_id CHAR(36) PATH '$[1]')) AS given
              ON given.id = p.id
             SET p.state = 'RESERVED', p.order_id = given.order_id, p.reserved_until = NOW(3) + INTERVAL ? MICROSECOND`,
@@ -143,8 +143,8 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
       const takenOver = packets.filter(([id]) => expired.has(id)).length;
       if (takenOver > 0) tookExpired('packet', takenOver);
     }
-    for (const [orderId, refusal] of await this.refusals(manager, short)) refusals.set(orderId, refusal);
-    await leaveBarriers(manager, 'packet_barrier', [...refusals.keys()]);
+    for (const [orderId, refusal] of await this.refusals(tx, short)) refusals.set(orderId, refusal);
+    leaveBarriers(tx, 'packet_barrier', [...refusals.keys()]);
 
     const outcomes: Outcome<CartReservation>[] = [];
     for (const { orderId, items } of requests) {
@@ -167,8 +167,8 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
    * order; then each (store, food) count row once, in store and food order, so two assigns never
    * wait on each other's rows crosswise.
    */
-  private async assignAll(manager: EntityManager, requests: AssignPacketsDto[]): Promise<Outcome<PacketsAssignment>[]> {
-    const rows: LockedPacket[] = await manager.query(
+  private async assignAll(tx: Tx, requests: AssignPacketsDto[]): Promise<Outcome<PacketsAssignment>[]> {
+    const rows: LockedPacket[] = await tx.query(
       `SELECT id, store_id, food_id, state, order_id FROM packet FORCE INDEX (PRIMARY) WHERE id IN (?) AND order_id IN (?) FOR UPDATE`,
       [[...new Set(requests.flatMap((request) => request.packetIds))], [...new Set(requests.map((request) => request.orderId))]],
     );
@@ -190,9 +190,9 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
       );
     }
     if (toAssign.length > 0) {
-      await manager.query(`UPDATE packet SET state = 'ASSIGNED', reserved_until = NULL WHERE id IN (?)`, [toAssign.map((row) => row.id)]);
+      tx.defer(`UPDATE packet SET state = 'ASSIGNED', reserved_until = NULL WHERE id IN (?)`, [toAssign.map((row) => row.id)]);
       for (const [[store, food], n] of countByFood(toAssign)) {
-        await manager.query(`UPDATE packet_count SET assigned = assigned + ? WHERE store_id = ? AND food_id = ?`, [n, store, food]);
+        tx.defer(`UPDATE packet_count SET assigned = assigned + ? WHERE store_id = ? AND food_id = ?`, [n, store, food]);
       }
     }
     return outcomes;
@@ -204,20 +204,18 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
    * (which every assign locks after its packets) are locked after them, once each, in store and
    * food order.
    */
-  private async releaseAll(manager: EntityManager, requests: OrderRefDto[]): Promise<Outcome<ReleaseResult>[]> {
+  private async releaseAll(tx: Tx, requests: OrderRefDto[]): Promise<Outcome<ReleaseResult>[]> {
     const orderIds = firstOfEach(requests).map((request) => request.orderId);
-    await closeBarriers(manager, 'packet_barrier', orderIds);
-    const held: LockedPacket[] = await manager.query(
+    closeBarriers(tx, 'packet_barrier', orderIds);
+    const held: LockedPacket[] = await tx.query(
       `SELECT id, store_id, food_id, state, order_id FROM packet FORCE INDEX (idx_packet_order)
         WHERE order_id IN (?) AND state IN ('RESERVED', 'ASSIGNED') FOR UPDATE`,
       [orderIds],
     );
     if (held.length > 0) {
-      await manager.query(`UPDATE packet SET state = 'FREE', order_id = NULL, reserved_until = NULL WHERE id IN (?)`, [
-        held.map((row) => row.id),
-      ]);
+      tx.defer(`UPDATE packet SET state = 'FREE', order_id = NULL, reserved_until = NULL WHERE id IN (?)`, [held.map((row) => row.id)]);
       for (const [[store, food], n] of countByFood(held.filter((packet) => packet.state === HoldState.ASSIGNED))) {
-        await manager.query(`UPDATE packet_count SET assigned = assigned - ? WHERE store_id = ? AND food_id = ?`, [n, store, food]);
+        tx.defer(`UPDATE packet_count SET assigned = assigned - ? WHERE store_id = ? AND food_id = ?`, [n, store, food]);
       }
     }
     // A second request of an order in the batch finds it released already: it frees nothing.
@@ -230,10 +228,10 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** The packets the orders, seen here before, hold already (a repeated reserve answers with them). */
-  private async heldBefore(manager: EntityManager, orderIds: string[]): Promise<Map<string, Packet[]>> {
+  private async heldBefore(tx: Tx, orderIds: string[]): Promise<Map<string, Packet[]>> {
     const held = new Map<string, Packet[]>();
     if (orderIds.length === 0) return held;
-    const rows: (Packet & { order_id: string })[] = await manager.query(`SELECT id, food_id, order_id FROM packet WHERE order_id IN (?)`, [
+    const rows: (Packet & { order_id: string })[] = await tx.query(`SELECT id, food_id, order_id FROM packet WHERE order_id IN (?)`, [
       orderIds,
     ]);
     for (const row of rows) held.set(row.order_id, [...(held.get(row.order_id) ?? []), { id: Number(row.id), food_id: row.food_id }]);
@@ -243,12 +241,10 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
   /**
    * Locks, for every (store, food) the carts ask for, in store and food order, up to as many packets
    * as they want of it in all: free ones, then ones whose reservation expired (`expired`). Answers
-   * the locked packets of each, not yet handed out.
+   * the locked packets of each, not yet handed out. The free packets of every scope are locked in
+   * one round trip, and the expired ones, only for scopes short of free ones, in one more.
    */
-  private async lockStock(
-    manager: EntityManager,
-    carts: ReserveCartDto[],
-  ): Promise<{ stock: Map<string, number[]>; expired: Set<number> }> {
+  private async lockStock(tx: Tx, carts: ReserveCartDto[]): Promise<{ stock: Map<string, number[]>; expired: Set<number> }> {
     const wanted = new Map<string, { storeId: number; foodId: number; quantity: number }>();
     for (const { storeId, items } of carts) {
       for (const { foodId, quantity } of items) {
@@ -256,27 +252,29 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
         wanted.set(key, { storeId, foodId, quantity: (wanted.get(key)?.quantity ?? 0) + quantity });
       }
     }
-    const stock = new Map<string, number[]>();
-    const taken = new Set<number>();
-    for (const { storeId, foodId, quantity } of [...wanted.values()].sort((a, b) => a.storeId - b.storeId || a.foodId - b.foodId)) {
-      const free: Ids = await manager.query(
+    const scopes = [...wanted.values()].sort((a, b) => a.storeId - b.storeId || a.foodId - b.foodId);
+    const free: Ids[] = await tx.queryAll(
+      scopes.map(({ storeId, foodId, quantity }) => [
         `SELECT id FROM packet WHERE store_id = ? AND food_id = ? AND state = 'FREE' LIMIT ? FOR UPDATE SKIP LOCKED`,
         [storeId, foodId, quantity],
-      );
-      const expired: Ids =
-        free.length < quantity
-          ? await manager.query(
-              `SELECT id FROM packet WHERE store_id = ? AND food_id = ? AND state = 'RESERVED' AND reserved_until < NOW(3)
-                LIMIT ? FOR UPDATE SKIP LOCKED`,
-              [storeId, foodId, quantity - free.length],
-            )
-          : [];
-      stock.set(
-        scope(storeId, foodId),
-        [...free, ...expired].map((row) => Number(row.id)),
-      );
-      for (const row of expired) taken.add(Number(row.id));
-    }
+      ]),
+    );
+    const short = scopes.map((want, i) => ({ ...want, missing: want.quantity - free[i].length })).filter(({ missing }) => missing > 0);
+    const expired: Ids[] = await tx.queryAll(
+      short.map(({ storeId, foodId, missing }) => [
+        `SELECT id FROM packet WHERE store_id = ? AND food_id = ? AND state = 'RESERVED' AND reserved_until < NOW(3)
+          LIMIT ? FOR UPDATE SKIP LOCKED`,
+        [storeId, foodId, missing],
+      ]),
+    );
+    const stock = new Map(scopes.map(({ storeId, foodId }, i) => [scope(storeId, foodId), free[i].map((row) => Number(row.id))]));
+    const taken = new Set<number>();
+    short.forEach(({ storeId, foodId }, i) => {
+      for (const row of expired[i]) {
+        stock.get(scope(storeId, foodId))!.push(Number(row.id));
+        taken.add(Number(row.id));
+      }
+    });
     return { stock, expired: taken };
   }
 
@@ -287,20 +285,20 @@ export class PacketsService implements OnApplicationBootstrap, OnApplicationShut
    * and how many were missing. Otherwise every packet missing now is held by orders still deciding,
    * and the answer is "ask again" (ALL_RESERVED, naming what is missing now), not a refusal (I7).
    */
-  private async refusals(
-    manager: EntityManager,
-    short: { cart: ReserveCartDto; missing: Shortage[] }[],
-  ): Promise<Map<string, ContractException>> {
+  private async refusals(tx: Tx, short: { cart: ReserveCartDto; missing: Shortage[] }[]): Promise<Map<string, ContractException>> {
     const refusals = new Map<string, ContractException>();
     if (short.length === 0) return refusals;
     const storeIds = [...new Set(short.map(({ cart }) => cart.storeId))];
-    const stores: Ids = await manager.query(`SELECT id FROM dark_store WHERE id IN (?)`, [storeIds]);
-    const rows: { foodId: number; storeId: number | null; available: number | string | null }[] = await manager.query(
-      `SELECT f.id AS foodId, c.store_id AS storeId, c.total - c.assigned AS available
-         FROM food f LEFT JOIN packet_count c ON c.food_id = f.id AND c.store_id IN (?)
-        WHERE f.id IN (?)`,
-      [storeIds, [...new Set(short.flatMap(({ cart }) => cart.items.map((line) => line.foodId)))]],
-    );
+    type Available = { foodId: number; storeId: number | null; available: number | string | null };
+    const [stores, rows] = (await tx.queryAll([
+      [`SELECT id FROM dark_store WHERE id IN (?)`, [storeIds]],
+      [
+        `SELECT f.id AS foodId, c.store_id AS storeId, c.total - c.assigned AS available
+           FROM food f LEFT JOIN packet_count c ON c.food_id = f.id AND c.store_id IN (?)
+          WHERE f.id IN (?)`,
+        [storeIds, [...new Set(short.flatMap(({ cart }) => cart.items.map((line) => line.foodId)))]],
+      ],
+    ])) as [Ids, Available[]];
     const known = new Set(stores.map((row) => Number(row.id)));
     const foods = new Set(rows.map((row) => Number(row.foodId)));
     const available = new Map(rows.map((row) => [scope(Number(row.storeId), Number(row.foodId)), Number(row.available ?? 0)]));

@@ -1,9 +1,9 @@
 import { ErrorCode, FoodView, StoreStock } from '@app/contracts';
-import { insertRows, isDuplicateKey, once, withRetries } from '@app/database';
+import { insertRows, isDuplicateKey, once, Queryable, withRetries } from '@app/database';
 import { ContractException } from '@app/platform';
 import { Injectable } from '@nestjs/common';
 import type { ResultSetHeader } from 'mysql2';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { StoreEnv } from '../config/store.env';
 
 interface StockRow {
@@ -110,7 +110,7 @@ export class StoresService {
    * row is written last: every assign of this food in this store updates it, so its lock is held
    * only until the commit.
    */
-  async stock(manager: EntityManager, storeId: number, foodId: number, count: number): Promise<FoodView> {
+  async stock(manager: Queryable, storeId: number, foodId: number, count: number): Promise<FoodView> {
     await insertRows(
       manager,
       'packet',
