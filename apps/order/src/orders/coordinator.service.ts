@@ -19,7 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { OrderEnv } from '../config/order.env';
 import { FaultPoints } from './fault-points';
 import { IdempotencyKeys } from './idempotency-keys.service';
-import { Cart, OrderJournal, OrderLease } from './order-journal.service';
+import { Cart, OrderJournal, OrderLease, toView } from './order-journal.service';
 import { Order } from './order.entity';
 import { noteRetry, noteUnanswered } from './order-telemetry';
 import { Participants } from './participants';
@@ -235,8 +235,8 @@ export class CoordinatorService {
       assign(() => this.participants.assignAgent(orderId, logged.agentId)),
     ]);
     if (failures.every((code) => code === undefined)) {
-      if (!(await this.journal.transition(lease, OrderState.COMMITTING, OrderState.PLACED))) return this.awaitOutcome(orderId, deadline);
-      return this.get(orderId);
+      const placed = await this.journal.transition(lease, OrderState.COMMITTING, OrderState.PLACED);
+      return placed ? toView(placed) : this.awaitOutcome(orderId, deadline);
     }
     if (failures.includes(ErrorCode.RESERVATION_LOST)) {
       return this.abort(lease, OrderState.COMMITTING, logged.items, { refused: NotPlacedReason.RESERVATION_EXPIRED }, deadline);
@@ -271,8 +271,8 @@ export class CoordinatorService {
       succeeds(this.withRetry(() => this.participants.releasePackets(lease.orderId))),
       succeeds(this.withRetry(() => this.participants.releaseAgent(lease.orderId))),
     ]);
-    if (released.every(Boolean)) await this.journal.transition(lease, OrderState.ABORTING, OrderState.NOT_PLACED);
-    return this.get(lease.orderId);
+    const aborted = released.every(Boolean) && (await this.journal.transition(lease, OrderState.ABORTING, OrderState.NOT_PLACED));
+    return aborted ? toView(aborted) : this.get(lease.orderId);
   }
 
   private async finishDelivery(lease: OrderLease): Promise<OrderView> {

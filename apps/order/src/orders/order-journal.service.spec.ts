@@ -71,7 +71,10 @@ describe('OrderJournal in batches', () => {
               }),
       ),
     );
-    expect(moved).toEqual(ids.map((_, i) => i !== 5));
+    expect(moved.map((order) => order?.id)).toEqual(ids.map((id, i) => (i !== 5 ? id : undefined)));
+    // Each answered with the order as its move left it, read in the same round trip.
+    expect(moved[2]).toMatchObject({ state: OrderState.COMMITTING, agentId: 102, items: [{ foodId: 3, quantity: 1, packetIds: [1002] }] });
+    expect(moved[3]).toMatchObject({ state: OrderState.ABORTING, reason: NotPlacedReason.OUT_OF_STOCK, leaseOwner: leases[3]!.owner });
     const orders = await Promise.all(ids.map((id) => journal.find(id)));
     orders.forEach((order, i) => {
       if (i === 5) expect(order).toMatchObject({ state: OrderState.RESERVING, agentId: null, reason: null });
@@ -101,8 +104,20 @@ describe('OrderJournal in batches', () => {
       }),
       journal.transition(lease, OrderState.RESERVING, OrderState.COMMITTING, { agentId: 8 }),
     ]);
-    expect(moves).toEqual([...others.map(() => true), false, true]);
+    expect(moves.map((order) => order?.state)).toEqual([...others.map(() => OrderState.COMMITTING), undefined, OrderState.COMMITTING]);
     expect(await journal.find(busy)).toMatchObject({ state: OrderState.COMMITTING, agentId: 8, reason: null });
+  });
+
+  it('answers a move its own lease made already (a retry that meets its committed write) with the order, and none for another lease', async () => {
+    const id = v7();
+    const lease = (await journal.begin(id, cart(1), OrderState.RESERVING))!;
+    await journal.transition(lease, OrderState.RESERVING, OrderState.COMMITTING, { agentId: 5 });
+
+    const again = await journal.transition(lease, OrderState.RESERVING, OrderState.COMMITTING, { agentId: 5 });
+    const other = await journal.transition({ orderId: id, owner: randomUUID() }, OrderState.RESERVING, OrderState.COMMITTING);
+
+    expect(again).toMatchObject({ id, state: OrderState.COMMITTING, agentId: 5, leaseOwner: lease.owner });
+    expect(other).toBeUndefined();
   });
 
   it('finds many orders in one read, and null for an unknown one', async () => {

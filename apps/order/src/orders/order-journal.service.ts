@@ -32,7 +32,7 @@ export class OrderJournal implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly logPruner: PeriodicTask;
   /** The hot statements, each batched across orders: one statement and one commit for many orders. */
   private readonly inserts: Batcher<NewOrder, boolean>;
-  private readonly moves: Batcher<Move, boolean>;
+  private readonly moves: Batcher<Move, Order | undefined>;
   private readonly reads: Batcher<string, Order | null>;
 
   constructor(
@@ -69,11 +69,12 @@ export class OrderJournal implements OnApplicationBootstrap, OnApplicationShutdo
 
   /**
    * Moves the order from `from` to `to` with `changes`, and renews the lease, if `lease` still owns
-   * it. True when this lease made the move (also when a retry after a dropped connection finds its
-   * own committed write). False when the order is another driver's now, or in another state: the
-   * caller has lost it and must not act on it any more.
+   * it. Answers the order as this move left it when this lease made the move (also when a retry
+   * after a dropped connection finds its own committed write), read in the same round trip, so the
+   * caller answers with it without reading it again. Undefined when the order is another driver's
+   * now, or in another state: the caller has lost it and must not act on it any more.
    */
-  async transition(lease: OrderLease, from: OrderState, to: OrderState, changes: OrderChanges = {}): Promise<boolean> {
+  async transition(lease: OrderLease, from: OrderState, to: OrderState, changes: OrderChanges = {}): Promise<Order | undefined> {
     if (!canMove(from, to)) throw new Error(`Order ${lease.orderId}: ${from} -> ${to} is not a transition of the order machine`);
     const moved = await this.moves.call({ ...lease, from, to, changes });
     if (moved) this.telemetry.moved(lease.orderId, from, to, changes);
@@ -153,8 +154,8 @@ export class OrderJournal implements OnApplicationBootstrap, OnApplicationShutdo
    * missing order id would record it as lost.
    */
   async pruneLog(floor: string, batch: number): Promise<number> {
-    const result = await transaction(this.dataSource, (manager): Promise<ResultSetHeader> =>
-      manager.query(
+    const result = await transaction(this.dataSource, (tx): Promise<ResultSetHeader> =>
+      tx.query(
         `DELETE FROM order_log
           WHERE order_id < ? AND order_id IN (SELECT id FROM orders WHERE state IN (?))
           ORDER BY order_id LIMIT ?`,
@@ -208,20 +209,25 @@ export class OrderJournal implements OnApplicationBootstrap, OnApplicationShutdo
 
   /**
    * transition() for many orders: one compare-and-set statement, each order moved only if it is
-   * still in its `from` state under its lease. An order named twice (two drivers' moves meeting in
-   * one batch) goes to a statement of its own, so each CASE names an order once.
+   * still in its `from` state under its lease, and the orders read back right after it, in the same
+   * round trip (see moveStatement). An order named twice (two drivers' moves meeting in one batch)
+   * goes to a statement of its own, so each CASE names an order once.
    */
-  private async moveMany(moves: Move[]): Promise<boolean[]> {
-    const moved = new Map<Move, boolean>();
+  private async moveMany(moves: Move[]): Promise<(Order | undefined)[]> {
+    const moved = new Map<Move, Order | undefined>();
     for (const round of distinctRounds(moves)) {
-      const result: ResultSetHeader = await withRetries(() => this.dataSource.query(...moveStatement(round, this.leaseMicros())));
-      const owners = result.affectedRows === round.length ? undefined : await this.ownersOf(round.map((m) => m.orderId));
+      const [, rows]: [ResultSetHeader, OrderRow[]] = await withRetries(() =>
+        this.dataSource.query(...moveStatement(round, this.leaseMicros())),
+      );
+      const after = new Map(rows.map((row) => [row.id, fromRow(row)]));
       for (const move of round) {
-        const order = owners?.get(move.orderId);
-        moved.set(move, owners === undefined || (order?.state === move.to && order.leaseOwner === move.owner));
+        // Ours exactly when it stands where we moved it, under our lease: no one else moves an order
+        // whose lease we hold, and we renewed it. So also when a retry meets our own committed move.
+        const order = after.get(move.orderId);
+        moved.set(move, order?.state === move.to && order.leaseOwner === move.owner ? order : undefined);
       }
     }
-    return moves.map((move) => moved.get(move)!);
+    return moves.map((move) => moved.get(move));
   }
 
   /** find() for many orders: one read by primary key. */
@@ -332,7 +338,9 @@ function distinctRounds(moves: Move[]): Move[][] {
 /**
  * The compare-and-set of many orders, whole: each order's new state and changes by CASE on its id,
  * and a row moves only where its id, state and lease owner are all as the move expects. The lease
- * is renewed by the database clock. A column no move changes is left out.
+ * is renewed by the database clock. A column no move changes is left out. The orders are read back
+ * in the same message (a second statement, run right after the first commits), so a move costs one
+ * round trip whether or not every row moved.
  */
 function moveStatement(moves: Move[], leaseMicros: number): [string, unknown[]] {
   const setParams: unknown[] = [];
@@ -349,9 +357,11 @@ function moveStatement(moves: Move[], leaseMicros: number): [string, unknown[]] 
     caseOf('agent_id', (move) => move.changes.agentId);
   const sql = `UPDATE orders
       SET lease_until = NOW(3) + INTERVAL ? MICROSECOND${set}
-    WHERE id IN (?) AND (id, state, lease_owner) IN (${moves.map(() => '(?, ?, ?)').join(', ')})`;
+    WHERE id IN (?) AND (id, state, lease_owner) IN (${moves.map(() => '(?, ?, ?)').join(', ')});
+    SELECT ${ORDER_COLUMNS} FROM orders WHERE id IN (?)`;
+  const ids = moves.map((move) => move.orderId);
   const where = moves.flatMap((move) => [move.orderId, move.from, move.owner]);
-  return [sql, [leaseMicros, ...setParams, moves.map((move) => move.orderId), ...where]];
+  return [sql, [leaseMicros, ...setParams, ids, ...where, ids]];
 }
 
 /** A cart as a command brings it: a dark store and its lines. */

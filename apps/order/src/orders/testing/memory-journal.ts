@@ -5,8 +5,9 @@ import { Order, OrderChanges } from '../order.entity';
 
 /**
  * OrderJournal in memory, answering exactly what the real one answers: begin() refuses a known id
- * or key; a transition is a compare-and-set on the state and the lease owner, true also when the
- * caller's own move is what is logged, false for anyone else; claim() needs a lapsed lease.
+ * or key; a transition is a compare-and-set on the state and the lease owner, answering the order as
+ * it left it, also when the caller's own move is what is logged, and undefined for anyone else;
+ * claim() needs a lapsed lease.
  */
 export class MemoryJournal {
   readonly orders = new Map<string, Order>();
@@ -43,11 +44,11 @@ export class MemoryJournal {
   async transition(lease: OrderLease, from: OrderState, to: OrderState, changes: OrderChanges = {}) {
     if (!canMove(from, to)) throw new Error(`${from} -> ${to} is not a transition`);
     const order = this.orders.get(lease.orderId);
-    if (!order || order.leaseOwner !== lease.owner) return false;
-    if (order.state !== from) return order.state === to;
+    if (!order || order.leaseOwner !== lease.owner) return undefined;
+    if (order.state !== from) return order.state === to ? Object.assign(new Order(), order) : undefined;
     Object.assign(order, withoutUndefined(changes), { state: to, leaseUntil: this.leaseFrom(new Date()), updatedAt: new Date() });
     this.history.push(to);
-    return true;
+    return Object.assign(new Order(), order);
   }
 
   async reopen(orderId: string, from: OrderState, to: OrderState) {
