@@ -160,7 +160,7 @@ describe('dark stores', () => {
     }
     // A stray reservation holds A's only packet until it expires (RESERVATION_TTL_MS, 3 s here): carts
     // of A are then contended, neither placeable nor refusable, and their coordinator asks again. More
-    // of them than the gateway keeps order batches in flight (ORDER_BATCHES_IN_FLIGHT, 4).
+    // of them than the gateway keeps order batches in flight (ORDER_BATCHES_IN_FLIGHT, 1 by default).
     const heldPacket = await reservePacket(t.client(Queue.STORE), v7(), food, 5000, a);
     let answeredA = 0;
     const waitingA = Array.from({ length: 8 }, () => cart(a, [{ foodId: food, quantity: 1 }]).then((r) => (answeredA++, r)));

@@ -20,7 +20,10 @@ import { v7 } from 'uuid';
 jest.setTimeout(120_000);
 
 // At debug, to follow every step of an order; what the hot path logs at info is checked by level.
-const t = new TestSystem('ops', 3903, { LOG_LEVEL: 'debug' });
+// Two order instances run in the shutdown test: the gateway keeps 8 order batches in flight (at
+// least one per instance, as operations.md says), which the broker hands to the two in turn, so the
+// instance stopped has some to finish.
+const t = new TestSystem('ops', 3903, { LOG_LEVEL: 'debug', ORDER_BATCHES_IN_FLIGHT: '8' });
 
 beforeAll(() => t.start());
 afterAll(() => t.stop());

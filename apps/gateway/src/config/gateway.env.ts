@@ -21,13 +21,16 @@ export class GatewayEnv extends RabbitEnv {
 
   /**
    * Order batches the gateway keeps in flight to the order service (BATCH_IN_FLIGHT is for the
-   * other hops). A batch is answered when its slowest order is decided, so more than one in flight
-   * keeps an order that waits out contention from holding up the orders that arrive behind it.
+   * other hops): while they are, the orders that arrive form the next batch. A batch gives up its
+   * place once each of its orders is settled or waiting for stock, so an order waiting out
+   * contention holds up no other. One makes the largest batches and the least CPU per order (paired
+   * A/B in docs/performance.md); with several order instances, one in flight keeps only one of them
+   * busy at a time, so set it to the number of order instances.
    */
   @IsInt()
   @Min(1)
   @Max(64)
-  ORDER_BATCHES_IN_FLIGHT: number = 4;
+  ORDER_BATCHES_IN_FLIGHT: number = 1;
 
   /** The `x-api-key` that POST /foods, /foods/:id/packets and /agents require. */
   @IsSecret(DEV_ADMIN_API_KEY)
