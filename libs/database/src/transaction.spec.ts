@@ -85,6 +85,22 @@ describe('transaction', () => {
     expect(await dataSource.query('SELECT @@in_transaction AS open')).toEqual([{ open: 0 }]);
   });
 
+  it('fails the whole transaction when a deferred statement fails, even when the work catches the error of the query it rode with', async () => {
+    await dataSource.query('INSERT INTO t (id, v) VALUES (?, ?)', [2, 20]);
+
+    const failed = transaction(dataSource, async (tx) => {
+      await tx.query('INSERT INTO t (id, v) VALUES (?, ?)', [1, 10]);
+      tx.defer('INSERT INTO t (id, v) VALUES (?, ?)', [2, 99]);
+      // As a caller that expects a duplicate key of its own statement would: it cannot tell whose error it is.
+      await tx.query('INSERT INTO t (id, v) VALUES (?, ?)', [4, 40]).catch(() => undefined);
+      tx.defer('INSERT INTO t (id, v) VALUES (?, ?)', [3, 30]);
+    });
+
+    await expect(failed).rejects.toThrow(/Duplicate entry '2'/);
+    expect(await rows()).toEqual([{ id: 2, v: 20 }]);
+    expect(await dataSource.query('SELECT @@in_transaction AS open')).toEqual([{ open: 0 }]);
+  });
+
   it('rolls back what was sent when the work itself throws', async () => {
     const failed = transaction(dataSource, async (tx) => {
       await tx.query('INSERT INTO t (id, v) VALUES (?, ?)', [1, 10]);

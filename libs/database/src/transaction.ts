@@ -1,4 +1,5 @@
-import { DataSource, QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { MysqlQueryRunner } from 'typeorm/driver/mysql/MysqlQueryRunner';
 import { withRetries } from './database';
 
 /** One statement, whole, with the values of its placeholders in order. */
@@ -18,7 +19,9 @@ export interface Queryable {
  * COMMIT, and statements that do not depend on each other go together (`queryAll`). The server runs
  * them in the order they were issued, exactly as if each were sent alone, and stops at the first
  * that fails. On this machine a round trip costs each side a socket write and a wake-up, more CPU
- * than most statements do.
+ * than most statements do. A failed round trip that carried deferred statements fails the whole
+ * transaction, even if the work catches the error: a caller cannot tell which statement failed, so
+ * committing what ran would commit work without the deferred writes it asked for.
  */
 export interface Tx extends Queryable {
   /** Runs the statements in one round trip (after whatever was deferred) and answers their results in order. */
@@ -31,11 +34,12 @@ export interface Tx extends Queryable {
 /**
  * One transaction (READ COMMITTED, as every session of the services runs: see database.ts), with
  * retries (withRetries): `work` runs again from the start after a deadlock or a dropped connection.
- * A failed statement rolls the transaction back; nothing deferred after it runs.
+ * An error out of `work` (a failed statement among them) rolls the whole transaction back; nothing
+ * deferred after a failed statement runs.
  */
 export function transaction<T>(dataSource: DataSource, work: (tx: Tx) => Promise<T>): Promise<T> {
   return withRetries(async () => {
-    const tx = new PipelinedTx(dataSource.createQueryRunner());
+    const tx = new PipelinedTx(dataSource.createQueryRunner() as MysqlQueryRunner);
     try {
       const result = await work(tx);
       await tx.commit();
@@ -53,8 +57,10 @@ class PipelinedTx implements Tx {
   private pending: Statement[] = [['START TRANSACTION']];
   /** START TRANSACTION has been sent (maybe in a round trip that failed): the session may be in a transaction. */
   private begun = false;
+  /** The error of a round trip that carried deferred statements: the transaction can only roll back. */
+  private failed: unknown;
 
-  constructor(private readonly runner: QueryRunner) {}
+  constructor(private readonly runner: MysqlQueryRunner) {}
 
   async query<T>(sql: string, params?: unknown[]): Promise<T> {
     const [result] = await this.queryAll([[sql, params]]);
@@ -63,15 +69,24 @@ class PipelinedTx implements Tx {
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   async queryAll(statements: Statement[]): Promise<any[]> {
+    if (this.failed) throw this.failed;
     if (statements.length === 0) return [];
     const batch = [...this.pending, ...statements];
+    const deferred = this.pending.some(([sql]) => sql !== 'START TRANSACTION');
     this.pending = [];
     this.begun = true;
-    // mysql2 fills the placeholders of the joined text in order, so the values join in the same order.
-    const raw: unknown = await this.runner.query(
-      batch.map(([sql]) => sql).join(';\n'),
-      batch.flatMap(([, params = []]) => params),
-    );
+    let raw: unknown;
+    try {
+      // mysql2 fills the placeholders of the joined text in order, so the values join in the same
+      // order. The separator on a line of its own, so no statement's last line can swallow it.
+      raw = await this.runner.query(
+        batch.map(([sql]) => sql).join('\n;\n'),
+        batch.flatMap(([, params = []]) => params),
+      );
+    } catch (err) {
+      if (deferred) this.failed = err;
+      throw err;
+    }
     // One statement answers its result; several answer an array of results, one per statement.
     const results = batch.length === 1 ? [raw] : (raw as unknown[]);
     return results.slice(results.length - statements.length);
@@ -88,7 +103,15 @@ class PipelinedTx implements Tx {
 
   async rollback(): Promise<void> {
     this.pending = [];
-    if (this.begun) await this.runner.query('ROLLBACK').catch(() => undefined);
+    if (!this.begun) return;
+    try {
+      await this.runner.query('ROLLBACK');
+    } catch {
+      // A session that may still be inside the transaction never goes back to the pool: the next
+      // START TRANSACTION on it would commit what this one left.
+      const connection: unknown = await this.runner.connect().catch(() => undefined);
+      (connection as { destroy?: () => void } | undefined)?.destroy?.();
+    }
   }
 
   release(): Promise<void> {
