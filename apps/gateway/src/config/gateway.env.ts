@@ -23,9 +23,10 @@ export class GatewayEnv extends RabbitEnv {
    * Order batches the gateway keeps in flight to the order service (BATCH_IN_FLIGHT is for the
    * other hops): while they are, the orders that arrive form the next batch. A batch gives up its
    * place once each of its orders is settled or waiting for stock, so an order waiting out
-   * contention holds up no other. One makes the largest batches and the least CPU per order (paired
-   * A/B in docs/performance.md); with several order instances, one in flight keeps only one of them
-   * busy at a time, so set it to the number of order instances.
+   * contention holds up no other, and once it has heard nothing for RPC_TIMEOUT_MS, so a paused
+   * order instance holds up the others for no longer. One makes the largest batches and the least
+   * CPU per order (paired A/B in docs/performance.md); with several order instances, one in flight
+   * keeps only one of them busy at a time, so set it to at least the number of order instances.
    */
   @IsInt()
   @Min(1)

@@ -1,6 +1,7 @@
 import { ClientProxy } from '@nestjs/microservices';
 import { HttpStatus } from '@nestjs/common';
-import { NEVER } from 'rxjs';
+import { NEVER, Observable, of } from 'rxjs';
+import { BatchProgress, OrderState, OrderView, PlaceOrderCommand } from '@app/contracts';
 import { partitionMapOf } from '@app/platform';
 import { GatewayEnv } from '../config/gateway.env';
 import { Partitions } from '../partitions/partitions';
@@ -38,5 +39,38 @@ describe('OrdersService.place when the outcome cannot be learnt', () => {
     const answer = await service(client).place(CART, 'checkout-7f3a');
     expect(answer.status).toBe(HttpStatus.ACCEPTED);
     expect(answer.body).toEqual({ state: 'PENDING', idempotencyKey: 'checkout-7f3a', message: expect.stringContaining('Idempotency-Key') });
+  });
+});
+
+describe('OrdersService.place when an order instance falls silent', () => {
+  // One batch in flight: a batch sent to a paused instance would hold the only place until ORDER_WAIT_MS.
+  const env = Object.assign(new GatewayEnv(), { ORDER_WAIT_MS: 1500, RPC_TIMEOUT_MS: 100, ORDER_BATCHES_IN_FLIGHT: 1 });
+  const placed = ({ orderId, storeId, items }: PlaceOrderCommand): OrderView => {
+    const at = new Date().toISOString();
+    const lines = items.map((line, i) => ({ ...line, packetIds: [i + 1] }));
+    return { orderId, storeId, items: lines, state: OrderState.PLACED, reason: null, agentId: 1, createdAt: at, updatedAt: at };
+  };
+  // The first batch goes to an instance that never answers; every later one to one that places it.
+  let sent = 0;
+  const oneSilent = {
+    connect: () => Promise.resolve(),
+    send: (_: string, { requests }: { requests: PlaceOrderCommand[] }): Observable<BatchProgress<OrderView>> =>
+      ++sent === 1 ? NEVER : of({ settled: requests.map((request, index) => ({ index, outcome: { ok: placed(request) } })), waiting: [] }),
+  } as unknown as ClientProxy;
+
+  it('sends the next batch once the silent one has heard nothing for RPC_TIMEOUT_MS, not after ORDER_WAIT_MS', async () => {
+    const service = new OrdersService(new Partitions(partitionMapOf('', env), env.ORDER_ID_SECRET, () => oneSilent), env);
+    const answered: string[] = [];
+    const started = Date.now();
+
+    const silent = service.place(CART).then((answer) => answered.push(`silent ${answer.status}`));
+    const next = service.place(CART).then((answer) => answered.push(`next ${answer.status} after ${Date.now() - started} ms`));
+    await Promise.all([silent, next]);
+
+    expect(sent).toBe(2);
+    expect(answered[0]).toMatch(/^next 201 after \d+ ms$/);
+    expect(Number(/after (\d+)/.exec(answered[0])![1])).toBeLessThan(env.ORDER_WAIT_MS);
+    // The silent batch's order still waited its full ORDER_WAIT_MS for an outcome: 202, pending.
+    expect(answered[1]).toBe('silent 202');
   });
 });

@@ -41,7 +41,10 @@ export class OrdersService {
    * next one (see Batcher); a batch never mixes partitions. The order service answers a batch as
    * its orders settle (BatchProgress): each request is answered with its own order's outcome, and
    * once every order of a batch is settled or waiting for stock the batch frees its place, so an
-   * order contended in one dark store delays no order of another.
+   * order contended in one dark store delays no order of another. A batch that hears nothing for
+   * RPC_TIMEOUT_MS (its order instance paused, or cut off from a participant) frees its place too,
+   * while its orders still wait for their outcomes up to ORDER_WAIT_MS: the next batches go to the
+   * instances that answer, instead of queueing behind a silent one.
    */
   private readonly commands = new Map<string, Batcher<PlaceOrderCommand, OrderView>>();
 
@@ -58,15 +61,22 @@ export class OrdersService {
         async (requests, correlationIds, early) => {
           const message = correlationIds.length > 0 ? { requests, correlationIds } : { requests };
           const working = new Set(requests.keys());
+          let silence = setTimeout(early.release, this.env.RPC_TIMEOUT_MS);
           const onReply = ({ settled, waiting }: BatchProgress<OrderView>) => {
             for (const { index, outcome } of settled) {
               early.settle(index, outcome);
               working.delete(index);
             }
             for (const index of waiting) working.delete(index);
+            clearTimeout(silence);
             if (working.size === 0) early.release();
+            else silence = setTimeout(early.release, this.env.RPC_TIMEOUT_MS);
           };
-          await partition.stream(Queue.ORDER, OrderPattern.PLACE_ORDERS, message, this.env.ORDER_WAIT_MS, onReply);
+          try {
+            await partition.stream(Queue.ORDER, OrderPattern.PLACE_ORDERS, message, this.env.ORDER_WAIT_MS, onReply);
+          } finally {
+            clearTimeout(silence);
+          }
           // Each request was answered by a reply of the stream; one that was not fails as having no outcome.
           return [];
         },
