@@ -329,7 +329,10 @@ describe('contention', () => {
 describe('a participant down between the phases', () => {
   beforeAll(async () => {
     await t.system.stop('order');
-    t.system.spawn('order', 1, { FAULT_POINT: 'after-reserve', FAULT_ACTION: 'pause', FAULT_PAUSE_MS: '3000' });
+    // Paused long enough to kill the store in between, and well under RESERVATION_TTL_MS (3000 here):
+    // at 3000 the agent's reservation ran out as the order decided, a sweep could free it first, and
+    // the assign then rightly lost it (RESERVATION_LOST, 409).
+    t.system.spawn('order', 1, { FAULT_POINT: 'after-reserve', FAULT_ACTION: 'pause', FAULT_PAUSE_MS: '1500' });
     await t.system.waitHealthy();
   });
 
