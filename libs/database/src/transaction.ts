@@ -72,7 +72,8 @@ class PipelinedTx implements Tx {
     if (this.failed) throw this.failed;
     if (statements.length === 0) return [];
     const batch = [...this.pending, ...statements];
-    const deferred = this.pending.some(([sql]) => sql !== 'START TRANSACTION');
+    // Before the first round trip the one pending statement not deferred by the work is START TRANSACTION.
+    const deferred = this.pending.length > (this.begun ? 0 : 1);
     this.pending = [];
     this.begun = true;
     let raw: unknown;
