@@ -33,14 +33,23 @@ export async function runLoad(t: TestSystem, options: LoadOptions): Promise<{ an
   const answers: Answer[] = [];
   let next = 0;
   let faultDone: Promise<void> = Promise.resolve();
+  // A fault that fails ends the load: no new order is sent, those in flight are answered, and only
+  // then does runLoad throw, so no client of a failed case goes on ordering into the next one.
+  const inject = (fault: () => Promise<void>) => {
+    faultDone = fault().catch((err: unknown) => {
+      next = options.orders;
+      throw err;
+    });
+    faultDone.catch(() => undefined);
+  };
   const client = async () => {
     while (next < options.orders) {
       const n = next++;
       answers.push(await placeOrder(urls[n % urls.length], options.cart(n)));
-      if (options.fault && answers.length === (options.faultAfter ?? 0)) faultDone = options.fault();
+      if (options.fault && answers.length === (options.faultAfter ?? 0)) inject(options.fault);
     }
   };
-  if (options.fault && !options.faultAfter) faultDone = options.fault();
+  if (options.fault && !options.faultAfter) inject(options.fault);
   await Promise.all(Array.from({ length: options.concurrency }, client));
   await faultDone;
   return { answers, faultDone };
