@@ -237,6 +237,22 @@ describe('judgeAnswers (I4)', () => {
     expect(judge(get(old, 404))).toEqual([expect.stringContaining('minted')]);
   });
 
+  it('takes a look-up answered 202 PENDING for an order not seen yet, and flags one that denies or contradicts a pending order', () => {
+    const young = newOrderId(SECRET, Date.now());
+    // The POST's own 202 is judged once the order has settled; here only the look-ups are.
+    const lookUps = (...exchanges: Exchange[]) => judge(...exchanges).filter((v) => v.startsWith('GET'));
+    const toldPending = post(202, { orderId: young });
+    const notSeen = { orderId: young, state: 'PENDING', message: 'Not started yet' };
+    expect(lookUps(toldPending, get(young, 202, notSeen))).toEqual([]);
+    // Told "pending" by the POST: the id was minted, so a look-up must not call it unknown.
+    expect(lookUps(toldPending, get(young, 404))).toEqual([expect.stringContaining('a POST was answered with this id')]);
+    expect(judge(get(young, 202, { state: 'PLACED' }))).toEqual([expect.stringContaining('not PENDING')]);
+    const told = { ...post(409, REFUSED_ANSWER, undefined, SHORT), answeredAt: Date.now() - 1000 };
+    expect(judge(told, get(refused, 202, notSeen))).toEqual([expect.stringContaining('an earlier answer had named the order')]);
+    const old = newOrderId(SECRET, Date.now() - LOST_AFTER_MS - 5000);
+    expect(judge(get(old, 202, notSeen))).toEqual([expect.stringContaining('minted')]);
+  });
+
   it('flags a refused delivery of a placed order and an unexpected status', () => {
     expect(
       judge({ route: 'POST /orders/:id/delivered', orderId: delivered, status: 409, body: { code: 'ORDER_NOT_DELIVERABLE' } }),

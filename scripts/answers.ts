@@ -97,6 +97,7 @@ export function judgeAnswers(exchanges: Exchange[], orders: Map<string, OrderRow
   const flag = (message: string, ids: (string | undefined)[]) =>
     violations.push({ invariant: 'I4', message, ids: ids.filter((id): id is string => !!id) });
   const knownSince = firstSeen(exchanges);
+  const handedOut = new Set(exchanges.filter((x) => x.route === 'POST /orders').map((x) => text(x.body?.orderId)));
   // Which requests were answered with each order: a key is one request however often it is sent.
   const requests = new Map<string, Set<string>>();
 
@@ -120,7 +121,7 @@ export function judgeAnswers(exchanges: Exchange[], orders: Map<string, OrderRow
       const order = orders.get(x.orderId!);
       const broken =
         x.route === 'GET /orders/:id'
-          ? lookUpAnswerBroken(x, order, knownSince.get(x.orderId!), lostAfterMs)
+          ? lookUpAnswerBroken(x, order, knownSince.get(x.orderId!), lostAfterMs, handedOut.has(x.orderId!))
           : deliveryAnswerBroken(x, order);
       if (broken) flag(`${said} for order ${x.orderId}: ${broken}`, [x.orderId]);
     } else if (x.status !== 201 && x.status !== 503) {
@@ -206,16 +207,20 @@ function lookUpAnswerBroken(
   order: OrderRow | undefined,
   knownAt: number | undefined,
   lostAfterMs: number,
+  handedOut: boolean,
 ): string | undefined {
   if (x.status === 503) return undefined;
-  if (x.status === 404) {
+  if (x.status === 404 || x.status === 202) {
     if (knownAt !== undefined && knownAt < x.sentAt!) return 'an earlier answer had named the order';
     const mintedAt = orderIdMintedAt(x.orderId!);
     // Past ORDER_LOST_AFTER_MS a minted id is found, or recorded lost by this very look-up.
     if (mintedAt !== undefined && x.sentAt! > mintedAt + lostAfterMs + 1000) return `the id was minted ${x.sentAt! - mintedAt} ms earlier`;
-    return undefined;
+    // Before that, an id a gateway handed out is pending, as the POST said; only one it never minted is unknown.
+    if (x.status === 404) return handedOut ? 'a POST was answered with this id: it is pending until found or recorded lost' : undefined;
+    if (x.body?.orderId !== x.orderId) return `the answer is about order ${text(x.body?.orderId)}`;
+    return x.body?.state === 'PENDING' ? undefined : `the 202 says ${text(x.body?.state)}, not PENDING`;
   }
-  if (x.status !== 200) return 'a look-up answers 200, 404 or 503';
+  if (x.status !== 200) return 'a look-up answers 200, 202, 404 or 503';
   const seen = x.body?.state as OrderState;
   if (x.body?.orderId !== x.orderId) return `the answer is about order ${text(x.body?.orderId)}`;
   if (!order) return `it was ${seen} but is not in the database`;

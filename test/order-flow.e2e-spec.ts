@@ -5,12 +5,13 @@ import {
   DEFAULT_STORE_ID,
   DeliveryPattern,
   ErrorCode,
+  newOrderId,
   PacketsAssignment,
   Queue,
   ReleaseResult,
   StorePattern,
 } from '@app/contracts';
-import { call } from '@app/platform';
+import { call, DEV_ORDER_ID_SECRET } from '@app/platform';
 import { RowDataPacket } from 'mysql2/promise';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -167,6 +168,24 @@ describe('placing an order', () => {
     expect((await t.post('/foods/424242/packets', { count: 1 })).status).toBe(404);
     expect((await t.get('/orders/not-a-uuid')).status).toBe(400);
     expect((await t.get(`/orders/${randomUUID()}`)).status).toBe(404);
+  });
+
+  it('answers a look-up of an order whose request has not reached the order service 202 PENDING, as the POST did, until ORDER_LOST_AFTER_MS records it lost', async () => {
+    // An id a gateway minted (the suite's secret) and answered 202 for while its command was still
+    // on the way; here the command never comes. It was minted long enough ago to be lost in 3 s.
+    const orderId = newOrderId(DEV_ORDER_ID_SECRET, Date.now() - Number(t.env.ORDER_LOST_AFTER_MS) + 3000);
+
+    expect(await t.get(`/orders/${orderId}`)).toEqual({
+      status: 202,
+      body: { orderId, state: 'PENDING', message: `Not started yet; GET /orders/${orderId} shows it once settled` },
+    });
+    expect(await t.query<RowDataPacket>(`SELECT id FROM ${t.env.ORDER_DB_NAME}.orders WHERE id = ?`, [orderId])).toEqual([]);
+
+    const lost = await t.until(async () => {
+      const res = await t.get(`/orders/${orderId}`);
+      return res.status === 200 && res.body;
+    }, 10_000);
+    expect(lost).toMatchObject({ orderId, state: 'NOT_PLACED', reason: 'REQUEST_LOST', storeId: null });
   });
 });
 

@@ -15,6 +15,12 @@ export enum ErrorCode {
   FOOD_EXISTS = 'FOOD_EXISTS',
   AGENT_EXISTS = 'AGENT_EXISTS',
   ORDER_NOT_FOUND = 'ORDER_NOT_FOUND',
+  /**
+   * A look-up only: a gateway minted this order id less than ORDER_LOST_AFTER_MS ago and its command
+   * has not reached the order service yet. It may still start, or end NOT_PLACED (REQUEST_EXPIRED,
+   * REQUEST_LOST); the gateway answers it as it answered the POST, 202 PENDING.
+   */
+  ORDER_PENDING = 'ORDER_PENDING',
   ORDER_NOT_DELIVERABLE = 'ORDER_NOT_DELIVERABLE',
   /** Reserve refusals. OUT_OF_STOCK and NO_AGENT are final: nothing is free and nothing is on its way back. */
   UNKNOWN_FOOD = 'UNKNOWN_FOOD',

@@ -18,6 +18,7 @@ const EXAMPLES: Record<Code, Omit<ApiErrorBody, 'code'>> = {
   [ErrorCode.STORE_RANGE_FULL]: { message: 'Every dark store id of this partition (1000 to 1999) is taken' },
   [ErrorCode.PARTITION_NOT_FOUND]: { message: 'No partition is named "west"; the partitions are north, south' },
   [ErrorCode.ORDER_NOT_FOUND]: { message: `Order ${ORDER_ID} does not exist` },
+  [ErrorCode.ORDER_PENDING]: { message: `Order ${ORDER_ID} has not reached the order service yet` },
   [ErrorCode.FOOD_EXISTS]: { message: 'A food named "Idli" already exists' },
   [ErrorCode.AGENT_EXISTS]: { message: 'An agent with one of these names already exists' },
   [ErrorCode.ORDER_NOT_DELIVERABLE]: { message: `Order ${ORDER_ID} is NOT_PLACED, not PLACED` },

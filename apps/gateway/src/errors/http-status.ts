@@ -11,6 +11,8 @@ export const HTTP_STATUS: Record<ErrorCode | NotPlacedReason, HttpStatus> = {
   [ErrorCode.STORE_RANGE_FULL]: HttpStatus.CONFLICT,
   [ErrorCode.PARTITION_NOT_FOUND]: HttpStatus.NOT_FOUND,
   [ErrorCode.ORDER_NOT_FOUND]: HttpStatus.NOT_FOUND,
+  // Not an error to a client: GET /orders/:id answers it with the 202 PENDING body of POST /orders.
+  [ErrorCode.ORDER_PENDING]: HttpStatus.ACCEPTED,
   [ErrorCode.FOOD_EXISTS]: HttpStatus.CONFLICT,
   [ErrorCode.AGENT_EXISTS]: HttpStatus.CONFLICT,
   [ErrorCode.ORDER_NOT_DELIVERABLE]: HttpStatus.CONFLICT,

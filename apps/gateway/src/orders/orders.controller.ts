@@ -8,7 +8,7 @@ import { OrderViewDoc, PendingOrderDoc, PlacedOrderDoc } from '../docs/schemas';
 import { IdempotencyKey } from '../http/idempotency-key';
 import { OneOfBody } from '../errors/validation';
 import { ThrottleOrders } from '../throttling/orders-throttler';
-import { OrdersService } from './orders.service';
+import { LookUpAnswer, OrdersService } from './orders.service';
 
 const ORDER_RETRIES = 'Retries with the same key return the same order and outcome, never a second order';
 
@@ -58,9 +58,16 @@ export class OrdersController {
   @Get(':orderId')
   @ApiOperation({ summary: 'An order: state, reason, its dark store, cart and packets, its agent, and its log' })
   @ApiOkResponse({ type: OrderViewDoc })
+  @ApiAcceptedResponse({
+    type: PendingOrderDoc,
+    description:
+      'An order a gateway minted less than ORDER_LOST_AFTER_MS ago whose request has not reached the order service yet: still pending (past that, a look-up records it NOT_PLACED, REQUEST_LOST)',
+  })
   @ApiErrors(ErrorCode.ORDER_NOT_FOUND, ErrorCode.SERVICE_UNAVAILABLE)
-  get(@Param() { orderId }: OrderRefDto): Promise<OrderView> {
-    return this.orders.get(orderId);
+  async get(@Param() { orderId }: OrderRefDto, @Res({ passthrough: true }) res: Response): Promise<LookUpAnswer['body']> {
+    const answer = await this.orders.lookUp(orderId);
+    res.status(answer.status);
+    return answer.body;
   }
 
   @Post(':orderId/delivered')

@@ -1,6 +1,6 @@
 import { ClientProxy } from '@nestjs/microservices';
 import { HttpStatus } from '@nestjs/common';
-import { NEVER, Observable, of } from 'rxjs';
+import { NEVER, Observable, of, throwError } from 'rxjs';
 import { BatchProgress, OrderState, OrderView, PlaceOrderCommand } from '@app/contracts';
 import { partitionMapOf } from '@app/platform';
 import { GatewayEnv } from '../config/gateway.env';
@@ -72,5 +72,28 @@ describe('OrdersService.place when an order instance falls silent', () => {
     expect(Number(/after (\d+)/.exec(answered[0])![1])).toBeLessThan(env.ORDER_WAIT_MS);
     // The silent batch's order still waited its full ORDER_WAIT_MS for an outcome: 202, pending.
     expect(answered[1]).toBe('silent 202');
+  });
+});
+
+describe('OrdersService.lookUp', () => {
+  const env = new GatewayEnv();
+  const replying = (reply: Observable<unknown>) => ({ connect: () => Promise.resolve(), send: () => reply }) as unknown as ClientProxy;
+  const lookUp = (reply: Observable<unknown>, orderId: string) =>
+    new OrdersService(new Partitions(partitionMapOf('', env), env.ORDER_ID_SECRET, () => replying(reply)), env).lookUp(orderId);
+  const orderId = '019aa9e0-5c1e-7a2b-9c3d-4e5f6a7b8c9d';
+
+  it('answers 202 PENDING, as the POST did, for an order whose request has not reached the order service', async () => {
+    const notSeen = throwError(() => ({ code: 'ORDER_PENDING', message: `Order ${orderId} has not reached the order service yet` }));
+    expect(await lookUp(notSeen, orderId)).toEqual({
+      status: HttpStatus.ACCEPTED,
+      body: { orderId, state: 'PENDING', message: `Not started yet; GET /orders/${orderId} shows it once settled` },
+    });
+  });
+
+  it('answers 200 with the order the order service has, and passes any other refusal on', async () => {
+    const view = { orderId, state: OrderState.RESERVING } as OrderView;
+    expect(await lookUp(of(view), orderId)).toEqual({ status: HttpStatus.OK, body: view });
+    const unknown = throwError(() => ({ code: 'ORDER_NOT_FOUND', message: `Order ${orderId} does not exist` }));
+    await expect(lookUp(unknown, orderId)).rejects.toMatchObject({ code: 'ORDER_NOT_FOUND' });
   });
 });

@@ -1,5 +1,6 @@
 import {
   CartLine,
+  ErrorCode,
   newOrderId,
   NotPlacedReason,
   OrderLine,
@@ -17,6 +18,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../errors/api-error';
 import { GatewayEnv } from '../config/gateway.env';
 import { PartitionRoute, Partitions } from '../partitions/partitions';
+
+/** A look-up's answer: the order, or 202 PENDING while its command has not reached the order service. */
+export interface LookUpAnswer {
+  status: HttpStatus.OK | HttpStatus.ACCEPTED;
+  body: OrderView | PlacedAnswer['body'];
+}
 
 export interface PlacedAnswer {
   status: HttpStatus.CREATED | HttpStatus.ACCEPTED;
@@ -154,6 +161,20 @@ export class OrdersService {
     return order;
   }
 
+  /**
+   * GET /orders/:id. An order this gateway answered "pending" for, whose command has not reached
+   * the order service yet, is still pending (until ORDER_LOST_AFTER_MS, when the look-up records it
+   * lost): the client is told so again, not "not found".
+   */
+  async lookUp(orderId: string): Promise<LookUpAnswer> {
+    try {
+      return { status: HttpStatus.OK, body: await this.get(orderId) };
+    } catch (err) {
+      if (err instanceof RpcCallError && err.code === ErrorCode.ORDER_PENDING) return pending(orderId, 'Not started yet');
+      throw err;
+    }
+  }
+
   /** Asks the one partition whose key signed the id (see Partitions.ofOrder), never every partition. */
   get(orderId: string): Promise<OrderView> {
     return this.partitions.ofOrder(orderId).call(Queue.ORDER, OrderPattern.GET_ORDER, { orderId }, this.env.RPC_TIMEOUT_MS);
@@ -166,8 +187,8 @@ export class OrdersService {
 
 const SETTLE_POLL_MS = 50;
 
-function pending(orderId: string): PlacedAnswer {
-  const message = 'Outcome not known yet; GET /orders/' + orderId + ' shows it once settled';
+function pending(orderId: string, why = 'Outcome not known yet'): PlacedAnswer & LookUpAnswer {
+  const message = `${why}; GET /orders/${orderId} shows it once settled`;
   return { status: HttpStatus.ACCEPTED, body: { orderId, state: 'PENDING', message } };
 }
 

@@ -208,11 +208,17 @@ describe('CoordinatorService', () => {
       state: OrderState.NOT_PLACED,
       reason: NotPlacedReason.REQUEST_LOST,
     });
-    await expect(coordinator.lookUpOrRecordLost(minted(Date.now()))).rejects.toMatchObject({ error: { code: ErrorCode.ORDER_NOT_FOUND } });
 
     const late = await coordinator.place({ orderId: minted(Date.now() - 61_000), ...cartOf(7), deadline: Date.now() + 10_000 });
     expect(late).toMatchObject({ state: OrderState.NOT_PLACED, reason: NotPlacedReason.REQUEST_EXPIRED });
     expect(participants.reserveCart).not.toHaveBeenCalled();
+  });
+
+  it('answers an order it never saw, minted less than ORDER_LOST_AFTER_MS ago, as still pending, and records nothing', async () => {
+    const young = minted(Date.now() - 59_000);
+
+    await expect(coordinator.lookUpOrRecordLost(young)).rejects.toMatchObject({ error: { code: ErrorCode.ORDER_PENDING } });
+    expect(await journal.view(young)).toBeNull();
   });
 
   it('records nothing for an old id no gateway minted: a made-up id is not found, whatever its age', async () => {

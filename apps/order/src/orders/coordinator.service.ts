@@ -103,12 +103,16 @@ export class CoordinatorService {
    * A client's look-up (GET /orders/:id), which settles a lost order: an order never seen whose
    * command can no longer start (place() refuses it) was lost on the way, if a gateway minted it,
    * and is recorded NOT_PLACED, so the client that was told "pending" gets an outcome. begin()
-   * arbitrates a race with a command arriving just then.
+   * arbitrates a race with a command arriving just then. Before that, such an order is still
+   * pending (ORDER_PENDING), as the client was told.
    */
   async lookUpOrRecordLost(orderId: string): Promise<OrderView> {
     const view = await this.journal.view(orderId, true);
     // Only an id a gateway minted can have had a command; a made-up one is simply not found.
-    if (view || Date.now() <= this.lostAt(orderId) || !isMintedOrderId(orderId, this.env.ORDER_ID_SECRET)) return view ?? this.get(orderId);
+    if (view || !isMintedOrderId(orderId, this.env.ORDER_ID_SECRET)) return view ?? this.get(orderId);
+    // A client told "pending" is told so again, not "not found", while the command may still come.
+    if (Date.now() <= this.lostAt(orderId))
+      throw new ContractException(ErrorCode.ORDER_PENDING, `Order ${orderId} has not reached the order service yet`);
     await this.journal.begin(orderId, null, OrderState.NOT_PLACED, NotPlacedReason.REQUEST_LOST);
     return this.get(orderId, true);
   }
