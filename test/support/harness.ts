@@ -137,14 +137,19 @@ export class TestSystem {
    * seconds. First makes sure no app died on its own: a crash must fail the test, not hide in it.
    */
   async settled(timeoutMs = 20_000): Promise<CheckReport> {
-    const dead = SERVICES.filter((service) => !this.system.running(service));
-    if (dead.length > 0) throw new Error(`${dead.join(', ')} stopped on its own; see ${this.logFile}`);
+    this.expectRunning();
     const giveUpAt = Date.now() + timeoutMs;
     for (;;) {
       const report = await this.check();
       if (report.pending === 0 || Date.now() > giveUpAt) return report;
       await sleep(200);
     }
+  }
+
+  /** Throws, naming them, when services of the suite have stopped on their own. */
+  expectRunning(): void {
+    const dead = SERVICES.filter((service) => !this.system.running(service));
+    if (dead.length > 0) throw new Error(`${dead.join(', ')} stopped on its own; see ${this.logFile}`);
   }
 
   /** From now on every answer of post() and get(), and each one given to expectDocumented(), must be one the gateway's OpenAPI document describes. */

@@ -28,7 +28,7 @@ export function cartsAcross(stores: StoreFoods[], seed: number): (n: number) => 
 }
 
 /** Drives `orders` POST /orders with `concurrency` clients; every answer is kept for the I4 check. */
-export async function runLoad(t: TestSystem, options: LoadOptions): Promise<{ answers: Answer[]; faultDone: Promise<void> }> {
+export async function runLoad(t: TestSystem, options: LoadOptions): Promise<{ answers: Answer[] }> {
   const urls = options.urls ?? [t.url];
   const answers: Answer[] = [];
   let next = 0;
@@ -36,10 +36,13 @@ export async function runLoad(t: TestSystem, options: LoadOptions): Promise<{ an
   // A fault that fails ends the load: no new order is sent, those in flight are answered, and only
   // then does runLoad throw, so no client of a failed case goes on ordering into the next one.
   const inject = (fault: () => Promise<void>) => {
-    faultDone = fault().catch((err: unknown) => {
-      next = options.orders;
-      throw err;
-    });
+    // Through then(): a fault that throws before its first await is caught the same way.
+    faultDone = Promise.resolve()
+      .then(fault)
+      .catch((err: unknown) => {
+        next = options.orders;
+        throw err;
+      });
     faultDone.catch(() => undefined);
   };
   const client = async () => {
@@ -52,7 +55,7 @@ export async function runLoad(t: TestSystem, options: LoadOptions): Promise<{ an
   if (options.fault && !options.faultAfter) inject(options.fault);
   await Promise.all(Array.from({ length: options.concurrency }, client));
   await faultDone;
-  return { answers, faultDone };
+  return { answers };
 }
 
 async function placeOrder(url: string, cart: Cart): Promise<Answer> {

@@ -245,6 +245,19 @@ export class PendingOrderDoc {
   message: string;
 }
 
+/** GET /orders/:id of an order whose request has not reached the order service yet. */
+@ApiSchema({ name: 'PendingLookUp' })
+export class PendingLookUpDoc {
+  @ApiProperty({ format: 'uuid', example: '019aa9e0-5c1e-7a2b-9c3d-4e5f6a7b8c9d', description: 'The order looked up' })
+  orderId: string;
+
+  @ApiProperty({ enum: ['PENDING'], example: 'PENDING' })
+  state: 'PENDING';
+
+  @ApiProperty({ example: 'Not started yet; GET /orders/019aa9e0-5c1e-7a2b-9c3d-4e5f6a7b8c9d shows it once settled' })
+  message: string;
+}
+
 @ApiSchema({ name: 'Health' })
 export class HealthDoc {
   @ApiProperty({ enum: ['ok'], example: 'ok' })

@@ -4,7 +4,7 @@ import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, A
 import { Response } from 'express';
 import { AdminOnly } from '../auth/admin-key.guard';
 import { ApiErrors } from '../docs/api-errors.decorator';
-import { OrderViewDoc, PendingOrderDoc, PlacedOrderDoc } from '../docs/schemas';
+import { OrderViewDoc, PendingLookUpDoc, PendingOrderDoc, PlacedOrderDoc } from '../docs/schemas';
 import { IdempotencyKey } from '../http/idempotency-key';
 import { OneOfBody } from '../errors/validation';
 import { ThrottleOrders } from '../throttling/orders-throttler';
@@ -59,7 +59,7 @@ export class OrdersController {
   @ApiOperation({ summary: 'An order: state, reason, its dark store, cart and packets, its agent, and its log' })
   @ApiOkResponse({ type: OrderViewDoc })
   @ApiAcceptedResponse({
-    type: PendingOrderDoc,
+    type: PendingLookUpDoc,
     description:
       'An order a gateway minted less than ORDER_LOST_AFTER_MS ago whose request has not reached the order service yet: still pending (past that, a look-up records it NOT_PLACED, REQUEST_LOST)',
   })
