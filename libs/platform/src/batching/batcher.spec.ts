@@ -25,6 +25,7 @@ async function secondBatchOut() {
   const { sent, send } = controlledSend();
   const batcher = new Batcher('test', send, { max: 64, inFlight: 1 });
   const first = batcher.call(1);
+  await tick();
   const calls = [batcher.call(2), batcher.call(3)];
   sent[0].answer([{ ok: 'one' }]);
   await first;
@@ -33,15 +34,18 @@ async function secondBatchOut() {
 }
 
 describe('Batcher', () => {
-  it('sends a call at once when nothing is in flight, and what arrives meanwhile as the next batch', async () => {
+  it('sends a lone call as soon as the running code is done, and what arrives meanwhile as the next batch', async () => {
     const { sent, send } = controlledSend();
     const batcher = new Batcher('test', send, { max: 64, inFlight: 1 });
     const first = batcher.call(1);
+    await Promise.resolve();
     expect(sent.map((s) => s.items)).toEqual([[1]]);
     const later = [2, 3, 4].map((n) => batcher.call(n));
+    await tick();
     expect(sent).toHaveLength(1);
     sent[0].answer([{ ok: 'one' }]);
     await expect(first).resolves.toBe('one');
+    await tick();
     expect(sent.map((s) => s.items)).toEqual([[1], [2, 3, 4]]);
     sent[1].answer([{ ok: 'two' }, { error: { code: ErrorCode.OUT_OF_STOCK, message: 'none' } }, { ok: 'four' }]);
     const settled = await Promise.allSettled(later);
@@ -52,30 +56,51 @@ describe('Batcher', () => {
     ]);
   });
 
+  it('sends the calls that side-by-side work makes in one go as one batch, even with nothing in flight', async () => {
+    const { sent, send } = controlledSend();
+    const batcher = new Batcher('test', send, { max: 64, inFlight: 1 });
+    // The orders of one message: each goes on by itself and reaches its call a few continuations in.
+    const orders = [1, 2, 3].map(async (n) => {
+      await Promise.resolve();
+      await Promise.resolve();
+      return batcher.call(n);
+    });
+    await tick();
+    expect(sent.map((s) => s.items)).toEqual([[1, 2, 3]]);
+    sent[0].answer([{ ok: 'a' }, { ok: 'b' }, { ok: 'c' }]);
+    await expect(Promise.all(orders)).resolves.toEqual(['a', 'b', 'c']);
+  });
+
   it('caps a batch at max and keeps at most inFlight batches out', async () => {
     const { sent, send } = controlledSend();
     const batcher = new Batcher('test', send, { max: 2, inFlight: 2 });
-    const calls = [1, 2, 3, 4, 5, 6].map((n) => batcher.call(n));
-    expect(sent.map((s) => s.items)).toEqual([[1], [2]]);
-    sent[0].answer([{ ok: 'a' }]);
+    const calls = [1, 2, 3, 4, 5, 6, 7].map((n) => batcher.call(n));
     await tick();
-    expect(sent.map((s) => s.items)).toEqual([[1], [2], [3, 4]]);
-    sent[1].answer([{ ok: 'b' }]);
-    sent[2].answer([{ ok: 'c' }, { ok: 'd' }]);
+    expect(sent.map((s) => s.items)).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    sent[0].answer([{ ok: 'a' }, { ok: 'b' }]);
     await tick();
-    expect(sent.map((s) => s.items).slice(3)).toEqual([[5, 6]]);
-    sent[3].answer([{ ok: 'e' }, { ok: 'f' }]);
-    await expect(Promise.all(calls)).resolves.toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(sent.map((s) => s.items).slice(2)).toEqual([[5, 6]]);
+    sent[1].answer([{ ok: 'c' }, { ok: 'd' }]);
+    sent[2].answer([{ ok: 'e' }, { ok: 'f' }]);
+    await tick();
+    expect(sent.map((s) => s.items).slice(3)).toEqual([[7]]);
+    sent[3].answer([{ ok: 'g' }]);
+    await expect(Promise.all(calls)).resolves.toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
   });
 
   it('fails every call of a batch that fails whole, and one with no outcome, and goes on with the next', async () => {
     const { sent, send } = controlledSend();
     const batcher = new Batcher('test', send, { max: 64, inFlight: 1 });
     const first = batcher.call(1);
+    await tick();
     const [second, third] = [2, 3].map((n) => batcher.call(n));
     const down = new RpcCallError(ErrorCode.SERVICE_UNAVAILABLE, 'no reply');
     sent[0].fail(down);
     await expect(first).rejects.toBe(down);
+    await tick();
     sent[1].answer([{ ok: 'two' }]);
     await expect(second).resolves.toBe('two');
     await expect(third).rejects.toMatchObject({ code: ErrorCode.INTERNAL, transient: true });
@@ -88,12 +113,14 @@ describe('Batcher', () => {
       calls: [quick, slow],
     } = await secondBatchOut();
     const later = batcher.call(4);
+    await tick();
     expect(sent.map((s) => s.items)).toEqual([[1], [2, 3]]);
     // The batch [2, 3]: 2 is answered early; 3 goes on (waiting for stock), and the batch is released.
     sent[1].early.settle(0, { ok: 'two' });
     await expect(quick).resolves.toBe('two');
     expect(sent).toHaveLength(2);
     sent[1].early.release();
+    await Promise.resolve();
     expect(sent.map((s) => s.items)).toEqual([[1], [2, 3], [4]]);
     sent[2].answer([{ ok: 'four' }]);
     await expect(later).resolves.toBe('four');
@@ -101,7 +128,9 @@ describe('Batcher', () => {
     sent[1].answer([{ ok: 'not two' }, { ok: 'three' }]);
     await expect(slow).resolves.toBe('three');
     await tick();
-    const [fifth, sixth] = [batcher.call(5), batcher.call(6)];
+    const fifth = batcher.call(5);
+    await tick();
+    const sixth = batcher.call(6);
     expect(sent.map((s) => s.items)).toEqual([[1], [2, 3], [4], [5]]);
     sent[3].answer([{ ok: 'five' }]);
     await expect(fifth).resolves.toBe('five');

@@ -43,10 +43,17 @@ interface Waiting<I, O> {
 }
 
 /**
- * Batches that form by themselves, with no timer: a call made while fewer than `inFlight` batches
- * are out is sent at once (alone, if it is alone); calls made while they are out wait, and leave
- * together as the next batch as soon as one comes back. One client gets batches of one and pays
- * no wait; many get batches about as large as the calls that arrive during one round trip.
+ * Batches that form by themselves, with no timer: calls made while fewer than `inFlight` batches are
+ * out leave together once the code running now, and the promise continuations it set off, are done
+ * (a microtask; alone, if one is alone); calls made while they are out wait, and leave together as
+ * the next batch once one comes back. One client gets batches of one and waits for nothing; many
+ * get batches about as large as the calls that arrive during one round trip.
+ *
+ * Why not at once: the orders of one message, or of one reply, go on side by side, each reaching
+ * its next call a few continuations after the other. Sent at once, the first would leave alone and
+ * hold up the rest for a whole round trip (half of all batches were of one, and each hop paid for
+ * two messages and two transactions where one would do). A microtask rather than setImmediate: it
+ * gathers the same calls, and measured about 1 ms less at 1 client.
  *
  * Each call settles with its own outcome; a batch that fails as a whole (no reply, a rolled-back
  * transaction) fails every call in it with that error, which the callers retry as they would alone.
@@ -54,6 +61,7 @@ interface Waiting<I, O> {
 export class Batcher<I, O> {
   private readonly waiting: Waiting<I, O>[] = [];
   private out = 0;
+  private flushing = false;
 
   constructor(
     private readonly hop: string,
@@ -64,6 +72,16 @@ export class Batcher<I, O> {
   call(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.waiting.push({ item, correlationId: currentCorrelation()?.correlationId, resolve, reject });
+      this.flushSoon();
+    });
+  }
+
+  /** Queued behind the continuations already queued: orders going on side by side reach their call at the same depth, and join. */
+  private flushSoon(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    queueMicrotask(() => {
+      this.flushing = false;
       this.flush();
     });
   }
@@ -86,7 +104,8 @@ export class Batcher<I, O> {
           if (released) return;
           released = true;
           this.out--;
-          this.flush();
+          // As after a call: what else is made in this turn leaves with the waiting ones.
+          this.flushSoon();
         },
       };
       this.send(
