@@ -58,6 +58,24 @@ describe('OrdersService.place when an order instance falls silent', () => {
       ++sent === 1 ? NEVER : of({ settled: requests.map((request, index) => ({ index, outcome: { ok: placed(request) } })), waiting: [] }),
   } as unknown as ClientProxy;
 
+  it('sends the requests that arrive in one turn as one batch, each answered with its own order', async () => {
+    const batches: string[][] = [];
+    const placing = {
+      connect: () => Promise.resolve(),
+      send: (_: string, { requests }: { requests: PlaceOrderCommand[] }): Observable<BatchProgress<OrderView>> => {
+        batches.push(requests.map((request) => request.orderId));
+        return of({ settled: requests.map((request, index) => ({ index, outcome: { ok: placed(request) } })), waiting: [] });
+      },
+    } as unknown as ClientProxy;
+    const service = new OrdersService(new Partitions(partitionMapOf('', env), env.ORDER_ID_SECRET, () => placing), env);
+
+    const answers = await Promise.all([service.place(CART), service.place(CART)]);
+
+    expect(batches).toHaveLength(1);
+    expect(answers.map((answer) => answer.status)).toEqual([HttpStatus.CREATED, HttpStatus.CREATED]);
+    expect(answers.map((answer) => answer.body.orderId)).toEqual(batches[0]);
+  });
+
   it('sends the next batch once the silent one has heard nothing for RPC_TIMEOUT_MS, not after ORDER_WAIT_MS', async () => {
     const service = new OrdersService(new Partitions(partitionMapOf('', env), env.ORDER_ID_SECRET, () => oneSilent), env);
     const answered: string[] = [];

@@ -96,7 +96,7 @@ describe('OrderJournal in batches', () => {
     const [busy, ...others] = Array.from({ length: 6 }, () => v7());
     const lease = (await journal.begin(busy, cart(1), OrderState.RESERVING))!;
     const otherLeases = await Promise.all(others.map((id) => journal.begin(id, cart(1), OrderState.RESERVING)));
-    // The first move goes alone; the rest meet in the next batch, the busy order twice.
+    // The moves leave together, the busy order's two in one batch.
     const moves = await Promise.all([
       ...otherLeases.map((l) => journal.transition(l!, OrderState.RESERVING, OrderState.COMMITTING, { agentId: 7 })),
       journal.transition({ orderId: busy, owner: randomUUID() }, OrderState.RESERVING, OrderState.ABORTING, {

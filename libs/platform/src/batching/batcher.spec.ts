@@ -71,6 +71,34 @@ describe('Batcher', () => {
     await expect(Promise.all(orders)).resolves.toEqual(['a', 'b', 'c']);
   });
 
+  it('sends the calls made in the turn a batch frees its place with the ones waiting, as one batch', async () => {
+    const { sent, batcher, calls } = await secondBatchOut();
+    const fourth = batcher.call(4);
+    sent[1].early.release();
+    const fifth = batcher.call(5);
+    await tick();
+    expect(sent.map((s) => s.items)).toEqual([[1], [2, 3], [4, 5]]);
+    sent[1].answer([{ ok: 'two' }, { ok: 'three' }]);
+    sent[2].answer([{ ok: 'four' }, { ok: 'five' }]);
+    await expect(Promise.all([...calls, fourth, fifth])).resolves.toEqual(['two', 'three', 'four', 'five']);
+  });
+
+  it('fails the batch of a send that throws instead of rejecting, and goes on with the next', async () => {
+    const sent: number[][] = [];
+    const batcher = new Batcher<number, string>(
+      'test',
+      (items) => {
+        sent.push(items);
+        if (sent.length === 1) throw new Error('cannot send');
+        return Promise.resolve(items.map((n) => ({ ok: `sent ${n}` })));
+      },
+      { max: 64, inFlight: 1 },
+    );
+    await expect(batcher.call(1)).rejects.toThrow('cannot send');
+    await expect(batcher.call(2)).resolves.toBe('sent 2');
+    expect(sent).toEqual([[1], [2]]);
+  });
+
   it('caps a batch at max and keeps at most inFlight batches out', async () => {
     const { sent, send } = controlledSend();
     const batcher = new Batcher('test', send, { max: 2, inFlight: 2 });
