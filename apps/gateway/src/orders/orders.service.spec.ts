@@ -58,7 +58,7 @@ describe('OrdersService.place when an order instance falls silent', () => {
       ++sent === 1 ? NEVER : of({ settled: requests.map((request, index) => ({ index, outcome: { ok: placed(request) } })), waiting: [] }),
   } as unknown as ClientProxy;
 
-  it('sends the requests that arrive in one turn as one batch, each answered with its own order', async () => {
+  it('sends the commands of requests made side by side as one batch, each answered with its own order', async () => {
     const batches: string[][] = [];
     const placing = {
       connect: () => Promise.resolve(),

@@ -44,8 +44,8 @@ export interface PlacedAnswer {
 @Injectable()
 export class OrdersService {
   /**
-   * Per partition, the commands of the requests that arrive while a batch is out (or in one turn of
-   * the event loop) go together as the next one (see Batcher); a batch never mixes partitions. The order service answers a batch as
+   * Per partition, the commands of the requests that arrive while a batch is out go together as the
+   * next one (see Batcher); a batch never mixes partitions. The order service answers a batch as
    * its orders settle (BatchProgress): each request is answered with its own order's outcome, and
    * once every order of a batch is settled or waiting for stock the batch frees its place, so an
    * order contended in one dark store delays no order of another. A batch that hears nothing for

@@ -24,8 +24,8 @@ import { OrderEnv } from '../config/order.env';
  * The two participants of every order, as the coordinator calls them: each call with a timeout,
  * and a debug line per step a participant confirmed (refusals and failures show in the decision).
  * Reserve, assign and release go through a Batcher each: the calls of many orders made while one
- * batch is out, or side by side in one turn, travel as one message, which the participant runs in
- * one transaction.
+ * batch is out, or side by side, travel as one message, which the participant runs in one
+ * transaction.
  */
 @Injectable()
 export class Participants implements OnApplicationBootstrap {

@@ -49,7 +49,7 @@ export class RabbitEnv {
   @Max(256)
   BATCH_MAX: number = 64;
 
-  /** Batches a hop keeps in flight at once; the next one forms while they are out (calls made side by side in one turn leave together). */
+  /** Batches a hop keeps in flight at once; the next one forms while they are out (calls made side by side leave together). */
   @IsInt()
   @Min(1)
   @Max(64)
