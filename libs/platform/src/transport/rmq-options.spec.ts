@@ -28,3 +28,18 @@ describe('rmqClientOptions', () => {
     expect(() => wrapper.emit('error', new Error('Channel ended, no reply will be forthcoming'))).toThrow('Channel ended');
   });
 });
+
+describe('ResilientClientRMQ.close', () => {
+  it('forgets its connection even when closing the channel fails, so the next connect starts afresh and a shutdown succeeds', async () => {
+    const client = ClientProxyFactory.create(rmqClientOptions(settings, Queue.STORE)) as ClientRMQ;
+    const connection = { close: jest.fn(() => Promise.resolve()) };
+    Object.assign(client, {
+      channel: { close: () => Promise.reject(new Error('Connection closed: 320 (CONNECTION-FORCED)')) },
+      client: connection,
+      isInitialConnect: false,
+    });
+    await expect(client.close()).resolves.toBeUndefined();
+    expect(connection.close).toHaveBeenCalled();
+    expect(client).toMatchObject({ channel: null, client: null, isInitialConnect: true });
+  });
+});

@@ -55,6 +55,21 @@ export class ResilientClientRMQ extends ClientRMQ {
     );
     return created;
   }
+
+  /**
+   * Closes whatever is open and forgets it, even when closing fails (a channel a broker restart
+   * cut off rejects its close with the old error): the next connect() starts afresh, as a first
+   * connection, and an app's shutdown does not fail on it.
+   */
+  override async close(): Promise<void> {
+    const { channel, client } = this;
+    this.channel = null;
+    this.client = null;
+    this.pendingEventListeners = [];
+    this.isInitialConnect = true;
+    await channel?.close().catch((err: unknown) => this.logger.warn(`Closing a RabbitMQ channel failed: ${String(err)}`));
+    await client?.close().catch((err: unknown) => this.logger.warn(`Closing a RabbitMQ connection failed: ${String(err)}`));
+  }
 }
 
 /** Never set noAck: false here: the client's reply-to consumer relies on auto-ack. */

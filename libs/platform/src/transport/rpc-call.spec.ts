@@ -1,7 +1,7 @@
 import { ErrorCode } from '@app/contracts';
 import { ClientProxy } from '@nestjs/microservices';
 import { NEVER, Observable, concat, of, throwError } from 'rxjs';
-import { RpcCallError, stream } from './rpc-call';
+import { call, RpcCallError, stream } from './rpc-call';
 
 /** A client whose every request is answered by `replies`, as Nest's ClientProxy hands replies on. */
 const clientAnswering = (replies: Observable<unknown>) =>
@@ -33,5 +33,30 @@ describe('stream', () => {
       () => {},
     );
     await expect(refused).rejects.toEqual(new RpcCallError(ErrorCode.INTERNAL, 'rolled back'));
+  });
+});
+
+describe('call', () => {
+  it('refuses a call unsent when the connection neither comes nor fails in time, and closes the client to connect afresh', async () => {
+    const close = jest.fn(() => Promise.resolve());
+    const send = jest.fn(() => of('sent'));
+    const stuck = { connect: () => new Promise(() => {}), close, send } as unknown as ClientProxy;
+    await expect(call(stuck, 'test.get', {}, 50)).rejects.toMatchObject({
+      code: ErrorCode.SERVICE_UNAVAILABLE,
+      sent: false,
+      message: expect.stringMatching(/no RabbitMQ connection within 50 ms/),
+    });
+    expect(close).toHaveBeenCalledTimes(1);
+    expect(send).not.toHaveBeenCalled();
+  });
+
+  it('waits for a connection that comes in time, and refuses unsent one that fails', async () => {
+    const slow = {
+      connect: () => new Promise((resolve) => setTimeout(resolve, 20)),
+      send: () => of('answer'),
+    } as unknown as ClientProxy;
+    await expect(call(slow, 'test.get', {}, 1000)).resolves.toBe('answer');
+    const down = { connect: () => Promise.reject(new Error('Connection lost')), send: () => of('answer') } as unknown as ClientProxy;
+    await expect(call(down, 'test.get', {}, 1000)).rejects.toMatchObject({ code: ErrorCode.SERVICE_UNAVAILABLE, sent: false });
   });
 });

@@ -42,7 +42,7 @@ export const EXPIRES_AT_HEADER = 'x-expires-at';
  * this assumes the hosts' clocks agree to well within `timeoutMs`.
  */
 export async function call<T>(client: ClientProxy, pattern: string, data: unknown, timeoutMs: number, { expire = false } = {}): Promise<T> {
-  await connected(client, pattern);
+  await connected(client, pattern, timeoutMs);
   try {
     // A read nobody waits for any more is dropped instead of queueing up while the service is down
     // or busy (and arriving in a burst when it comes back).
@@ -67,7 +67,7 @@ export async function stream<T>(
   timeoutMs: number,
   onReply: (reply: T) => void,
 ): Promise<void> {
-  await connected(client, pattern);
+  await connected(client, pattern, timeoutMs);
   const headers = correlationHeaders();
   const message = headers ? new RmqRecordBuilder(data).setOptions({ headers }).build() : data;
   try {
@@ -84,12 +84,46 @@ export async function stream<T>(
   }
 }
 
-async function connected(client: ClientProxy, pattern: string): Promise<void> {
+/** The connection promises seen to settle: awaiting one of them again needs no deadline. */
+const settledConnections = new WeakSet<Promise<unknown>>();
+
+/**
+ * Waits for the client's connection, at most `timeoutMs`. While the broker connection is down the
+ * client refuses at once, before publishing anything. A connection that neither comes nor fails
+ * within the time is stuck: Nest's client can be left waiting forever for a channel that a broker
+ * restart cut off during its very first setup, and every call on it then hung with no deadline (a
+ * chaos run's gateway, started as the broker restarted, answered no order again). Such a client is
+ * closed, so the next call connects afresh; this one is refused, unsent.
+ */
+async function connected(client: ClientProxy, pattern: string, timeoutMs: number): Promise<void> {
+  const notSent = (why: string) => new RpcCallError(ErrorCode.SERVICE_UNAVAILABLE, `${pattern}: ${why}; not sent`, undefined, false);
+  let connecting: Promise<unknown>;
   try {
-    // While the broker connection is down the client refuses at once, before publishing anything.
-    await client.connect();
+    connecting = client.connect() as Promise<unknown>;
   } catch {
-    throw new RpcCallError(ErrorCode.SERVICE_UNAVAILABLE, `${pattern}: not connected to RabbitMQ; not sent`, undefined, false);
+    throw notSent('not connected to RabbitMQ');
+  }
+  if (!settledConnections.has(connecting)) {
+    const settled = () => void settledConnections.add(connecting);
+    connecting.then(settled, settled);
+    let deadline: NodeJS.Timeout | undefined;
+    const stuck = new Promise<'stuck'>((resolve) => (deadline = setTimeout(() => resolve('stuck'), timeoutMs)));
+    try {
+      if ((await Promise.race([connecting, stuck])) === 'stuck') {
+        void client.close().catch(() => undefined);
+        throw notSent(`no RabbitMQ connection within ${timeoutMs} ms (the client is reconnecting)`);
+      }
+    } catch (err) {
+      throw err instanceof RpcCallError ? err : notSent('not connected to RabbitMQ');
+    } finally {
+      clearTimeout(deadline);
+    }
+    return;
+  }
+  try {
+    await connecting;
+  } catch {
+    throw notSent('not connected to RabbitMQ');
   }
 }
 
