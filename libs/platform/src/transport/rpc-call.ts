@@ -84,46 +84,48 @@ export async function stream<T>(
   }
 }
 
-/** The connection promises seen to settle: awaiting one of them again needs no deadline. */
-const settledConnections = new WeakSet<Promise<unknown>>();
+/**
+ * How long a client's connection may stay pending, neither come nor failed, before the client is
+ * closed to connect afresh: long past any call's timeout, so a first connection that is slow but
+ * progressing (a broker accepting slowly) is waited for, not closed and restarted by every call.
+ */
+export const STUCK_CONNECTION_MS = 10_000;
+
+/** When each connection promise was first awaited, or `settled` once it came or failed. */
+const connectionsSeen = new WeakMap<Promise<unknown>, number | 'settled'>();
 
 /**
- * Waits for the client's connection, at most `timeoutMs`. While the broker connection is down the
- * client refuses at once, before publishing anything. A connection that neither comes nor fails
- * within the time is stuck: Nest's client can be left waiting forever for a channel that a broker
- * restart cut off during its very first setup, and every call on it then hung with no deadline (a
- * chaos run's gateway, started as the broker restarted, answered no order again). Such a client is
- * closed, so the next call connects afresh; this one is refused, unsent.
+ * Waits for the client's connection, at most `timeoutMs`; a call that cannot have it in time is
+ * refused unsent. While the broker connection is down the client refuses at once, before
+ * publishing anything. A connection pending for STUCK_CONNECTION_MS is stuck: Nest's client can be
+ * left waiting forever for a channel that a broker restart cut off during its very first setup, and
+ * every call on it then hung with no deadline (a chaos run's gateway, started as the broker
+ * restarted, answered no order again). Such a client is closed, so the next call connects afresh.
  */
 async function connected(client: ClientProxy, pattern: string, timeoutMs: number): Promise<void> {
   const notSent = (why: string) => new RpcCallError(ErrorCode.SERVICE_UNAVAILABLE, `${pattern}: ${why}; not sent`, undefined, false);
-  let connecting: Promise<unknown>;
+  let deadline: NodeJS.Timeout | undefined;
   try {
-    connecting = client.connect() as Promise<unknown>;
-  } catch {
-    throw notSent('not connected to RabbitMQ');
-  }
-  if (!settledConnections.has(connecting)) {
-    const settled = () => void settledConnections.add(connecting);
-    connecting.then(settled, settled);
-    let deadline: NodeJS.Timeout | undefined;
-    const stuck = new Promise<'stuck'>((resolve) => (deadline = setTimeout(() => resolve('stuck'), timeoutMs)));
-    try {
-      if ((await Promise.race([connecting, stuck])) === 'stuck') {
-        void client.close().catch(() => undefined);
-        throw notSent(`no RabbitMQ connection within ${timeoutMs} ms (the client is reconnecting)`);
-      }
-    } catch (err) {
-      throw err instanceof RpcCallError ? err : notSent('not connected to RabbitMQ');
-    } finally {
-      clearTimeout(deadline);
+    const connecting = client.connect() as Promise<unknown>;
+    let seen = connectionsSeen.get(connecting);
+    // The usual case, a connection long made: awaited with no timer.
+    if (seen === 'settled') return void (await connecting);
+    if (seen === undefined) {
+      seen = Date.now();
+      connectionsSeen.set(connecting, seen);
+      const settled = () => void connectionsSeen.set(connecting, 'settled');
+      connecting.then(settled, settled);
     }
-    return;
-  }
-  try {
-    await connecting;
-  } catch {
-    throw notSent('not connected to RabbitMQ');
+    const late = new Promise<'late'>((resolve) => (deadline = setTimeout(() => resolve('late'), timeoutMs)));
+    if ((await Promise.race([connecting, late])) !== 'late') return;
+    const pendingMs = Date.now() - seen;
+    if (pendingMs < STUCK_CONNECTION_MS) throw notSent(`no RabbitMQ connection within ${timeoutMs} ms (still connecting)`);
+    void client.close().catch(() => undefined);
+    throw notSent(`no RabbitMQ connection for ${pendingMs} ms (the client is reconnecting)`);
+  } catch (err) {
+    throw err instanceof RpcCallError ? err : notSent('not connected to RabbitMQ');
+  } finally {
+    clearTimeout(deadline);
   }
 }
 
