@@ -253,6 +253,19 @@ describe('judgeAnswers (I4)', () => {
     expect(judge(get(old, 202, notSeen))).toEqual([expect.stringContaining('minted')]);
   });
 
+  it('flags a look-up answered 404 or 202 PENDING sent well after the order was recorded, though no answer had named it', () => {
+    const recorded = newOrderId(SECRET, Date.now() - 6000);
+    const row = { id: recorded, state: OrderState.RESERVING, reason: null, storeId: 2, items: [], agentId: null, key: null };
+    const notSeen = { orderId: recorded, state: 'PENDING', message: 'Not started yet' };
+    const judgeWith = (createdAt: number, ...exchanges: Exchange[]) =>
+      judgeAnswers(exchanges, new Map([...ORDERS, [recorded, { ...row, createdAt }]]), LOST_AFTER_MS).map((v) => v.message);
+    const longAgo = Date.now() - 5000;
+    expect(judgeWith(longAgo, get(recorded, 202, notSeen))).toEqual([expect.stringMatching(/recorded \d+ ms before the look-up/)]);
+    expect(judgeWith(longAgo, get(recorded, 404))).toEqual([expect.stringMatching(/recorded \d+ ms before the look-up/)]);
+    // A look-up sent as the order was being recorded may miss it: its row is seen from its commit.
+    expect(judgeWith(Date.now() - 100, get(recorded, 202, notSeen), get(recorded, 404))).toEqual([]);
+  });
+
   it('flags a refused delivery of a placed order and an unexpected status', () => {
     expect(
       judge({ route: 'POST /orders/:id/delivered', orderId: delivered, status: 409, body: { code: 'ORDER_NOT_DELIVERABLE' } }),

@@ -79,7 +79,16 @@ export interface OrderRow {
   items: OrderLine[];
   agentId: number | null;
   key: string | null;
+  /** When the order service recorded it (epoch ms, the database's clock). */
+  createdAt?: number;
 }
+
+/**
+ * How long after an order's recording a look-up may still miss it: the row's `created_at` is its
+ * INSERT's time and it is seen from its commit, a moment later, and the look-up is timed by the
+ * client's clock (assumed to agree with the database's to well within this, as order deadlines assume).
+ */
+const RECORD_VISIBLE_MS = 2000;
 
 /** Statuses that promise nothing about an order: the request failed on the way, or a service was out of reach. */
 const SILENT = new Set<Exchange['status']>(['no-answer', 500]);
@@ -212,6 +221,9 @@ function lookUpAnswerBroken(
   if (x.status === 503) return undefined;
   if (x.status === 404 || x.status === 202) {
     if (knownAt !== undefined && knownAt < x.sentAt!) return 'an earlier answer had named the order';
+    // Even when no answer had named it: an order recorded before the look-up was sent is found.
+    if (order?.createdAt !== undefined && order.createdAt + RECORD_VISIBLE_MS < x.sentAt!)
+      return `the order was recorded ${x.sentAt! - order.createdAt} ms before the look-up was sent`;
     const mintedAt = orderIdMintedAt(x.orderId!);
     // Past ORDER_LOST_AFTER_MS a minted id is found, or recorded lost by this very look-up.
     if (mintedAt !== undefined && x.sentAt! > mintedAt + lostAfterMs + 1000) return `the id was minted ${x.sentAt! - mintedAt} ms earlier`;
@@ -283,7 +295,7 @@ async function readOrders(database: CheckOptions): Promise<Map<string, OrderRow>
   const db = await connectUtc({ host: database.host, port: database.port, user: database.user, password: database.password });
   try {
     const [rows] = await db.query<RowDataPacket[]>(
-      `SELECT id, state, reason, store_id, items, agent_id, idempotency_key FROM \`${database.orderDb}\`.orders`,
+      `SELECT id, state, reason, store_id, items, agent_id, idempotency_key, created_at FROM \`${database.orderDb}\`.orders`,
     );
     return new Map(
       rows.map((r) => [
@@ -297,6 +309,7 @@ async function readOrders(database: CheckOptions): Promise<Map<string, OrderRow>
           items: (typeof r.items === 'string' ? JSON.parse(r.items) : r.items) as OrderLine[],
           agentId: r.agent_id === null ? null : Number(r.agent_id),
           key: r.idempotency_key as string | null,
+          createdAt: (r.created_at as Date).getTime(),
         },
       ]),
     );
