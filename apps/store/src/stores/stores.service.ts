@@ -1,7 +1,7 @@
 import { ErrorCode, FoodView, StoreStock } from '@app/contracts';
-import { insertRows, isDuplicateKey, once, Queryable, withRetries } from '@app/database';
+import { insertRows, isDuplicateKey, once, Queryable, retryAtBoot, withRetries } from '@app/database';
 import { ContractException } from '@app/platform';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { ResultSetHeader } from 'mysql2';
 import { DataSource } from 'typeorm';
 import { StoreEnv } from '../config/store.env';
@@ -45,13 +45,16 @@ export class StoresService {
   /**
    * Makes the next store id the first of this service's range (its partition's, STORE_IDS_FROM to
    * STORE_IDS_TO) if the table has none there yet: each partition's database allocates the ids of
-   * its own range, so store ids stay unique across partitions. Run at start-up, after the migrations.
+   * its own range, so store ids stay unique across partitions. Run at start-up, after the migrations,
+   * and tried again while the database is out of reach (a killed connection must not stop a start).
    */
-  async claimIdRange(): Promise<void> {
-    const [{ last }]: { last: number | null }[] = await this.dataSource.query(`SELECT MAX(id) AS last FROM dark_store`);
-    if (Number(last ?? 0) < this.env.STORE_IDS_FROM) {
-      await this.dataSource.query(`ALTER TABLE dark_store AUTO_INCREMENT = ${Number(this.env.STORE_IDS_FROM)}`);
-    }
+  claimIdRange(): Promise<void> {
+    return retryAtBoot('claim the dark store id range', new Logger(StoresService.name), async () => {
+      const [{ last }]: { last: number | null }[] = await this.dataSource.query(`SELECT MAX(id) AS last FROM dark_store`);
+      if (Number(last ?? 0) < this.env.STORE_IDS_FROM) {
+        await this.dataSource.query(`ALTER TABLE dark_store AUTO_INCREMENT = ${Number(this.env.STORE_IDS_FROM)}`);
+      }
+    });
   }
 
   /** A new dark store, with the next id of this service's range; refused once the range is used up. */
