@@ -13,6 +13,7 @@ import { drawCart, StoreFoods } from '../scripts/chaos/traffic';
 import { SERVICES, System } from '../scripts/system';
 import { BatchSizes, batchSizesBetween, scrapeBatchSizes } from './batches';
 import { measureBound } from './bound';
+import { FloorFigures, measureFloor } from './floor';
 import { CpuMeter } from './cpu';
 import { startMonolith } from './monolith/fixture';
 
@@ -22,7 +23,8 @@ import { startMonolith } from './monolith/fixture';
  * POST /orders of carts of 1 to 3 lines spread over the stores through the gateway, with and
  * without clients reading GET /foods, times GET /foods at 1M and 10M packets (single-food orders on
  * the default store), and measures in the same run the single-database bound and the monolith (the
- * same POST /orders and carts, one app, one database, one transaction per order: bench/monolith/).
+ * same POST /orders and carts, one app, one database, one transaction per order: bench/monolith/)
+ * and the protocol's floor at 1 client (its messages and writes with no framework: bench/floor.ts).
  * Reports the batch sizes of every hop from the services' metrics. Writes bench/results/latest.json
  * and latest.md.
  */
@@ -170,6 +172,8 @@ async function main(): Promise<void> {
     const monolithCarts = cartsOf(stores);
     console.log(`\nthe monolith: warm-up, ${concurrency} clients, ${warmupSeconds} s (not counted)`);
     const monolithWarmup = await drive(monolith.url, monolithCarts.next, concurrency, warmupSeconds, monolithCpu);
+    console.log(`\nthe monolith: 1 client, ${Math.min(seconds, 10)} s`);
+    const monolithSingle = await drive(monolith.url, monolithCarts.next, 1, Math.min(seconds, 10), monolithCpu);
     console.log(`\nthe monolith: ${concurrency} clients, ${seconds} s`);
     const monolithRun = await drive(monolith.url, monolithCarts.next, concurrency, seconds, monolithCpu);
     const monolithServable = servableCarts(monolithCarts.sent, stores, opts.packets, opts.agents);
@@ -215,6 +219,16 @@ async function main(): Promise<void> {
     });
     const boundCpu = CpuMeter.perUnit(pick(beforeBound, BOUND_PROCESSES), pick(cpu.read(), BOUND_PROCESSES), bound.transactions);
     console.log(`  ${round(bound.perSec)} tx/s; CPU ms per transaction: ${JSON.stringify(boundCpu)}`);
+    console.log(`\nthe protocol's floor: 1 client, ${Math.min(seconds, 10)} s (its four processes beside the idle system)`);
+    const floor = await measureFloor({
+      prefix: `${PREFIX}floor_`,
+      port: opts.port + 5,
+      rabbitUrl: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+      warmupSeconds: Math.min(warmupSeconds, 3),
+      seconds: Math.min(seconds, 10),
+      rows: 50_000,
+    });
+    console.log(`  ${JSON.stringify(floor)}`);
 
     // Stock taken during the warm-up is gone for the later runs, so the fill rate counts its orders too.
     const placed = warmup.placed + loaded.placed + single.placed;
@@ -227,6 +241,7 @@ async function main(): Promise<void> {
       monolithPerSec: round(monolithRun.placedPerSec),
       ratioToMonolith: round(loaded.placedPerSec / Math.max(monolithRun.placedPerSec, 0.1), 3),
       p50Ms1: single.p50Ms,
+      floorP50Ms1: floor.p50Ms,
       p50Ms: loaded.p50Ms,
       p95Ms: loaded.p95Ms,
       p99Ms: loaded.p99Ms,
@@ -249,17 +264,20 @@ async function main(): Promise<void> {
       loaded,
       withReaders,
       scale: scale ?? null,
+      floor,
       monolith: {
         perSec: monolithRun.placedPerSec,
         p50Ms: monolithRun.p50Ms,
         p95Ms: monolithRun.p95Ms,
         p99Ms: monolithRun.p99Ms,
         notPlacedPerSec: monolithRun.notPlacedPerSec,
-        fillRate: round((monolithWarmup.placed + monolithRun.placed) / monolithServable, 4),
+        p50Ms1: monolithSingle.p50Ms,
+        fillRate: round((monolithWarmup.placed + monolithSingle.placed + monolithRun.placed) / monolithServable, 4),
         servableCarts: monolithServable,
         cpuMsPerOrder: monolithRun.cpuMsPerOrder,
         rssMb: monolithRss,
         warmup: monolithWarmup,
+        single: monolithSingle,
         run: monolithRun,
       },
       batches,
@@ -579,7 +597,15 @@ interface Shown {
   ratio: number;
   monolithPerSec: number;
   ratioToMonolith: number;
-  monolith: { p50Ms: number; p99Ms: number; fillRate: number; servableCarts: number; cpuMsPerOrder: Record<string, number> };
+  monolith: {
+    p50Ms1: number;
+    p50Ms: number;
+    p99Ms: number;
+    fillRate: number;
+    servableCarts: number;
+    cpuMsPerOrder: Record<string, number>;
+  };
+  floor: FloorFigures;
   batches: BatchSizes[];
   p50Ms1: number;
   p50Ms: number;
@@ -619,6 +645,11 @@ function writeResults(result: Shown): void {
       `${result.monolith.p50Ms} / ${result.monolith.p99Ms}, ${result.monolith.fillRate} (of ${result.monolith.servableCarts} servable carts)`,
     ],
     ['p50 at 1 client (ms)', result.p50Ms1],
+    ['p50 at 1 client of the monolith (ms)', result.monolith.p50Ms1],
+    [
+      "the protocol's floor at 1 client (its messages and writes, no framework): p50 / p99 ms; steps' p50 ms",
+      `${result.floor.p50Ms} / ${result.floor.p99Ms}; ${cpuRow(result.floor.stepsP50Ms)}`,
+    ],
     ['p50 / p95 / p99 / max at 32 clients (ms)', `${result.p50Ms} / ${result.p95Ms} / ${result.p99Ms} / ${result.maxMs}`],
     ['not placed/s', result.notPlacedPerSec],
     ['fill rate (see below)', `${result.fillRate} (of ${result.servableCarts} servable carts)`],
@@ -635,6 +666,7 @@ function writeResults(result: Shown): void {
     ['CPU ms per placed order at 1 client', cpuRow(result.single.cpuMsPerOrder)],
     ['CPU ms per bound transaction', cpuRow(result.boundCpuMsPerTx)],
     ['CPU ms per order of the monolith at 32 clients', cpuRow(result.monolith.cpuMsPerOrder)],
+    ["CPU ms per order of the protocol's floor at 1 client", cpuRow(result.floor.cpuMsPerOrder)],
     [
       'RSS after the 32-client run (MB)',
       Object.entries(result.rssMbAfterLoad)
@@ -657,7 +689,7 @@ function writeResults(result: Shown): void {
     '|---|---|',
     ...rows.map(([k, v]) => `| ${k} | ${v} |`),
     '',
-    `Orders are carts; the scale and 10M rows send single-food orders to the default store. The bound is one packet and one agent per transaction. The monolith takes the same carts in the same order. The ${FILL_RATE}.`,
+    `Orders are carts; the scale and 10M rows send single-food orders to the default store. The bound is one packet and one agent per transaction. The monolith takes the same carts in the same order. The protocol's floor places one single-line order at a time through the protocol's steps (record, both reserves, the decision, both assigns, PLACED) over the same broker and database with no framework: bench/floor.ts. The ${FILL_RATE}.`,
     '',
     ...batchesTable(result.batches),
   ].join('\n');
