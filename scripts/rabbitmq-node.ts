@@ -1,7 +1,7 @@
 import { connect } from 'amqplib';
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -44,6 +44,9 @@ export class PrivateRabbitmq {
     if (!bin) throw new Error('rabbitmq-server was not found (looked in /usr/lib/rabbitmq/bin and on the PATH)');
     const node = `chaos${port}@localhost`;
     const home = join(tmpdir(), `rabbitmq-${node}`);
+    // A run that was killed (kill -9, a CI timeout) never stopped its node, which would hold this
+    // one's name and port: the new node exits at start, and its rabbitmqctl talks to the old one.
+    await stopLeftover(home);
     rmSync(home, { recursive: true, force: true });
     mkdirSync(home, { recursive: true });
     writeFileSync(join(home, 'rabbitmq.conf'), `listeners.tcp.1 = 127.0.0.1:${port}\n`);
@@ -96,5 +99,47 @@ export class PrivateRabbitmq {
       clearTimeout(timer);
     }
     rmSync(this.home, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Kills what is left of a node that ran from `home` (its Erlang VM runs with `-home <home>`, as
+ * start() sets HOME) and the process group it was started in, and waits until the VM is gone.
+ * Its data is thrown away anyway. Linux only (it reads /proc); elsewhere it does nothing.
+ */
+async function stopLeftover(home: string): Promise<void> {
+  const runsFrom = (pid: number): boolean => {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return args.some((arg, i) => arg === '-home' && args[i + 1] === home);
+    } catch {
+      return false; // gone, or not ours to read
+    }
+  };
+  let pids: number[];
+  try {
+    pids = readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number)
+      .filter(runsFrom);
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    // Field 5 of /proc/<pid>/stat, after the command in parentheses: the process group.
+    const group = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[2]);
+    for (const target of [group > 1 ? -group : pid, pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  const giveUpAt = Date.now() + 10_000;
+  while (pids.some(runsFrom)) {
+    if (Date.now() > giveUpAt)
+      throw new Error(`a RabbitMQ node left running from ${home} (pids ${pids.join(', ')}) did not die on SIGKILL`);
+    await sleep(50);
   }
 }
