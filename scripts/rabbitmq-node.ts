@@ -46,9 +46,10 @@ export class PrivateRabbitmq {
     const home = join(tmpdir(), `rabbitmq-${node}`);
     // A run that was killed (kill -9, a CI timeout) never stopped its node, which would hold this
     // one's name and port: the new node exits at start, and its rabbitmqctl talks to the old one.
-    await stopLeftover(home);
+    await stopLeftover(home, node);
     rmSync(home, { recursive: true, force: true });
     mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, OWNER_FILE), processIdentity(process.pid) ?? String(process.pid));
     writeFileSync(join(home, 'rabbitmq.conf'), `listeners.tcp.1 = 127.0.0.1:${port}\n`);
     // No plugins: the machine's enabled ones (management on 15672, ...) would clash with its node.
     writeFileSync(join(home, 'enabled_plugins'), '[].\n');
@@ -77,7 +78,13 @@ export class PrivateRabbitmq {
     for (;;) {
       if (server.exitCode !== null || server.signalCode !== null) throw new Error(`RabbitMQ node ${node} exited at start (see its output)`);
       try {
-        await (await connect(url)).close();
+        const connection = await connect(url);
+        const name = (connection.connection as unknown as { serverProperties?: { cluster_name?: string } }).serverProperties?.cluster_name;
+        await connection.close();
+        // Another node on the port (one left from a run with another temporary folder): this one
+        // cannot listen and exits, which the check above then reports.
+        // (Its cluster name is the node's name with the machine's host name: chaos<port>@<host>.)
+        if (name?.split('@')[0] !== node.split('@')[0]) throw new Error(`port ${port} is served by RabbitMQ node ${name}, not ${node}`);
         return broker;
       } catch (err) {
         if (Date.now() > giveUpAt) {
@@ -102,12 +109,43 @@ export class PrivateRabbitmq {
   }
 }
 
+/** In a node's folder: the run that started it, as processIdentity() gives it. */
+const OWNER_FILE = 'owner';
+
+/** A process's pid and start time (field 22 of /proc/<pid>/stat): a pid used again later is another process. */
+function processIdentity(pid: number): string | undefined {
+  const fields = procStatFields(pid);
+  return fields ? `${pid} ${fields[19]}` : undefined;
+}
+
+/** The fields of /proc/<pid>/stat after the command (state first, so field 3 is [0]); undefined when it is gone. */
+function procStatFields(pid: number | 'self'): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Kills what is left of a node that ran from `home` (its Erlang VM runs with `-home <home>`, as
- * start() sets HOME) and the process group it was started in, and waits until the VM is gone.
- * Its data is thrown away anyway. Linux only (it reads /proc); elsewhere it does nothing.
+ * Kills what is left of a node that ran from `home` (its Erlang VM and rabbitmqctl run with
+ * `-home <home>`, as start() sets HOME) once the run that started it is gone, and the process group
+ * it was started in, then waits until they are gone; its data is thrown away anyway. A node whose
+ * run is still going is left alone: that is an error (two runs on one port). Linux only (it reads
+ * /proc); elsewhere it does nothing.
  */
-async function stopLeftover(home: string): Promise<void> {
+async function stopLeftover(home: string, node: string): Promise<void> {
+  let owner: string | undefined;
+  try {
+    owner = readFileSync(join(home, OWNER_FILE), 'utf8');
+  } catch {
+    // no node started from there, or one of a version without the file
+  }
+  const ownerPid = Number(owner?.split(' ')[0]);
+  if (owner !== undefined && ownerPid !== process.pid && processIdentity(ownerPid) === owner) {
+    throw new Error(`RabbitMQ node ${node} belongs to a run still going (pid ${ownerPid}): give this run another port`);
+  }
   const runsFrom = (pid: number): boolean => {
     try {
       const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
@@ -125,14 +163,18 @@ async function stopLeftover(home: string): Promise<void> {
   } catch {
     return;
   }
+  const ownGroup = Number(procStatFields('self')?.[2]);
   for (const pid of pids) {
-    // Field 5 of /proc/<pid>/stat, after the command in parentheses: the process group.
-    const group = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[2]);
-    for (const target of [group > 1 ? -group : pid, pid]) {
+    // start() made the node's group its own (detached); never signal the group this process is in.
+    const group = Number(procStatFields(pid)?.[2]);
+    for (const target of group > 1 && group !== ownGroup ? [-group, pid] : [pid]) {
       try {
         process.kill(target, 'SIGKILL');
-      } catch {
-        // already gone
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EPERM') {
+          throw new Error(`a RabbitMQ node left running from ${home} (pid ${pid}) belongs to another user`, { cause: err });
+        }
+        // ESRCH: already gone
       }
     }
   }
