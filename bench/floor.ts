@@ -7,21 +7,23 @@ import { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { CpuMeter } from './cpu';
 
 /**
- * The protocol's floor: one order's critical path with nothing on it but what two-phase commit over
- * a broker needs, and none of the framework. Four processes, as the system has: an HTTP front
- * (node:http), a coordinator and two participants, talking over RabbitMQ request-reply (durable
- * queues, persistent messages, acked after the work, replies on direct reply-to, as the system's
+ * The protocol's floor: the system's steps for one order and nothing else, with none of the
+ * framework. Four processes, as the system has: an HTTP front (node:http), a coordinator and two
+ * participants, talking over RabbitMQ request-reply (durable classic queues, persistent requests,
+ * confirm channels, acked after the work, replies on direct reply-to, noDelay: as the system's
  * transport) and writing to MariaDB with mysql2 (READ COMMITTED, multi-statement round trips):
  *
  *   1. the coordinator records the order (RESERVING), one autocommit INSERT;
- *   2. both participants reserve in parallel: barrier row, one free row under SKIP LOCKED, mark it
- *      reserved, commit (two round trips, as the system's reserve);
+ *   2. both participants reserve in parallel: the barrier row and one free row under SKIP LOCKED in
+ *      one round trip, the row marked reserved and the commit in a second (the system takes three);
  *   3. the decision (COMMITTING), one autocommit UPDATE;
- *   4. both participants assign in parallel: barrier row, the reserved row assigned, commit (one);
- *   5. PLACED, one autocommit UPDATE; then the reply.
+ *   4. both participants assign in parallel: the reserved row assigned and the commit, one round
+ *      trip (the system takes two);
+ *   5. PLACED, one autocommit UPDATE; then the reply, as the system answers only once PLACED.
  *
- * No validation, logging, metrics, retries, batching or recovery: this is what no implementation of
- * this design can go below on this machine, so the system's latency at 1 client is read against it.
+ * No validation, logging, metrics, timeouts, retries, batching or recovery: the time and CPU the
+ * system's messages and durable writes take on this machine by themselves, against which the
+ * system's latency at 1 client is read (docs/performance.md, "Latency at 1 client").
  */
 
 const ROLES = ['gateway', 'order', 'store', 'delivery'] as const;
@@ -47,15 +49,19 @@ interface FloorOptions {
   prefix: string;
   port: number;
   rabbitUrl: string;
+  warmupClients: number;
   warmupSeconds: number;
   seconds: number;
   /** Free rows each participant starts with: more than the run can take. */
   rows: number;
 }
 
-/** Runs the floor at 1 client: starts its four processes, warms up, measures, stops them. */
+/**
+ * Runs the floor: starts its four processes, warms them up with `warmupClients` clients (a fresh
+ * process runs its code unoptimized for its first few thousand messages), measures 1 client, and
+ * stops them. Its databases and queues are made afresh and dropped at the end.
+ */
 export async function measureFloor(options: FloorOptions): Promise<FloorFigures> {
-  for (const role of ['order', 'store', 'delivery'] as const) await createDatabase(options.prefix, role, options.rows);
   const env = {
     ...process.env,
     FLOOR_PREFIX: options.prefix,
@@ -64,65 +70,98 @@ export async function measureFloor(options: FloorOptions): Promise<FloorFigures>
   };
   const children = new Map<Role, ChildProcess>();
   try {
+    await dropQueues(options);
+    for (const role of ['order', 'store', 'delivery'] as const) await createDatabase(options.prefix, role, options.rows);
     // Participants and the coordinator first, so each queue has its consumer before anything is sent.
     for (const role of ['store', 'delivery', 'order', 'gateway'] as const) {
       const child = fork(__filename, [role], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       children.set(role, child);
       await ready(child, role);
     }
+    // A process of the floor that dies fails the run at once, instead of leaving a request unanswered.
+    const died = new Promise<never>((_, reject) => {
+      for (const [role, child] of children)
+        child.once('exit', (code, signal) => reject(new Error(`the floor's ${role} exited (${signal ?? code})`)));
+    });
+    died.catch(() => undefined);
     const url = `http://127.0.0.1:${options.port}/orders`;
     const cpu = new CpuMeter(() => Object.fromEntries([...children].map(([role, child]) => [role, child.pid])));
-    await drive(url, options.warmupSeconds, cpu);
-    return await drive(url, options.seconds, cpu);
+    await drive(url, options.warmupClients, options.warmupSeconds, cpu, died);
+    return await drive(url, 1, options.seconds, cpu, died);
   } finally {
-    await Promise.all(
-      [...children.values()].map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        await exited;
-      }),
-    );
-    const admin = createUtcPool({ host: '127.0.0.1', user: 'root', password: '', connectionLimit: 1 });
-    for (const role of ['order', 'store', 'delivery']) await admin.query(`DROP DATABASE IF EXISTS \`${options.prefix}${role}\``);
-    await admin.end();
-    const broker = await amqp.connect(options.rabbitUrl);
+    await Promise.all([...children.values()].map(stop));
+    await cleanUp(`dropping the floor's databases`, async () => {
+      const admin = createUtcPool({ host: '127.0.0.1', user: 'root', password: '', connectionLimit: 1 });
+      try {
+        for (const role of ['order', 'store', 'delivery']) await admin.query(`DROP DATABASE IF EXISTS \`${options.prefix}${role}\``);
+      } finally {
+        await admin.end();
+      }
+    });
+    await cleanUp(`deleting the floor's queues`, () => dropQueues(options));
+  }
+}
+
+/** SIGTERM, and SIGKILL if the process has not exited 5 s later. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** A step of the clean-up that failed is told, not thrown: it would hide the run's own error. */
+async function cleanUp(what: string, step: () => Promise<unknown>): Promise<void> {
+  try {
+    await step();
+  } catch (err) {
+    console.error(`${what} failed: ${(err as Error).message}`);
+  }
+}
+
+async function dropQueues(options: FloorOptions): Promise<void> {
+  const broker = await amqp.connect(options.rabbitUrl);
+  try {
     const channel = await broker.createChannel();
     for (const role of ['order', 'store', 'delivery'] as const) await channel.deleteQueue(queueOf(options.prefix, role));
+  } finally {
     await broker.close();
   }
 }
 
-/** One client, one order at a time, for `seconds`. */
-async function drive(url: string, seconds: number, cpu: CpuMeter): Promise<FloorFigures> {
+/** `clients` clients, each placing one single-line order after the other, for `seconds`. */
+async function drive(url: string, clients: number, seconds: number, cpu: CpuMeter, died: Promise<never>): Promise<FloorFigures> {
   const latencies: number[] = [];
   const steps = new Map<Step, number[]>();
   const cpuBefore = cpu.read();
   const started = performance.now();
-  while (performance.now() < started + seconds * 1000) {
-    const t0 = performance.now();
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"items":[{"foodId":1,"quantity":1}]}',
-      // A process of the floor that died would otherwise leave this waiting for ever.
-      signal: AbortSignal.timeout(10_000),
-    });
-    const body = (await res.json()) as { state: string; steps: Record<Step, number> };
-    latencies.push(performance.now() - t0);
-    if (res.status !== 201 || body.state !== 'PLACED') throw new Error(`the floor answered ${res.status} ${JSON.stringify(body)}`);
-    for (const [step, ms] of Object.entries(body.steps) as [Step, number][]) {
-      if (!steps.has(step)) steps.set(step, []);
-      steps.get(step)!.push(ms);
+  const client = async () => {
+    while (performance.now() < started + seconds * 1000) {
+      const t0 = performance.now();
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"items":[{"foodId":1,"quantity":1}]}',
+      });
+      const body = (await res.json()) as { state: string; steps: Record<Step, number> };
+      latencies.push(performance.now() - t0);
+      if (res.status !== 201 || body.state !== 'PLACED') throw new Error(`the floor answered ${res.status} ${JSON.stringify(body)}`);
+      for (const [step, ms] of Object.entries(body.steps) as [Step, number][]) {
+        if (!steps.has(step)) steps.set(step, []);
+        steps.get(step)!.push(ms);
+      }
     }
-  }
+  };
+  await Promise.race([Promise.all(Array.from({ length: clients }, client)), died]);
   const elapsed = (performance.now() - started) / 1000;
   const pct = (values: number[], p: number) => {
     const sorted = [...values].sort((a, b) => a - b);
     return Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) * 100) / 100;
   };
   return {
-    clients: 1,
+    clients,
     seconds: Math.round(elapsed * 10) / 10,
     orders: latencies.length,
     p50Ms: pct(latencies, 50),
@@ -156,8 +195,7 @@ async function createDatabase(prefix: string, role: 'order' | 'store' | 'deliver
       KEY idx_order (order_id), KEY idx_state (state)) ENGINE=InnoDB`);
     await pool.query(`CREATE TABLE barrier (
       order_id CHAR(36) CHARACTER SET ascii NOT NULL,
-      op ENUM('reserve','assign') NOT NULL,
-      PRIMARY KEY (order_id, op)) ENGINE=InnoDB`);
+      PRIMARY KEY (order_id)) ENGINE=InnoDB`);
     for (let left = rows; left > 0; left -= 10_000) {
       await pool.query(`INSERT INTO item (state) VALUES ${"('FREE'),".repeat(Math.min(left, 10_000) - 1)}('FREE')`);
     }
@@ -176,7 +214,7 @@ interface Env {
 const queueOf = (prefix: string, role: Role) => `${prefix}${role}`;
 
 /** Request-reply over one channel: persistent requests to a durable queue, replies on direct reply-to. */
-async function rpcClient(channel: amqp.Channel) {
+async function rpcClient(channel: amqp.ConfirmChannel) {
   const waiting = new Map<string, (reply: unknown) => void>();
   let next = 0;
   await channel.consume(
@@ -201,7 +239,7 @@ async function rpcClient(channel: amqp.Channel) {
 }
 
 /** Serves `queue`: each request acked once its reply is sent. */
-async function serve(channel: amqp.Channel, queue: string, handle: (request: Record<string, unknown>) => Promise<unknown>) {
+async function serve(channel: amqp.ConfirmChannel, queue: string, handle: (request: Record<string, unknown>) => Promise<unknown>) {
   await channel.assertQueue(queue, { durable: true });
   await channel.prefetch(32);
   await channel.consume(queue, (msg) => {
@@ -221,7 +259,7 @@ async function serve(channel: amqp.Channel, queue: string, handle: (request: Rec
   });
 }
 
-async function runGateway(env: Env, channel: amqp.Channel): Promise<void> {
+async function runGateway(env: Env, channel: amqp.ConfirmChannel): Promise<void> {
   const call = await rpcClient(channel);
   let n = 0;
   const server = createServer((req, res) => {
@@ -241,7 +279,7 @@ async function runGateway(env: Env, channel: amqp.Channel): Promise<void> {
   await once(server, 'listening');
 }
 
-async function runOrder(env: Env, channel: amqp.Channel, pool: Pool): Promise<void> {
+async function runOrder(env: Env, channel: amqp.ConfirmChannel, pool: Pool): Promise<void> {
   const call = await rpcClient(channel);
   const both = (op: string, orderId: unknown) =>
     Promise.all(
@@ -269,13 +307,13 @@ async function runOrder(env: Env, channel: amqp.Channel, pool: Pool): Promise<vo
   });
 }
 
-async function runParticipant(env: Env, role: 'store' | 'delivery', channel: amqp.Channel, pool: Pool): Promise<void> {
+async function runParticipant(env: Env, role: 'store' | 'delivery', channel: amqp.ConfirmChannel, pool: Pool): Promise<void> {
   await serve(channel, queueOf(env.prefix, role), async ({ op, orderId }) => {
     const conn = await pool.getConnection();
     try {
       if (op === 'reserve') {
         const [[, , rows]] = await conn.query<RowDataPacket[][]>(
-          `START TRANSACTION; INSERT INTO barrier (order_id, op) VALUES (?, 'reserve');
+          `START TRANSACTION; INSERT INTO barrier (order_id) VALUES (?);
            SELECT id FROM item WHERE state = 'FREE' LIMIT 1 FOR UPDATE SKIP LOCKED`,
           [orderId],
         );
@@ -287,11 +325,10 @@ async function runParticipant(env: Env, role: 'store' | 'delivery', channel: amq
         return { ok: true };
       }
       const [results] = await conn.query<ResultSetHeader[]>(
-        `START TRANSACTION; INSERT INTO barrier (order_id, op) VALUES (?, 'assign');
-         UPDATE item SET state = 'ASSIGNED' WHERE order_id = ? AND state = 'RESERVED'; COMMIT`,
-        [orderId, orderId],
+        `START TRANSACTION; UPDATE item SET state = 'ASSIGNED' WHERE order_id = ? AND state = 'RESERVED'; COMMIT`,
+        [orderId],
       );
-      return { ok: results[2].affectedRows === 1 };
+      return { ok: results[1].affectedRows === 1 };
     } finally {
       conn.release();
     }
@@ -306,7 +343,8 @@ async function runRole(role: Role): Promise<void> {
   };
   // As the system's transport: without noDelay, Nagle's algorithm holds small frames for the peer's delayed ACK (40 ms).
   const connection = await amqp.connect(env.rabbitUrl, { noDelay: true });
-  const channel = await connection.createChannel();
+  // Confirm channels, as amqp-connection-manager opens for the system: the broker confirms every publish.
+  const channel = await connection.createConfirmChannel();
   const pool =
     role === 'gateway'
       ? undefined
@@ -317,6 +355,8 @@ async function runRole(role: Role): Promise<void> {
   if (role === 'gateway') await runGateway(env, channel);
   else if (role === 'order') await runOrder(env, channel, pool!);
   else await runParticipant(env, role, channel, pool!);
+  // A bench killed outright leaves no process of the floor behind holding its port and queues.
+  process.on('disconnect', () => process.exit(1));
   process.on('SIGTERM', () => {
     void Promise.allSettled([connection.close(), pool?.end()]).then(() => process.exit(0));
   });
@@ -335,6 +375,7 @@ if (require.main === module) {
           prefix: 'floor_',
           port: 3995,
           rabbitUrl: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+          warmupClients: 32,
           warmupSeconds: 3,
           seconds: Number(process.env.FLOOR_SECONDS ?? 10),
           rows: 50_000,
