@@ -68,9 +68,10 @@ export class System {
     if (instance > 1 && service !== 'gateway') env[metricsPortVariable(service)] = extraEnv[metricsPortVariable(service)] ?? '0';
     // Lines arrive here through a pipe; when they end up on a terminal, ask for readable ones.
     if (!this.options.output && process.stdout.isTTY && !env.LOG_FORMAT) env.LOG_FORMAT = 'pretty';
+    // The IPC channel is how an app learns that this process is gone (see startOrExit): it then stops.
     const child = spawn(process.execPath, [...APP_NODE_FLAGS, resolve(this.root, `dist/apps/${service}/src/main.js`)], {
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const output = this.options.output ?? ((who, line) => process.stdout.write(`[${who}] ${line}\n`));
     for (const stream of [child.stdout!, child.stderr!]) {

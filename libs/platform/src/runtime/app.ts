@@ -35,12 +35,25 @@ export async function createApp<E extends RabbitEnv, A extends INestApplication 
   return nest;
 }
 
+/** Once the app is up: its graceful stop, for when its launcher is gone (see startOrExit). */
+let onLauncherGone: (() => void) | undefined;
+
 /**
  * Runs an app's start-up; if it fails for good, says why in one log line like every other line of
  * the app (not a bare stack trace) and exits 1, for a supervisor to restart it.
  */
 export function startOrExit(app: string, env: RabbitEnv, start: (logger: pino.Logger) => Promise<unknown>): void {
   const logger = bootLogger(app, env);
+  // Started by a launcher over an IPC channel (npm start, the tests, the chaos run): a launcher
+  // killed outright (kill -9, a CI timeout) must not leave its apps running, holding their ports
+  // and consuming their queues beside the next run's. Before the app is up there is nothing to finish.
+  if (process.send) {
+    process.once('disconnect', () => {
+      if (onLauncherGone) return onLauncherGone();
+      logger.warn(`${app}: the launcher is gone before the app was up: exiting`);
+      process.exit(1);
+    });
+  }
   start(logger).catch((err: Error) => {
     logger.fatal({ err }, `${app} could not start: ${err.message}`);
     process.exit(1);
@@ -48,19 +61,19 @@ export function startOrExit(app: string, env: RabbitEnv, start: (logger: pino.Lo
 }
 
 /**
- * SIGTERM (or Ctrl-C) closes the app: the HTTP server stops accepting and finishes its requests,
- * the RabbitMQ consumer stops and finishes its messages (see ReplySafeServerRMQ), then connections
- * close and the process exits 0. If that takes well past `timeoutMs`, it exits 1; whatever was cut
+ * SIGTERM (or Ctrl-C), or the launcher gone, closes the app: the HTTP server stops accepting and
+ * finishes its requests, the RabbitMQ consumer stops and finishes its messages (see
+ * ReplySafeServerRMQ), then connections close and the process exits 0. If that takes well past `timeoutMs`, it exits 1; whatever was cut
  * short is redelivered or recovered, as after a crash.
  */
 function stopOnSignals(nest: INestApplication, app: string, timeoutMs: number): void {
   const logger = new NestLogger(app);
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
     const started = Date.now();
-    logger.log(`${signal} received: stopping`);
+    logger.log(`${why}: stopping`);
     setTimeout(() => {
       logger.error(`Still stopping after ${Date.now() - started} ms; exiting now`);
       process.exit(1);
@@ -81,6 +94,7 @@ function stopOnSignals(nest: INestApplication, app: string, timeoutMs: number): 
       },
     );
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.once('SIGTERM', () => stop('SIGTERM received'));
+  process.once('SIGINT', () => stop('SIGINT received'));
+  onLauncherGone = () => stop('the launcher is gone');
 }
