@@ -63,8 +63,8 @@ export function startOrExit(app: string, env: RabbitEnv, start: (logger: pino.Lo
 /**
  * SIGTERM (or Ctrl-C), or the launcher gone, closes the app: the HTTP server stops accepting and
  * finishes its requests, the RabbitMQ consumer stops and finishes its messages (see
- * ReplySafeServerRMQ), then connections close and the process exits 0. If that takes well past `timeoutMs`, it exits 1; whatever was cut
- * short is redelivered or recovered, as after a crash.
+ * ReplySafeServerRMQ), then connections close and the process exits 0. If that takes well past
+ * `timeoutMs`, it exits 1; whatever was cut short is redelivered or recovered, as after a crash.
  */
 function stopOnSignals(nest: INestApplication, app: string, timeoutMs: number): void {
   const logger = new NestLogger(app);
