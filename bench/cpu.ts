@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { commandLine, processIds, statFields } from '../scripts/procfs';
 
 /**
  * CPU time (user + system, all threads) of named processes, read from /proc: the services of the
@@ -57,13 +58,9 @@ function cpuMsOfSelf(): number {
 }
 
 function cpuTicks(pid: number): number | undefined {
-  try {
-    // Fields after the command name: utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return undefined;
-  }
+  // Fields after the command name: utime and stime are the 12th and 13th.
+  const fields = statFields(pid);
+  return fields && Number(fields[11]) + Number(fields[12]);
 }
 
 /**
@@ -75,14 +72,6 @@ const SERVERS = {
   mariadb: { port: Number(process.env.DB_PORT ?? 3306), command: 'mariadbd' },
   rabbitmq: { port: Number(new URL(process.env.RABBITMQ_URL ?? 'amqp://127.0.0.1').port || 5672), command: 'beam.smp' },
 };
-
-function processIds(): string[] {
-  try {
-    return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
-  } catch {
-    return [];
-  }
-}
 
 /** The pid of the process listening on TCP `port`: its socket's inode in /proc/net/tcp{,6}, then the process holding it. */
 function pidListening(port: number): number | undefined {
@@ -104,7 +93,7 @@ function pidListening(port: number): number | undefined {
   if (sockets.size === 0) return undefined;
   for (const pid of processIds()) {
     try {
-      for (const fd of readdirSync(`/proc/${pid}/fd`)) if (sockets.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) return Number(pid);
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) if (sockets.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) return pid;
     } catch {
       // Not ours to read, or it ended while we looked.
     }
@@ -117,13 +106,8 @@ function pidListening(port: number): number | undefined {
  * passing over those whose command line names /tmp (a test's own server).
  */
 function pidOf(command: string): number | undefined {
-  for (const pid of processIds()) {
-    try {
-      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (args[0].includes(command) && !args.some((arg) => arg.includes('/tmp/'))) return Number(pid);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return undefined;
+  return processIds().find((pid) => {
+    const args = commandLine(pid);
+    return args !== undefined && args[0].includes(command) && !args.some((arg) => arg.includes('/tmp/'));
+  });
 }

@@ -1,11 +1,12 @@
 import { connect } from 'amqplib';
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Rabbitmqctl } from './faults';
+import { commandLine, processIds, statFields } from './procfs';
 
 /**
  * A RabbitMQ node of one fault run's own, on a port of its own, so that the run can restart its
@@ -114,18 +115,8 @@ const OWNER_FILE = 'owner';
 
 /** A process's pid and start time (field 22 of /proc/<pid>/stat): a pid used again later is another process. */
 function processIdentity(pid: number): string | undefined {
-  const fields = procStatFields(pid);
+  const fields = statFields(pid);
   return fields ? `${pid} ${fields[19]}` : undefined;
-}
-
-/** The fields of /proc/<pid>/stat after the command (state first, so field 3 is [0]); undefined when it is gone. */
-function procStatFields(pid: number | 'self'): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -147,26 +138,14 @@ async function stopLeftover(home: string, node: string): Promise<void> {
     throw new Error(`RabbitMQ node ${node} belongs to a run still going (pid ${ownerPid}): give this run another port`);
   }
   const runsFrom = (pid: number): boolean => {
-    try {
-      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      return args.some((arg, i) => arg === '-home' && args[i + 1] === home);
-    } catch {
-      return false; // gone, or not ours to read
-    }
+    const args = commandLine(pid);
+    return args !== undefined && args.some((arg, i) => arg === '-home' && args[i + 1] === home);
   };
-  let pids: number[];
-  try {
-    pids = readdirSync('/proc')
-      .filter((name) => /^\d+$/.test(name))
-      .map(Number)
-      .filter(runsFrom);
-  } catch {
-    return;
-  }
-  const ownGroup = Number(procStatFields('self')?.[2]);
+  const pids = processIds().filter(runsFrom);
+  const ownGroup = Number(statFields('self')?.[2]);
   for (const pid of pids) {
     // start() made the node's group its own (detached); never signal the group this process is in.
-    const group = Number(procStatFields(pid)?.[2]);
+    const group = Number(statFields(pid)?.[2]);
     for (const target of group > 1 && group !== ownGroup ? [-group, pid] : [pid]) {
       try {
         process.kill(target, 'SIGKILL');

@@ -1,9 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { running } from '../scripts/procfs';
 import { resetNamespace } from '../scripts/system';
 import { TestSystem } from './support/harness';
 
@@ -13,15 +13,6 @@ import { TestSystem } from './support/harness';
  * and consuming its queues.
  */
 jest.setTimeout(120_000);
-
-/** A process still running (a zombie has no command line). */
-function running(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').length > 0;
-  } catch {
-    return false;
-  }
-}
 
 /** A launcher of its own: a process that starts the four apps from dist/ (built by `npm test`) and prints their pids. */
 async function startLauncher(env: Record<string, string>): Promise<{ launcher: ChildProcess; apps: Record<string, number> }> {

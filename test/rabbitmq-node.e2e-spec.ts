@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { running } from '../scripts/procfs';
 import { PrivateRabbitmq } from '../scripts/rabbitmq-node';
 import { testNamespace } from './support/harness';
 
@@ -17,15 +18,6 @@ import { testNamespace } from './support/harness';
 jest.setTimeout(240_000);
 
 const itWithRabbitmq = PrivateRabbitmq.binDir() !== undefined ? it : it.skip;
-
-/** A process still running (a zombie has no command line). */
-function running(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').length > 0;
-  } catch {
-    return false;
-  }
-}
 
 /** Another run: a process that starts a node on `port` (from dist/, built by `npm test`) and keeps it. */
 async function startRun(port: number): Promise<ChildProcess> {
