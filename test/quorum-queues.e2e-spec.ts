@@ -1,5 +1,6 @@
 import { Queue, queueName } from '@app/contracts';
 import { connect } from 'amqplib';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TestSystem } from './support/harness';
 
 jest.setTimeout(90_000);
@@ -41,4 +42,31 @@ it('places orders over quorum queues, every service consuming its own', async ()
   } finally {
     await broker.close();
   }
+});
+
+// On a cluster the broker cancels a consumer when its queue's leader moves; on one node, deleting
+// the queue is what makes it cancel. Either way the service must consume again, not run on deaf.
+it('consumes again when the broker cancels its consumers: every queue deleted under the running system', async () => {
+  const broker = await connect(t.rmq.url);
+  try {
+    const channel = await broker.createChannel();
+    for (const queue of Object.values(Queue)) await channel.deleteQueue(queueName(t.env.QUEUE_PREFIX, queue));
+  } finally {
+    await broker.close();
+  }
+
+  const giveUpAt = Date.now() + 20_000;
+  let health = await fetch(`${t.url}/health`);
+  while (health.status !== 200 && Date.now() < giveUpAt) {
+    await sleep(200);
+    health = await fetch(`${t.url}/health`);
+  }
+  expect(health.status).toBe(200);
+
+  const foodId = (await t.post('/foods', { name: 'Dosa', packets: 1 })).body.id;
+  expect((await t.post('/agents', { count: 1 })).status).toBe(201);
+  expect((await t.post('/orders', { foodId })).status).toBe(201);
+  const report = await t.settled();
+  expect(report.violations).toEqual([]);
+  expect(report.pending).toBe(0);
 });

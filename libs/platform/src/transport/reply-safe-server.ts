@@ -17,7 +17,7 @@ export function mayBeJson(text: string): boolean {
 }
 
 /**
- * The services' RabbitMQ server, one per queue a service consumes. Five things differ from Nest's ServerRMQ:
+ * The services' RabbitMQ server, one per queue a service consumes. Six things differ from Nest's ServerRMQ:
  *
  * Poison messages. A message that is not a request this service can answer (unparsable JSON, no
  * string pattern, a pattern no handler knows or that does not travel on this queue (see
@@ -46,11 +46,17 @@ export function mayBeJson(text: string): boolean {
  *
  * Routing. Nest tries JSON.parse on every pattern, and ours are plain strings: that threw a
  * SyntaxError, stack trace and all, twice per message. A pattern that cannot be JSON is routed as it is.
+ *
+ * A consumer the broker cancels is set up again. The broker cancels it when the queue is deleted
+ * and, on a cluster, when a replicated queue's leader moves; amqplib then hands the consumer null,
+ * which Nest ignores: the service ran on, healthy by its own /health, and never consumed again.
  */
 export class ReplySafeServerRMQ extends ServerRMQ {
   private readonly consumerTag: string;
   private readonly deadLetterQueue: string;
   private consuming?: ConfirmChannel;
+  /** Set by close(): a consumer cancelled from then on stays cancelled. */
+  private closing = false;
   /** Replies handed to the channel and not yet confirmed by the broker. */
   private readonly replies = new Set<Promise<unknown>>();
 
@@ -74,6 +80,7 @@ export class ReplySafeServerRMQ extends ServerRMQ {
   }
 
   override async close(): Promise<void> {
+    this.closing = true;
     await this.consuming?.cancel(this.consumerTag).catch(() => undefined);
     const inFlight = this.inFlight.size;
     if (inFlight > 0) {
@@ -94,7 +101,7 @@ export class ReplySafeServerRMQ extends ServerRMQ {
   }
 
   override async handleMessage(delivery: Record<string, unknown> | null, channel: ConfirmChannel): Promise<void> {
-    if (!delivery) return;
+    if (!delivery) return this.consumeAgain(channel);
     const message = delivery as unknown as ConsumeMessage;
     const rejection = this.rejection(message);
     if (!rejection) return this.expired(message, channel) ? undefined : super.handleMessage(message, channel);
@@ -118,6 +125,21 @@ export class ReplySafeServerRMQ extends ServerRMQ {
     if (!sent) return;
     this.replies.add(sent);
     void sent.finally(() => this.replies.delete(sent));
+  }
+
+  /**
+   * After the broker cancelled the consumer: declares the queue again (it may have been deleted)
+   * and consumes it, on the same channel, so the messages in flight still get acked. A setup that
+   * fails on a channel error closes the connection, and the reconnect sets the channel up anyway.
+   */
+  private async consumeAgain(channel: ConfirmChannel): Promise<void> {
+    if (this.closing) return;
+    this.logger.warn(`The broker cancelled the consumer of ${this.queue}; declaring and consuming it again`);
+    try {
+      await this.setupChannel(channel, () => undefined);
+    } catch (err) {
+      this.logger.warn(`Consuming ${this.queue} again failed; the reconnect sets it up: ${(err as Error).message}`);
+    }
   }
 
   /**
