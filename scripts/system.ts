@@ -10,6 +10,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export const SERVICES = ['store', 'delivery', 'order', 'gateway'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
+/** How many of each instance's last lines a System keeps, and how much of each (see waitHealthy). */
+const TAIL_LINES = 15;
+const TAIL_LINE_CHARS = 400;
+
 /**
  * V8 flags of every app; the Dockerfile's CMD and the start:<app> scripts pass the same (a test
  * checks). V8 sizes the heap for the machine: on 24 GiB old space may grow to about 4x the live heap
@@ -42,6 +46,10 @@ export interface SystemOptions {
  */
 export class System {
   private readonly processes = new Map<string, ChildProcess>();
+  /** Each instance's last lines, kept after it exits: a start that fails says what the app said. */
+  private readonly tails = new Map<string, string[]>();
+  /** How each instance that exited did so, until it is started again. */
+  private readonly exits = new Map<string, string>();
   private readonly root: string;
 
   constructor(private readonly options: SystemOptions = {}) {
@@ -55,7 +63,7 @@ export class System {
   async start(): Promise<void> {
     const services = this.options.services ?? SERVICES;
     for (const service of services) this.spawn(service);
-    if (services.includes('gateway')) await this.waitHealthy();
+    if (services.includes('gateway')) await this.waitHealthy(60_000, services);
   }
 
   /** Starts one instance; `instance` > 1 adds a competing consumer next to the first. */
@@ -74,18 +82,29 @@ export class System {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const output = this.options.output ?? ((who, line) => process.stdout.write(`[${who}] ${line}\n`));
+    const tail: string[] = [];
+    this.tails.set(name, tail);
+    this.exits.delete(name);
     for (const stream of [child.stdout!, child.stderr!]) {
       let buffered = '';
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => {
         const lines = (buffered + chunk).split('\n');
         buffered = lines.pop() ?? '';
-        for (const line of lines) output(name, line);
+        for (const line of lines) {
+          output(name, line);
+          tail.push(line.length > TAIL_LINE_CHARS ? `${line.slice(0, TAIL_LINE_CHARS)}…` : line);
+          if (tail.length > TAIL_LINES) tail.shift();
+        }
       });
     }
     child.on('exit', (code, signal) => {
       if (this.processes.get(name) === child) this.processes.delete(name);
       this.options.onExit?.(name, code, signal);
+    });
+    // 'close' comes once its output is read too, so the tail then holds its last words.
+    child.on('close', (code, signal) => {
+      if (this.tails.get(name) === tail) this.exits.set(name, signal ? `killed by ${signal}` : `exit code ${code}`);
     });
     this.processes.set(name, child);
     return name;
@@ -129,12 +148,19 @@ export class System {
     await Promise.all(names.filter((n) => !n.startsWith('gateway')).map((n) => this.stop(n, signal)));
   }
 
-  /** Resolves once the gateway answers /health with every service up. */
-  async waitHealthy(timeoutMs = 60_000): Promise<void> {
+  /**
+   * Resolves once the gateway answers /health with every service up, or fails after `timeoutMs`
+   * with the last lines of the apps that are down, so that a start that failed on a machine one
+   * cannot log in to (CI) says why. Fails at once when the gateway is not running, or one of
+   * `mustRun` (the apps start() just started) has exited.
+   */
+  async waitHealthy(timeoutMs = 60_000, mustRun: readonly string[] = []): Promise<void> {
     const giveUpAt = Date.now() + timeoutMs;
     let last = 'no answer';
     while (Date.now() < giveUpAt) {
-      if (!this.processes.has('gateway')) throw new Error('the gateway is not running');
+      const gone = mustRun.filter((name) => this.exits.has(name));
+      if (!this.processes.has('gateway')) gone.unshift('gateway');
+      if (gone.length > 0) throw new Error(`The system is not running: ${this.describe(gone)}`);
       try {
         const res = await fetch(`${this.gatewayUrl}/health`);
         if (res.ok) return;
@@ -144,7 +170,24 @@ export class System {
       }
       await sleep(200);
     }
-    throw new Error(`The system did not become healthy within ${timeoutMs} ms: ${last}`);
+    // The gateway's 503 names what is down ("Down: order, order_database"); without one, say it of every app.
+    const down = /Down: ([^"]*)/
+      .exec(last)?.[1]
+      .split(', ')
+      .filter((name) => this.tails.has(name));
+    const names = down?.length ? down : [...this.tails.keys()];
+    throw new Error(`The system did not become healthy within ${timeoutMs} ms: ${last}\n${this.describe(names)}`);
+  }
+
+  /** Whether each named instance runs or how it exited, and its last lines. */
+  private describe(names: readonly string[]): string {
+    return names
+      .map((name) => {
+        const state = this.exits.get(name) ?? (this.processes.has(name) ? 'running' : 'not started');
+        const lines = this.tails.get(name) ?? [];
+        return `${name} (${state}); its last ${lines.length} line(s):\n${lines.map((line) => `  ${line}`).join('\n')}`;
+      })
+      .join('\n');
   }
 
   /** Calls `listener` when an instance exits without being asked to. */
