@@ -1,5 +1,6 @@
 import { Queue, queueName } from '@app/contracts';
 import { connect } from 'amqplib';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestSystem } from './support/harness';
 
@@ -69,4 +70,34 @@ it('consumes again when the broker cancels its consumers: every queue deleted un
   const report = await t.settled();
   expect(report.violations).toEqual([]);
   expect(report.pending).toBe(0);
+});
+
+// A queue of another type is what a service meets when RMQ_QUEUE_TYPE changed without its queues
+// being moved (README, "Running beyond one machine"): the broker refuses the service's setup.
+it('survives a queue setup the broker refuses, and consumes once the queue can be declared', async () => {
+  const name = queueName(t.env.QUEUE_PREFIX, Queue.ORDER);
+  await t.system.stop('order');
+  const broker = await connect(t.rmq.url);
+  try {
+    const channel = await broker.createChannel();
+    await channel.deleteQueue(name);
+    await channel.assertQueue(name, { durable: true });
+
+    const from = readFileSync(t.logFile, 'utf8').length;
+    const refusals = () => readFileSync(t.logFile, 'utf8').slice(from).split(`Setting up ${name} failed`).length - 1;
+    t.system.spawn('order');
+    // Each try declares the queue as a quorum queue, is refused, and tries again on a new connection.
+    await t.until(async () => refusals() >= 3, 20_000, 'the order service to be refused three times');
+    t.expectRunning();
+    expect((await fetch(`${t.url}/health`)).status).toBe(503);
+
+    await channel.deleteQueue(name);
+  } finally {
+    await broker.close();
+  }
+  await t.until(async () => (await fetch(`${t.url}/health`)).status === 200, 20_000, 'the system to be healthy');
+  const foodId = (await t.post('/foods', { name: 'Vada', packets: 1 })).body.id;
+  expect((await t.post('/agents', { count: 1 })).status).toBe(201);
+  expect((await t.post('/orders', { foodId })).status).toBe(201);
+  t.expectRunning();
 });

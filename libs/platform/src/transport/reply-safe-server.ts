@@ -1,5 +1,6 @@
 import { RmqContext, RmqOptions, ServerRMQ } from '@nestjs/microservices';
-import { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { AmqpConnectionManager } from 'amqp-connection-manager';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ContractError, deadLetterQueueName, ErrorCode } from '@app/contracts';
@@ -17,7 +18,7 @@ export function mayBeJson(text: string): boolean {
 }
 
 /**
- * The services' RabbitMQ server, one per queue a service consumes. Six things differ from Nest's ServerRMQ:
+ * The services' RabbitMQ server, one per queue a service consumes. Seven things differ from Nest's ServerRMQ:
  *
  * Poison messages. A message that is not a request this service can answer (unparsable JSON, no
  * string pattern, a pattern no handler knows or that does not travel on this queue (see
@@ -50,6 +51,9 @@ export function mayBeJson(text: string): boolean {
  * A consumer the broker cancels is set up again. The broker cancels it when the queue is deleted
  * and, on a cluster, when a replicated queue's leader moves; amqplib then hands the consumer null,
  * which Nest ignores: the service ran on, healthy by its own /health, and never consumed again.
+ *
+ * A setup the broker refuses (a declare or a consume) is tried again on the next connection. With
+ * Nest's, it killed the service (see createClient and setupChannel).
  */
 export class ReplySafeServerRMQ extends ServerRMQ {
   private readonly consumerTag: string;
@@ -73,10 +77,56 @@ export class ReplySafeServerRMQ extends ServerRMQ {
     this.deadLetterQueue = deadLetterQueueName(this.queue);
   }
 
+  /**
+   * Nest's connection, whose channel reports a failed setup on an `error` event. Nest listens to
+   * none, and Node throws an `error` event nobody hears: a declare or consume the broker refused
+   * (a queue of another type, for one) killed the service. Now it is logged, and the setup runs
+   * again on the next connection.
+   */
+  override createClient<T>(): T {
+    const manager = super.createClient<AmqpConnectionManager>();
+    const createChannel = manager.createChannel.bind(manager);
+    manager.createChannel = (options) => {
+      const wrapper = createChannel(options);
+      wrapper.on('error', (err: unknown) => this.setupFailed(err));
+      return wrapper;
+    };
+    return manager as T;
+  }
+
+  /**
+   * Declares the queues and consumes. Unlike Nest's, it waits for the consume: Nest's left a refused
+   * consume to reject unheard, which also killed the service.
+   */
   override async setupChannel(channel: ConfirmChannel, callback: () => void): Promise<void> {
     this.consuming = channel;
     await channel.assertQueue(this.deadLetterQueue, { durable: true });
-    return super.setupChannel(channel, callback);
+    await channel.assertQueue(this.queue, this.queueOptions);
+    await channel.prefetch(this.getOptionsProp(this.options, 'prefetchCount', 0));
+    const onMessage = (message: ConsumeMessage | null) =>
+      void this.handleMessage(message as unknown as Record<string, unknown> | null, channel).catch((err: unknown) =>
+        this.logger.error({ err }, `A message on ${this.queue} failed outside its handler`),
+      );
+    await channel.consume(this.queue, onMessage, {
+      noAck: this.noAck,
+      consumerTag: this.consumerTag,
+    });
+    callback();
+  }
+
+  /**
+   * A refused setup leaves the channel consuming nothing. A channel error has closed the connection
+   * already; otherwise it is closed here. Either way the reconnect, a second later, sets it up again.
+   */
+  private setupFailed(err: unknown): void {
+    if (this.closing) return;
+    this.logger.warn(`Setting up ${this.queue} failed; set up again on reconnect: ${String(err)}`);
+    // amqp-connection-manager connects with amqplib's promise API, whose connections are ChannelModels.
+    const connection = (this.server as AmqpConnectionManager | null)?.connection as unknown as ChannelModel | undefined;
+    if (connection)
+      void Promise.resolve()
+        .then(() => connection.close())
+        .catch(() => undefined);
   }
 
   override async close(): Promise<void> {
@@ -129,17 +179,12 @@ export class ReplySafeServerRMQ extends ServerRMQ {
 
   /**
    * After the broker cancelled the consumer: declares the queue again (it may have been deleted)
-   * and consumes it, on the same channel, so the messages in flight still get acked. A setup that
-   * fails on a channel error closes the connection, and the reconnect sets the channel up anyway.
+   * and consumes it, on the same channel, so the messages in flight still get acked.
    */
   private async consumeAgain(channel: ConfirmChannel): Promise<void> {
     if (this.closing) return;
     this.logger.warn(`The broker cancelled the consumer of ${this.queue}; declaring and consuming it again`);
-    try {
-      await this.setupChannel(channel, () => undefined);
-    } catch (err) {
-      this.logger.warn(`Consuming ${this.queue} again failed; the reconnect sets it up: ${(err as Error).message}`);
-    }
+    await this.setupChannel(channel, () => undefined).catch((err: unknown) => this.setupFailed(err));
   }
 
   /**
