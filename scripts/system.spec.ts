@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceName, System } from './system';
@@ -11,7 +13,7 @@ import { ServiceName, System } from './system';
  */
 jest.setTimeout(20_000);
 
-const PORT = 3950;
+let port: number;
 let root: string;
 let system: System | undefined;
 
@@ -21,7 +23,12 @@ function app(service: ServiceName, source: string): void {
   writeFileSync(join(dir, 'main.js'), source);
 }
 
-beforeEach(() => {
+beforeEach(async () => {
+  // A port free now, rather than a fixed one another suite or a bench may hold.
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  port = (probe.address() as AddressInfo).port;
+  probe.close();
   root = mkdtempSync(join(tmpdir(), 'system-spec-'));
   writeFileSync(join(root, 'package.json'), '{}');
   app(
@@ -29,7 +36,7 @@ beforeEach(() => {
     `require('node:http').createServer((req, res) => {
       res.writeHead(503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ code: 'SERVICE_UNAVAILABLE', message: 'Down: order, order_database' }));
-    }).listen(${PORT}, '127.0.0.1');
+    }).listen(${port}, '127.0.0.1');
     process.on('disconnect', () => process.exit(0));`,
   );
 });
@@ -41,7 +48,7 @@ afterEach(async () => {
 });
 
 function startSystem(): System {
-  system = new System({ root, env: { PORT: String(PORT) }, output: () => undefined, services: ['gateway', 'order'] });
+  system = new System({ root, env: { PORT: String(port) }, output: () => undefined, services: ['gateway', 'order'] });
   return system;
 }
 
@@ -74,4 +81,16 @@ it('names what the gateway reports down when health times out, with its last lin
   expect(error?.message).toContain('The system did not become healthy within 1500 ms: 503');
   expect(error?.message).toContain('order (running); its last 1 line(s):\n  consuming queue order');
   expect(error?.message).not.toContain('gateway (running)');
+});
+
+it('names a gateway that exits while starting once', async () => {
+  app('gateway', `console.error('PORT is not a number'); process.exit(1);`);
+  app('order', `setInterval(() => undefined, 1000); process.on('disconnect', () => process.exit(0));`);
+  const error = await startSystem()
+    .start()
+    .then(
+      () => undefined,
+      (err: Error) => err,
+    );
+  expect(error?.message).toBe('The system is not running: gateway (exit code 1); its last 1 line(s):\n  PORT is not a number');
 });

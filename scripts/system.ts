@@ -158,9 +158,10 @@ export class System {
     const giveUpAt = Date.now() + timeoutMs;
     let last = 'no answer';
     while (Date.now() < giveUpAt) {
-      const gone = mustRun.filter((name) => this.exits.has(name));
-      if (!this.processes.has('gateway')) gone.unshift('gateway');
-      if (gone.length > 0) throw new Error(`The system is not running: ${this.describe(gone)}`);
+      // An exit counts once its output is read (see spawn): its last lines are then whole.
+      const gone = new Set(['gateway', ...mustRun].filter((name) => this.exits.has(name)));
+      if (!this.tails.has('gateway')) gone.add('gateway');
+      if (gone.size > 0) throw new Error(`The system is not running: ${this.describe([...gone])}`);
       try {
         const res = await fetch(`${this.gatewayUrl}/health`);
         if (res.ok) return;
@@ -183,7 +184,7 @@ export class System {
   private describe(names: readonly string[]): string {
     return names
       .map((name) => {
-        const state = this.exits.get(name) ?? (this.processes.has(name) ? 'running' : 'not started');
+        const state = this.exits.get(name) ?? (this.processes.has(name) ? 'running' : this.tails.has(name) ? 'exiting' : 'not started');
         const lines = this.tails.get(name) ?? [];
         return `${name} (${state}); its last ${lines.length} line(s):\n${lines.map((line) => `  ${line}`).join('\n')}`;
       })

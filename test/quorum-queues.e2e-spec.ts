@@ -45,8 +45,8 @@ it('places orders over quorum queues, every service consuming its own', async ()
   }
 });
 
-// On a cluster the broker cancels a consumer when its queue's leader moves; on one node, deleting
-// the queue is what makes it cancel. Either way the service must consume again, not run on deaf.
+// The broker cancels a consumer when its queue is deleted, or on a cluster becomes unavailable:
+// the service must consume again, not run on deaf.
 it('consumes again when the broker cancels its consumers: every queue deleted under the running system', async () => {
   const broker = await connect(t.rmq.url);
   try {
@@ -73,7 +73,7 @@ it('consumes again when the broker cancels its consumers: every queue deleted un
 });
 
 // A queue of another type is what a service meets when RMQ_QUEUE_TYPE changed without its queues
-// being moved (README, "Running beyond one machine"): the broker refuses the service's setup.
+// being moved (docs/operations.md, "Running beyond one machine"): the broker refuses the service's setup.
 it('survives a queue setup the broker refuses, and consumes once the queue can be declared', async () => {
   const name = queueName(t.env.QUEUE_PREFIX, Queue.ORDER);
   await t.system.stop('order');

@@ -9,6 +9,9 @@ import { rpcMessages } from '../observability/rpc-metrics';
 import { InFlightMessages } from './in-flight';
 import { EXPIRES_AT_HEADER } from './rpc-call';
 
+/** The longest wait before setting a refused queue up again on a new connection. */
+const MAX_RECONNECT_S = 30;
+
 /** How JSON text may start (JSON.parse allows surrounding whitespace). */
 const JSON_TEXT = /^\s*(?:[{["\d-]|(?:true|false|null)\s*$)/;
 
@@ -49,11 +52,12 @@ export function mayBeJson(text: string): boolean {
  * SyntaxError, stack trace and all, twice per message. A pattern that cannot be JSON is routed as it is.
  *
  * A consumer the broker cancels is set up again. The broker cancels it when the queue is deleted
- * and, on a cluster, when a replicated queue's leader moves; amqplib then hands the consumer null,
- * which Nest ignores: the service ran on, healthy by its own /health, and never consumed again.
+ * or becomes unavailable (on a cluster, the node holding a classic queue fails); amqplib then hands
+ * the consumer null, which Nest ignores: the service ran on, healthy by its own /health, and never
+ * consumed again.
  *
- * A setup the broker refuses (a declare or a consume) is tried again on the next connection. With
- * Nest's, it killed the service (see createClient and setupChannel).
+ * A setup the broker refuses (a declare or a consume) is tried again on a new connection, after 1,
+ * 2, 4 ... up to 30 s. With Nest's, it killed the service (see createClient and setupChannel).
  */
 export class ReplySafeServerRMQ extends ServerRMQ {
   private readonly consumerTag: string;
@@ -61,6 +65,11 @@ export class ReplySafeServerRMQ extends ServerRMQ {
   private consuming?: ConfirmChannel;
   /** Set by close(): a consumer cancelled from then on stays cancelled. */
   private closing = false;
+  /** The setup consumeAgain() runs after a cancel; close() waits for it, so it cancels what it consumed. */
+  private consumingAgain?: Promise<void>;
+  /** Setups refused in a row, and the reconnect delay of the connection otherwise (RmqSettings: 1 s). */
+  private refusals = 0;
+  private reconnectSeconds = 1;
   /** Replies handed to the channel and not yet confirmed by the broker. */
   private readonly replies = new Set<Promise<unknown>>();
 
@@ -71,6 +80,11 @@ export class ReplySafeServerRMQ extends ServerRMQ {
     private readonly inFlight: InFlightMessages,
     private readonly drainMs: number,
   ) {
+    // setupChannel is this class's own: it declares and consumes one queue, with a prefetch per consumer.
+    const unsupported = (['noAssert', 'exchange', 'routingKey', 'wildcards', 'isGlobalPrefetchCount'] as const).filter(
+      (option) => options?.[option] !== undefined,
+    );
+    if (unsupported.length > 0) throw new Error(`ReplySafeServerRMQ does not support ${unsupported.join(', ')}`);
     const consumerTag = `${options?.queue ?? 'queue'}.${process.pid}.${randomUUID()}`;
     super({ ...options, consumerTag });
     this.consumerTag = consumerTag;
@@ -81,10 +95,11 @@ export class ReplySafeServerRMQ extends ServerRMQ {
    * Nest's connection, whose channel reports a failed setup on an `error` event. Nest listens to
    * none, and Node throws an `error` event nobody hears: a declare or consume the broker refused
    * (a queue of another type, for one) killed the service. Now it is logged, and the setup runs
-   * again on the next connection.
+   * again on a new connection.
    */
   override createClient<T>(): T {
     const manager = super.createClient<AmqpConnectionManager>();
+    this.reconnectSeconds = manager.reconnectTimeInSeconds;
     const createChannel = manager.createChannel.bind(manager);
     manager.createChannel = (options) => {
       const wrapper = createChannel(options);
@@ -99,7 +114,9 @@ export class ReplySafeServerRMQ extends ServerRMQ {
    * consume to reject unheard, which also killed the service.
    */
   override async setupChannel(channel: ConfirmChannel, callback: () => void): Promise<void> {
-    this.consuming = channel;
+    // Should this setup be refused, the connection it tears down waits this long to come back.
+    const manager = this.manager();
+    if (manager) manager.reconnectTimeInSeconds = this.backoffSeconds(this.refusals);
     await channel.assertQueue(this.deadLetterQueue, { durable: true });
     await channel.assertQueue(this.queue, this.queueOptions);
     await channel.prefetch(this.getOptionsProp(this.options, 'prefetchCount', 0));
@@ -111,26 +128,49 @@ export class ReplySafeServerRMQ extends ServerRMQ {
       noAck: this.noAck,
       consumerTag: this.consumerTag,
     });
+    // Only a channel that consumes is one close() must cancel (a failed setup on a stale channel is not).
+    this.consuming = channel;
+    if (manager) manager.reconnectTimeInSeconds = this.reconnectSeconds;
+    if (this.refusals > 0) this.logger.log(`Consuming ${this.queue} after ${this.refusals} refused setup(s)`);
+    this.refusals = 0;
     callback();
   }
 
   /**
-   * A refused setup leaves the channel consuming nothing. A channel error has closed the connection
-   * already; otherwise it is closed here. Either way the reconnect, a second later, sets it up again.
+   * A refused setup leaves the channel consuming nothing. A refusal is a channel error, which
+   * amqplib raises on the raw channel; nobody listens there, so it tears the connection down, and
+   * the reconnect sets the channel up again. Whatever else fails a setup leaves the connection up:
+   * it is closed here, to the same end. Each refusal in a row doubles the wait before that
+   * reconnect (see backoffSeconds), so a refusal that lasts (a queue of another type) costs the
+   * broker a connection and the log a line every 30 s, not every second.
    */
   private setupFailed(err: unknown): void {
     if (this.closing) return;
-    this.logger.warn(`Setting up ${this.queue} failed; set up again on reconnect: ${String(err)}`);
+    this.refusals++;
+    this.logger.warn(
+      `Setting up ${this.queue} failed (${this.refusals} in a row); set up again in ${this.backoffSeconds(this.refusals - 1)} s: ${String(err)}`,
+    );
     // amqp-connection-manager connects with amqplib's promise API, whose connections are ChannelModels.
-    const connection = (this.server as AmqpConnectionManager | null)?.connection as unknown as ChannelModel | undefined;
+    const connection = this.manager()?.connection as unknown as ChannelModel | undefined;
     if (connection)
       void Promise.resolve()
         .then(() => connection.close())
         .catch(() => undefined);
   }
 
+  /** The wait before a new connection when the setup after `refused` refusals in a row is refused too: 1, 2, 4 ... 30 s. */
+  private backoffSeconds(refused: number): number {
+    return Math.min(MAX_RECONNECT_S, this.reconnectSeconds * 2 ** refused);
+  }
+
+  /** The connection manager Nest's start() made with createClient(); none before start(). */
+  private manager(): AmqpConnectionManager | undefined {
+    return (this.server as AmqpConnectionManager | null) ?? undefined;
+  }
+
   override async close(): Promise<void> {
     this.closing = true;
+    await Promise.race([this.consumingAgain, sleep(1000)]);
     await this.consuming?.cancel(this.consumerTag).catch(() => undefined);
     const inFlight = this.inFlight.size;
     if (inFlight > 0) {
@@ -181,10 +221,11 @@ export class ReplySafeServerRMQ extends ServerRMQ {
    * After the broker cancelled the consumer: declares the queue again (it may have been deleted)
    * and consumes it, on the same channel, so the messages in flight still get acked.
    */
-  private async consumeAgain(channel: ConfirmChannel): Promise<void> {
-    if (this.closing) return;
+  private consumeAgain(channel: ConfirmChannel): Promise<void> {
+    if (this.closing) return Promise.resolve();
     this.logger.warn(`The broker cancelled the consumer of ${this.queue}; declaring and consuming it again`);
-    await this.setupChannel(channel, () => undefined).catch((err: unknown) => this.setupFailed(err));
+    this.consumingAgain = this.setupChannel(channel, () => undefined).catch((err: unknown) => this.setupFailed(err));
+    return this.consumingAgain;
   }
 
   /**
