@@ -170,7 +170,7 @@ export class ReplySafeServerRMQ extends ServerRMQ {
 
   override async close(): Promise<void> {
     this.closing = true;
-    await Promise.race([this.consumingAgain, sleep(1000)]);
+    if (this.consumingAgain) await Promise.race([this.consumingAgain, sleep(1000, undefined, { ref: false })]);
     await this.consuming?.cancel(this.consumerTag).catch(() => undefined);
     const inFlight = this.inFlight.size;
     if (inFlight > 0) {
